@@ -1,0 +1,18 @@
+package dev.kiln.ir;
+
+import java.util.Map;
+
+/**
+ * A code generator for one kind of device, found through {@link java.util.ServiceLoader}.
+ * It compiles an optimised, verified graph with static shapes into an {@link Executable}.
+ */
+public interface Backend {
+    /** Short name used by targets and the CLI: "cpu", "opencl". */
+    String name();
+
+    /** Whether the backend can run here; if not, {@link #compile} throws BackendUnavailableException. */
+    boolean isAvailable();
+
+    /** Compiles g; options are backend-specific (e.g. "threads", "dump-code"). */
+    Executable compile(Graph g, Map<String, String> options);
+}

@@ -1,0 +1,6 @@
+package dev.kiln.ir;
+
+/** An op (or an op with these attributes) that a stage cannot handle. */
+public class UnsupportedOpException extends KilnException {
+    public UnsupportedOpException(String message) { super(message); }
+}

@@ -1,0 +1,15 @@
+package dev.kiln.ir.op;
+
+import dev.kiln.ir.HostTensor;
+
+/** Reference application of a fused epilogue on an already biased result. */
+final class Epilogue {
+    private Epilogue() {}
+
+    static HostTensor apply(HostTensor t, Activation act, float alpha, Combine combine, HostTensor extra) {
+        float[] d = t.data().clone();
+        for (int i = 0; i < d.length; i++)
+            d[i] = (float) combine.epilogue(d[i], act, alpha, extra == null ? 0 : extra.data()[i]);
+        return HostTensor.of(t.shape(), d);
+    }
+}
