@@ -6,10 +6,10 @@ import dev.kiln.ir.Shape;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * NumPy's .npy format, versions 1.0, 2.0 and 3.0: the magic {@code \x93NUMPY}, a version, a
@@ -56,10 +56,10 @@ public final class Npy {
                     + bytes.length + " bytes)");
         int dataStart = headerStart + (int) headerLength;
         // Versions 1 and 2 store the header as latin-1, so each char is one byte; version 3 allows UTF-8.
-        String header = new String(bytes, headerStart, (int) headerLength,
-                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        Charset charset = major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1;
+        String header = new String(bytes, headerStart, (int) headerLength, charset);
 
-        NpyHeader h = NpyHeader.parse(header, headerStart, sourceName);
+        NpyHeader h = new NpyHeaderParser(header, headerStart, charset, sourceName).parse();
         ElementEncoding encoding = switch (h.descr()) {
             case "<f4" -> ElementEncoding.F32;
             case "<f8" -> ElementEncoding.F64;
@@ -80,10 +80,11 @@ public final class Npy {
             if (dims[i] < 0) throw malformed(sourceName, "field 'shape': negative dimension " + dims[i] + " at index " + i);
             if (dims[i] > Integer.MAX_VALUE) throw malformed(sourceName, "field 'shape': dimension " + dims[i] + " is too large");
             shape[i] = (int) dims[i];
-            count = dims[i] == 0 || count == 0 ? 0 : Math.min(count * dims[i], Long.MAX_VALUE / 8);
+            // Capping just past the int range keeps the product exact where it matters and free of overflow.
+            count = Math.min(count * dims[i], Integer.MAX_VALUE + 1L);
         }
         if (count > Integer.MAX_VALUE)
-            throw malformed(sourceName, "field 'shape': " + java.util.Arrays.toString(dims) + " has more than 2^31 elements");
+            throw malformed(sourceName, "field 'shape': " + Arrays.toString(dims) + " has more than 2^31 elements");
         long needed = count * encoding.bytes;
         long available = bytes.length - dataStart;
         if (available < needed)
@@ -129,9 +130,5 @@ public final class Npy {
     }
 
     /** The three fields of an npy header dict. */
-    record NpyHeader(String descr, boolean fortranOrder, long[] shape) {
-        static NpyHeader parse(String text, int byteOffset, String sourceName) {
-            return new NpyHeaderParser(text, byteOffset, sourceName).parse();
-        }
-    }
+    record NpyHeader(String descr, boolean fortranOrder, long[] shape) {}
 }

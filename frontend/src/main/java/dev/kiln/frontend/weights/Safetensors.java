@@ -118,7 +118,8 @@ public final class Safetensors {
             if (d < 0) throw malformed(sourceName, where + " field 'shape': negative dimension " + d + " at index " + i);
             if (d > Integer.MAX_VALUE) throw malformed(sourceName, where + " field 'shape': dimension " + d + " is too large");
             shape[i] = (int) d;
-            count = saturatingMultiply(count, d);
+            // Capping just past the int range keeps the product exact where it matters and free of overflow.
+            count = Math.min(count * d, Integer.MAX_VALUE + 1L);
         }
         if (count > Integer.MAX_VALUE)
             throw malformed(sourceName, where + " field 'shape': " + dims + " has more than 2^31 elements");
@@ -216,11 +217,6 @@ public final class Safetensors {
             at += 4 * t.size();
         }
         return out;
-    }
-
-    private static long saturatingMultiply(long a, long b) {
-        long r = a * b;
-        return (b != 0 && (r / b != a || r < 0)) ? Long.MAX_VALUE : r;
     }
 
     private static MalformedFileException malformed(String sourceName, String detail) {

@@ -1,0 +1,131 @@
+package dev.kiln.frontend;
+
+import dev.kiln.ir.ShapeException;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.op.Binary;
+import dev.kiln.ir.op.MatMul;
+import dev.kiln.ir.op.Op;
+import dev.kiln.ir.op.Reshape;
+import dev.kiln.ir.op.Scale;
+import dev.kiln.ir.op.Slice;
+import dev.kiln.ir.op.Softmax;
+import dev.kiln.ir.op.Transpose;
+import dev.kiln.ir.op.Unary;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A symbolic tensor seen while tracing: an IR value and its static type. Its methods read
+ * like PyTorch's tensor methods and record one IR node each.
+ */
+public final class Tensor {
+    private final Tracer tracer;
+    private final String value;
+    private final TensorType type;
+
+    Tensor(Tracer tracer, String value, TensorType type) {
+        this.tracer = tracer;
+        this.value = value;
+        this.type = type;
+    }
+
+    /** The IR value this tensor stands for. */
+    public String value() { return value; }
+    public TensorType type() { return type; }
+    public int[] shape() { return type.shape().dims(); }
+    public int dim() { return type.rank(); }
+
+    /** Size along an axis; negative axes count from the end, as in PyTorch. */
+    public int size(int axis) { return type.dim(type.shape().axis(axis)); }
+
+    Tracer tracer() { return tracer; }
+
+    private Tensor op(Op op, Tensor... others) {
+        String[] in = new String[others.length + 1];
+        in[0] = value;
+        for (int i = 0; i < others.length; i++) {
+            if (others[i].tracer != tracer) throw new IllegalArgumentException("tensors come from different traces");
+            in[i + 1] = others[i].value;
+        }
+        return tracer.emit(op, List.of(in));
+    }
+
+    public Tensor add(Tensor o) { return op(new Binary(Binary.Kind.ADD), o); }
+    public Tensor sub(Tensor o) { return op(new Binary(Binary.Kind.SUB), o); }
+    public Tensor mul(Tensor o) { return op(new Binary(Binary.Kind.MUL), o); }
+    public Tensor div(Tensor o) { return op(new Binary(Binary.Kind.DIV), o); }
+    public Tensor mul(double factor) { return op(new Scale((float) factor)); }
+    public Tensor div(double divisor) { return op(new Scale((float) (1.0 / divisor))); }
+
+    /** Matrix product with batch broadcasting (torch.matmul / torch.bmm for rank ≥ 2). */
+    public Tensor matmul(Tensor o) { return op(new MatMul(), o); }
+    public Tensor bmm(Tensor o) { return matmul(o); }
+
+    public Tensor relu() { return op(Unary.of(Unary.Kind.RELU)); }
+    public Tensor leakyRelu(double slope) { return op(new Unary(Unary.Kind.LEAKY_RELU, (float) slope)); }
+    public Tensor sigmoid() { return op(Unary.of(Unary.Kind.SIGMOID)); }
+    public Tensor tanh() { return op(Unary.of(Unary.Kind.TANH)); }
+    public Tensor gelu() { return op(Unary.of(Unary.Kind.GELU)); }
+    public Tensor exp() { return op(Unary.of(Unary.Kind.EXP)); }
+
+    public Tensor softmax(int dim) { return op(new Softmax(type.shape().axis(dim))); }
+
+    /** torch.Tensor.view / reshape: one dimension may be −1 and is inferred. */
+    public Tensor view(int... dims) {
+        int[] d = dims.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] == -1) {
+                if (infer >= 0) throw new ShapeException("view " + Arrays.toString(dims) + " has more than one -1");
+                infer = i;
+            } else known *= d[i];
+        }
+        if (infer >= 0) {
+            if (known == 0 || type.shape().size() % known != 0)
+                throw new ShapeException("cannot view " + type + " as " + Arrays.toString(dims));
+            d[infer] = (int) (type.shape().size() / known);
+        }
+        return op(new Reshape(d));
+    }
+
+    public Tensor reshape(int... dims) { return view(dims); }
+
+    /** torch.flatten(x, startDim): dimensions from startDim on merged into one. */
+    public Tensor flatten(int startDim) {
+        int s = type.shape().axis(startDim);
+        int[] d = new int[s + 1];
+        for (int i = 0; i < s; i++) d[i] = type.dim(i);
+        d[s] = -1;
+        return view(d);
+    }
+
+    public Tensor permute(int... dims) {
+        int[] p = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) p[i] = type.shape().axis(dims[i]);
+        return op(new Transpose(p));
+    }
+
+    /** Swaps two axes (torch.transpose). */
+    public Tensor transpose(int a, int b) {
+        int[] p = new int[type.rank()];
+        for (int i = 0; i < p.length; i++) p[i] = i;
+        int x = type.shape().axis(a), y = type.shape().axis(b);
+        p[x] = y;
+        p[y] = x;
+        return op(new Transpose(p));
+    }
+
+    /** x.select(dim, index), i.e. x[:, index] for dim 1; a negative index counts from the end. */
+    public Tensor select(int dim, int index) {
+        int axis = type.shape().axis(dim), n = type.dim(axis), i = index < 0 ? index + n : index;
+        if (i < 0 || i >= n) throw new ShapeException("index " + index + " out of range for axis " + dim + " of " + type);
+        Tensor s = op(new Slice(new int[]{axis}, new int[]{i}, new int[]{i + 1}, new int[]{1}));
+        int[] d = new int[type.rank() - 1];
+        for (int k = 0, j = 0; k < type.rank(); k++) if (k != axis) d[j++] = type.dim(k);
+        return s.view(d);
+    }
+
+    @Override public String toString() { return "Tensor(%" + value + ": " + type + ")"; }
+}
