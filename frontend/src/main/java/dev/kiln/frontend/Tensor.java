@@ -80,6 +80,8 @@ public final class Tensor {
             if (d[i] == -1) {
                 if (infer >= 0) throw new ShapeException("view " + Arrays.toString(dims) + " has more than one -1");
                 infer = i;
+            } else if (d[i] <= 0) {
+                throw new ShapeException("view " + Arrays.toString(dims) + " of " + type + " has size " + d[i] + "; sizes must be positive or -1");
             } else known *= d[i];
         }
         if (infer >= 0) {

@@ -20,6 +20,7 @@ public final class GraphBuilder {
     private final List<Node> nodes = new ArrayList<>();
     private final List<String> outputs = new ArrayList<>();
     private final Map<String, TensorType> types = new HashMap<>();
+    private final Map<String, Node> producers = new HashMap<>();
     private int counter;
 
     public GraphBuilder(String name) { this.name = name; }
@@ -75,10 +76,14 @@ public final class GraphBuilder {
     public String addTyped(Node node) {
         define(node.name(), node.type());
         nodes.add(node);
+        producers.put(node.name(), node);
         return node.name();
     }
 
     public TensorType typeOf(String value) { return types.get(value); }
+
+    /** The node already added that defines value, or null for inputs, constants and unknown names. */
+    public Node producer(String value) { return producers.get(value); }
     public boolean isConstant(String value) { return constantTypes.containsKey(value); }
     public HostTensor constantData(String value) { return constantData.get(value); }
 

@@ -57,7 +57,7 @@ public final class IrParser {
                 expect(":");
                 b.declareConstant(n, type(), null);
             } else if (accept("return")) {
-                do { expect("%"); b.output(name()); } while (accept(","));
+                do { expect("%"); b.output(use(b)); } while (accept(","));
                 expect("}");
                 return b.build();
             } else {
@@ -67,9 +67,13 @@ public final class IrParser {
                 expect(":");
                 TensorType t = type();
                 expect("=");
-                ParsedOp op = op();
+                ParsedOp op = op(b);
                 String loc = origin();
                 try {
+                    List<TensorType> operands = op.inputs().stream().map(b::typeOf).toList();
+                    TensorType inferred = op.op().inferType(operands);
+                    if (!inferred.equals(t))
+                        throw new ShapeException("%" + n + " is declared " + t + " but " + op.op().mnemonic() + " of " + operands + " gives " + inferred);
                     b.addTyped(new Node(n, op.op(), op.inputs(), t, loc));
                 } catch (KilnException e) {
                     pos = at;
@@ -81,14 +85,15 @@ public final class IrParser {
 
     private record ParsedOp(Op op, List<String> inputs) {}
 
-    private ParsedOp op() {
+    private ParsedOp op(GraphBuilder b) {
+        skipSpace();
         int at = pos;
         String mnemonic = word();
         Class<?> c = OPS.get(mnemonic);
         if (c == null) { pos = at; throw error("unknown op '" + mnemonic + "'"); }
         expect("(");
         List<String> in = new ArrayList<>();
-        if (!peek(")")) do { expect("%"); in.add(name()); } while (accept(","));
+        if (!peek(")")) do { expect("%"); in.add(use(b)); } while (accept(","));
         expect(")");
         Map<String, String> attrs = new HashMap<>();
         if (accept("{")) {
@@ -143,6 +148,14 @@ public final class IrParser {
         throw new IllegalStateException("unsupported attribute type " + type);
     }
 
+    /** A value name that must already be defined; the error points at the use. */
+    private String use(GraphBuilder b) {
+        int at = pos;
+        String n = name();
+        if (b.typeOf(n) == null) { pos = at - 1; throw error("%" + n + " is not defined before this use"); }
+        return n;
+    }
+
     private String origin() {
         if (!accept("loc")) return "";
         expect("(");
@@ -160,8 +173,9 @@ public final class IrParser {
         try {
             return TensorType.parse(src.substring(at, pos));
         } catch (RuntimeException e) {
+            String text = src.substring(at, pos);
             pos = at;
-            throw error("bad tensor type '" + src.substring(at, pos) + "': " + e.getMessage());
+            throw error("bad tensor type '" + text + "': " + e.getMessage());
         }
     }
 
@@ -195,6 +209,7 @@ public final class IrParser {
 
     private String string() {
         expect("\"");
+        int open = pos - 1;
         StringBuilder b = new StringBuilder();
         while (pos < src.length() && src.charAt(pos) != '"') {
             char c = src.charAt(pos++);
@@ -203,7 +218,7 @@ public final class IrParser {
                 b.append(e == 'n' ? '\n' : e);
             } else b.append(c);
         }
-        if (pos >= src.length()) throw error("unterminated string");
+        if (pos >= src.length()) { pos = open; throw error("unterminated string"); }
         pos++;
         return b.toString();
     }

@@ -7,6 +7,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.Verifier;
+import dev.kiln.passes.PassManager;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -37,12 +38,18 @@ final class DemoCommand implements Runnable {
             HostTensor x = HostTensor.normal(ex.inputShape(), 7);
             HostTensor y = ReferenceInterpreter.run(g, x);
             long t2 = System.nanoTime();
+            PassManager.Result opt = PassManager.defaults().run(g);
+            HostTensor yo = ReferenceInterpreter.run(opt.graph(), x);
             out.printf("== %s: %s%n", ex.name(), ex.description());
             out.printf("   input %s -> output %s, %d nodes, %d weights (%,d parameters)%n", ex.inputShape(), y.shape(),
                     g.nodes().size(), g.constants().size(), g.constants().values().stream().mapToLong(t -> t.shape().size()).sum());
             out.printf("   traced+verified in %.1f ms, reference interpreter ran in %.1f ms; output[0..3] = %s%n",
                     (t1 - t0) / 1e6, (t2 - t1) / 1e6, head(y));
-            if (printIr) out.print(IrPrinter.print(g).indent(3));
+            out.printf("   optimised: %d -> %d nodes; reference before vs after passes: rel. L2 error %.2e%n",
+                    g.nodes().size(), opt.graph().nodes().size(), yo.relativeL2Error(y));
+            out.print(opt.report().toString().indent(3));
+            out.print(opt.memoryPlan().toString().lines().findFirst().orElse("").indent(3));
+            if (printIr) out.print(IrPrinter.print(opt.graph()).indent(3));
             out.flush();
         }
     }

@@ -1,0 +1,66 @@
+package dev.kiln.passes;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.op.BatchNorm2d;
+import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.Linear;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * conv/linear → batch_norm becomes one conv/linear with scaled weights and a shifted bias:
+ * s = γ/√(var+ε); w' = w·s (per output channel); b' = (b − mean)·s + β.
+ * Fires only when the producer's result has no other use and all parameters are constants with data.
+ */
+public final class FoldBatchNorm implements Pass {
+    @Override public String name() { return "fold-batch-norm"; }
+
+    @Override public Graph run(Graph g, PassContext ctx) {
+        Rewrite r = new Rewrite(g);
+        for (Node n : g.nodes()) {
+            if (!(n.op() instanceof BatchNorm2d bn)) { r.copy(n); continue; }
+            Node p = g.producer(n.inputs().getFirst());
+            String refusal = refusal(g, n, p);
+            if (refusal != null) {
+                ctx.refused(n, refusal);
+                r.copy(n);
+                continue;
+            }
+            float[] gamma = g.weight(n.inputs().get(1)).data(), beta = g.weight(n.inputs().get(2)).data();
+            float[] mean = g.weight(n.inputs().get(3)).data(), var = g.weight(n.inputs().get(4)).data();
+            HostTensor w = g.weight(p.inputs().get(1));
+            int out = w.shape().dim(0), per = w.size() / out;
+            float[] nw = new float[w.size()], nb = new float[out];
+            for (int o = 0; o < out; o++) {
+                double s = gamma[o] / Math.sqrt((double) var[o] + bn.eps());
+                for (int i = 0; i < per; i++) nw[o * per + i] = (float) (w.data()[o * per + i] * s);
+                double b = p.inputs().size() > 2 ? g.weight(p.inputs().get(2)).data()[o] : 0;
+                nb[o] = (float) ((b - mean[o]) * s + beta[o]);
+            }
+            List<String> operands = new ArrayList<>();
+            operands.add(p.inputs().getFirst());
+            operands.add(r.constant(p.inputs().get(1) + ".bn_folded", HostTensor.of(w.shape(), nw)));
+            operands.add(r.constant((p.inputs().size() > 2 ? p.inputs().get(2) : p.inputs().get(1) + ".bias") + ".bn_folded", HostTensor.of(Shape.of(out), nb)));
+            // the conv was copied when we passed it; the folded one takes the batch norm's place and name
+            r.emitAs(n, p.op(), operands);
+            ctx.fused(n, p.op().mnemonic() + " + batch_norm2d → " + p.op().mnemonic() + " with folded weights", p.type().bytes());
+        }
+        return r.finish();
+    }
+
+    private static String refusal(Graph g, Node bn, Node p) {
+        if (p == null || !(p.op() instanceof Conv2d || p.op() instanceof Linear))
+            return "input is not produced by a conv2d or linear";
+        if (p.op() instanceof Linear && bn.type().rank() != 2) return "linear output of rank " + bn.type().rank() + " (channels are not its last axis)";
+        if (g.useCount(p.name()) != 1) return p.op().mnemonic() + " output has another consumer";
+        for (int i = 1; i < 5; i++) if (!hasData(g, bn.inputs().get(i))) return "batch-norm parameter %" + bn.inputs().get(i) + " is not a bound constant";
+        for (int i = 1; i < p.inputs().size(); i++) if (!hasData(g, p.inputs().get(i))) return "weight %" + p.inputs().get(i) + " is not a bound constant";
+        return null;
+    }
+
+    private static boolean hasData(Graph g, String v) { return g.isConstant(v) && g.weights().containsKey(v); }
+}

@@ -1,0 +1,108 @@
+package dev.kiln.passes;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.FusedConv2d;
+import dev.kiln.ir.op.FusedDwPwConv;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * depthwise conv (+ bias, activation) → 1×1 conv (+ epilogue) becomes one FusedDwPwConv, so
+ * the depthwise result is consumed tile by tile and never stored in full. Runs after
+ * fuse-epilogues, so both convs may already carry their epilogues. Refuses, with the reason,
+ * when the depthwise result has another consumer or the consumer is not a plain pointwise conv.
+ */
+public final class FuseDepthwisePointwise implements Pass {
+    @Override public String name() { return "fuse-depthwise-pointwise"; }
+
+    /** A conv2d or fused_conv2d seen uniformly. */
+    private record ConvView(Conv2d conv, Activation act, float alpha, Combine combine) {
+        static ConvView of(Node n) {
+            return switch (n.op()) {
+                case Conv2d c -> new ConvView(c, Activation.NONE, 0f, Combine.NONE);
+                case FusedConv2d f -> new ConvView(f.conv(), f.act(), f.alpha(), f.combine());
+                default -> null;
+            };
+        }
+    }
+
+    @Override public Graph run(Graph g, PassContext ctx) {
+        Map<String, Node> dwOfPw = new HashMap<>();
+        Set<String> dropped = new HashSet<>();
+        for (Node dw : g.nodes()) {
+            ConvView d = ConvView.of(dw);
+            if (d == null || !isDepthwise(g, dw, d.conv())) continue;
+            String refusal = refusal(g, dw, d);
+            if (refusal != null) { ctx.refused(dw, refusal); continue; }
+            Node pw = g.consumers(dw.name()).getFirst();
+            dwOfPw.put(pw.name(), dw);
+            dropped.add(dw.name());
+        }
+        Rewrite r = new Rewrite(g);
+        for (Node n : g.nodes()) {
+            Node dw = dwOfPw.get(n.name());
+            if (dw != null) emit(r, ctx, dw, n);
+            else if (!dropped.contains(n.name())) r.copy(n);
+        }
+        return r.finish();
+    }
+
+    static boolean isDepthwise(Graph g, Node n, Conv2d c) {
+        TensorType x = g.typeOf(n.inputs().getFirst()), w = g.typeOf(n.inputs().get(1));
+        return c.groups() > 1 && c.groups() == x.dim(1) && w.dim(0) == x.dim(1) && w.dim(1) == 1;
+    }
+
+    private static String refusal(Graph g, Node dw, ConvView d) {
+        if (d.combine() != Combine.NONE) return "depthwise conv has a fused " + d.combine().name().toLowerCase() + " operand";
+        if (g.outputs().contains(dw.name())) return "depthwise output is a graph output";
+        List<Node> users = g.consumers(dw.name());
+        if (users.isEmpty()) return "depthwise output is unused";
+        if (g.useCount(dw.name()) > 1) {
+            Node second = users.size() > 1 ? users.get(1) : users.getFirst();
+            return "depthwise output has a second consumer at " + PassContext.where(second);
+        }
+        Node pw = users.getFirst();
+        ConvView p = ConvView.of(pw);
+        if (p == null) return "consumer " + PassContext.where(pw) + " is " + pw.op().mnemonic() + ", not a pointwise conv";
+        if (pw.inputs().indexOf(dw.name()) != 0) return "depthwise output is not the consumer's input operand";
+        TensorType w = g.typeOf(pw.inputs().get(1));
+        if (w.dim(2) != 1 || w.dim(3) != 1) return "pointwise kernel is " + w.dim(2) + "x" + w.dim(3) + ", not 1x1";
+        Conv2d c = p.conv();
+        if (c.groups() != 1) return "pointwise conv has groups=" + c.groups();
+        if (c.stride()[0] != 1 || c.stride()[1] != 1) return "pointwise conv has stride " + c.stride()[0] + "x" + c.stride()[1];
+        for (int pad : c.padding()) if (pad != 0) return "pointwise conv is padded";
+        return null;
+    }
+
+    private static void emit(Rewrite r, PassContext ctx, Node dw, Node pw) {
+        ConvView d = ConvView.of(dw), p = ConvView.of(pw);
+        List<String> operands = new ArrayList<>();
+        operands.add(dw.inputs().get(0));
+        operands.add(dw.inputs().get(1));
+        operands.add(bias(r, dw));
+        operands.add(pw.inputs().get(1));
+        operands.add(bias(r, pw));
+        if (p.combine() != Combine.NONE) operands.add(pw.inputs().get(3));
+        Conv2d c = d.conv();
+        r.emitAs(pw, new FusedDwPwConv(c.stride(), c.padding(), c.dilation(), d.act(), d.alpha(), p.act(), p.alpha(), p.combine()), operands);
+        ctx.fused(dw, "depthwise " + dw.op().mnemonic() + " + pointwise " + pw.op().mnemonic() + " at " + PassContext.where(pw)
+                + " → fused_dw_pw_conv", dw.type().bytes());
+    }
+
+    private static String bias(Rewrite r, Node conv) {
+        if (conv.inputs().size() > 2) return conv.inputs().get(2);
+        int channels = r.src.typeOf(conv.inputs().get(1)).dim(0);
+        return r.constant(conv.inputs().get(1) + ".zero_bias", HostTensor.zeros(channels));
+    }
+}

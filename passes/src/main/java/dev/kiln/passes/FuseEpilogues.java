@@ -1,0 +1,180 @@
+package dev.kiln.passes;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Binary;
+import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Reshape;
+import dev.kiln.ir.op.Unary;
+import dev.kiln.passes.Epilogues.Epilogue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Folds what follows a conv / linear / fused op into its epilogue, in the order the epilogue
+ * defines (bias, residual add, activation, gating multiply). Rules, each on a single-use result:
+ * <ul>
+ *   <li>{@code p + c}, c a per-channel constant → bias += c</li>
+ *   <li>{@code p + r}, r of p's shape → combine ADD r (before the activation)</li>
+ *   <li>{@code act(p)} for ReLU/LeakyReLU/Sigmoid/Tanh/GELU → activation</li>
+ *   <li>{@code p · g}, g of p's shape → combine MUL g (after the activation)</li>
+ *   <li>{@code reshape(p) ∘ r} → r reshaped to p's shape joins as above, the reshape moves after the fused op</li>
+ * </ul>
+ */
+public final class FuseEpilogues implements Pass {
+    @Override public String name() { return "fuse-epilogues"; }
+
+    /** A chain starting at a producer: what it absorbs and how to emit it. */
+    private static final class Chain {
+        final Node producer;
+        Epilogue epi;
+        String extra;                 // source value joined by combine
+        Shape extraReshapeFrom;       // set when extra must be reshaped to the producer's shape
+        float[] biasDelta;
+        Node last;
+        Reshape reshapeAfter;         // set when the chain crossed a reshape
+        final List<String> absorbed = new ArrayList<>();
+        long bytes;
+
+        Chain(Node producer) { this.producer = producer; this.epi = Epilogues.of(producer.op()); this.last = producer; }
+    }
+
+    @Override public Graph run(Graph g, PassContext ctx) {
+        Map<String, Chain> byLast = new HashMap<>();
+        Set<String> skip = new HashSet<>();
+        for (Node n : g.nodes()) {
+            if (Epilogues.of(n.op()) == null || skip.contains(n.name())) continue;
+            Chain c = grow(g, n, skip);
+            if (c.last == n) continue;
+            skip.add(n.name());
+            Node t = n;
+            while (t != c.last) { t = g.consumers(t.name()).getFirst(); skip.add(t.name()); }
+            byLast.put(c.last.name(), c);
+        }
+        Rewrite r = new Rewrite(g);
+        for (Node n : g.nodes()) {
+            Chain c = byLast.get(n.name());
+            if (c != null) emit(r, c, ctx);
+            else if (!skip.contains(n.name())) r.copy(n);
+        }
+        return r.finish();
+    }
+
+    private static Chain grow(Graph g, Node producer, Set<String> claimed) {
+        Chain c = new Chain(producer);
+        String tail = producer.name();
+        while (g.useCount(tail) == 1 && !g.outputs().contains(tail) && c.reshapeAfter == null) {
+            Node next = g.consumers(tail).getFirst();
+            if (claimed.contains(next.name())) break;
+            TensorType tt = g.typeOf(tail);
+            final String from = tail;
+            if (next.op() instanceof Reshape rs && g.useCount(next.name()) == 1 && !g.outputs().contains(next.name())) {
+                Node after = g.consumers(next.name()).getFirst();
+                if (after.op() instanceof Binary b && !claimed.contains(after.name()) && joinsAsExtra(g, c, after, b, next.name(), next.type())) {
+                    c.extraReshapeFrom = next.type().shape();
+                    c.reshapeAfter = rs;
+                    c.absorbed.add("reshape");
+                    c.absorbed.add(b.kind().name().toLowerCase());
+                    c.bytes += tt.bytes() + next.type().bytes();
+                    c.last = after;
+                }
+                break;
+            }
+            boolean took = switch (next.op()) {
+                case Unary u when c.epi.act() == Activation.NONE && c.epi.combine() != Combine.MUL && Activation.of(u.kind()) != null -> {
+                    c.epi = new Epilogue(Activation.of(u.kind()), u.alpha(), c.epi.combine());
+                    c.absorbed.add(u.kind().name().toLowerCase());
+                    yield true;
+                }
+                case Binary b when b.kind() == Binary.Kind.ADD && biasConstant(g, c, next, from) -> {
+                    c.absorbed.add("bias add");
+                    yield true;
+                }
+                case Binary b -> joinsAsExtra(g, c, next, b, from, tt) && c.absorbed.add(b.kind().name().toLowerCase());
+                default -> false;
+            };
+            if (!took) break;
+            c.bytes += tt.bytes();
+            c.last = next;
+            tail = next.name();
+        }
+        return c;
+    }
+
+    /** p ∘ r with r of p's shape, where the epilogue order allows it. */
+    private static boolean joinsAsExtra(Graph g, Chain c, Node bin, Binary b, String tail, TensorType tt) {
+        if (c.epi.combine() != Combine.NONE || !bin.type().equals(tt)) return false;
+        String other = bin.inputs().get(0).equals(tail) ? bin.inputs().get(1) : bin.inputs().get(0);
+        if (other.equals(tail) || !g.typeOf(other).equals(tt)) return false;
+        Combine combine = switch (b.kind()) {
+            case ADD -> c.epi.act() == Activation.NONE ? Combine.ADD : null;
+            case MUL -> Combine.MUL;
+            default -> null;
+        };
+        if (combine == null) return false;
+        c.epi = new Epilogue(c.epi.act(), c.epi.alpha(), combine);
+        c.extra = other;
+        return true;
+    }
+
+    /** p + c with c a constant that only adds along the bias axis: folded into the bias. */
+    private static boolean biasConstant(Graph g, Chain c, Node add, String tail) {
+        int bi = Epilogues.biasIndex(c.producer.op());
+        if (bi < 0 || c.epi.act() != Activation.NONE || c.epi.combine() != Combine.NONE) return false;
+        String other = add.inputs().get(0).equals(tail) ? add.inputs().get(1) : add.inputs().get(0);
+        HostTensor k = g.isConstant(other) ? g.weights().get(other) : null;
+        TensorType tt = g.typeOf(tail);
+        if (k == null || !add.type().equals(tt)) return false;
+        List<String> pin = c.producer.inputs();
+        if (pin.size() > bi && !(g.isConstant(pin.get(bi)) && g.weights().containsKey(pin.get(bi)))) return false;
+        int axis = Epilogues.biasAxis(c.producer.op(), tt.rank()), channels = tt.dim(axis);
+        int[] kd = k.shape().dims();
+        int shift = tt.rank() - kd.length;
+        for (int i = 0; i < kd.length; i++)
+            if (kd[i] != 1 && !(i + shift == axis && kd[i] == channels)) return false;
+        float[] delta = new float[channels];
+        for (int ch = 0; ch < channels; ch++) delta[ch] = k.size() == 1 ? k.data()[0] : k.data()[k.size() == channels ? ch : 0];
+        if (c.biasDelta == null) c.biasDelta = delta;
+        else for (int ch = 0; ch < channels; ch++) c.biasDelta[ch] += delta[ch];
+        return true;
+    }
+
+    private static void emit(Rewrite r, Chain c, PassContext ctx) {
+        Node p = c.producer;
+        List<String> operands = new ArrayList<>(p.inputs());
+        int bi = Epilogues.biasIndex(p.op());
+        int channels = bi < 0 ? 0 : p.type().dim(Epilogues.biasAxis(p.op(), p.type().rank()));
+        if (bi >= 0 && (operands.size() <= bi || c.biasDelta != null)) {
+            boolean hasBias = operands.size() > bi;
+            float[] b = hasBias ? r.src.weight(operands.get(bi)).data().clone() : new float[channels];
+            if (c.biasDelta != null) for (int i = 0; i < b.length; i++) b[i] += c.biasDelta[i];
+            String name = r.constant(p.inputs().get(1) + (hasBias ? ".bias_fused" : ".zero_bias"), HostTensor.of(b, channels));
+            if (hasBias) operands.set(bi, name);
+            else operands.add(name);
+        }
+        if (c.extra != null) {
+            String extra = c.extra;
+            if (c.reshapeAfter != null)
+                extra = r.emitNew(c.extra + ".as_" + p.name(), new Reshape(p.type().shape().dims()), List.of(c.extra), c.last.origin());
+            operands.add(extra);
+        }
+        var fusedOp = Epilogues.with(p.op(), c.epi);
+        String what = p.op().mnemonic() + " + " + String.join(" + ", c.absorbed) + " → " + fusedOp.mnemonic();
+        if (c.reshapeAfter != null) {
+            String fused = r.emitNew(p.name(), fusedOp, operands, p.origin());
+            r.emitAs(c.last, c.reshapeAfter, List.of(fused));
+        } else {
+            r.emitAs(c.last, fusedOp, operands);
+        }
+        ctx.fused(p, what, c.bytes);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.kiln.passes;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.FusedConv2d;
+import dev.kiln.ir.op.FusedDwPwConv;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Where every intermediate lives in one arena. Each node's result is live from the node that
+ * defines it to its last use (graph outputs to the end); results whose lifetimes overlap never
+ * share bytes. A result read by padded convolutions is planned with a zero halo around its
+ * spatial interior, so the producer writes inside a zero border and no kernel pads per call.
+ */
+public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalBytes) {
+    public static final int ALIGN = 64;
+
+    /**
+     * One buffer. halo is [top, left, bottom, right] rows/columns of zeros around the [H,W]
+     * interior of a rank-4 result (all zero otherwise); bytes include the halo.
+     */
+    public record Slot(String value, long offset, long bytes, int firstUse, int lastUse, int[] halo) {
+        boolean overlapsInTime(Slot o) { return firstUse <= o.lastUse && o.firstUse <= lastUse; }
+        boolean overlapsInSpace(Slot o) { return offset < o.offset + o.bytes && o.offset < offset + bytes; }
+    }
+
+    public static MemoryPlan plan(Graph g) {
+        List<Node> nodes = g.nodes();
+        Map<String, Integer> def = new HashMap<>(), last = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            def.put(nodes.get(i).name(), i);
+            last.put(nodes.get(i).name(), i);
+            for (String in : nodes.get(i).inputs()) if (def.containsKey(in)) last.put(in, i);
+        }
+        List<Slot> pending = new ArrayList<>();
+        long total = 0;
+        // a graph input read by padded convs is copied once into a haloed buffer before the first node
+        for (Graph.Value in : g.inputs()) {
+            int[] halo = halo(g, in.name(), in.type());
+            if (isZero(halo)) continue;
+            int lastUse = 0;
+            for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).inputs().contains(in.name())) lastUse = i;
+            long bytes = align(paddedBytes(in.type(), halo));
+            total += bytes;
+            pending.add(new Slot(in.name(), 0, bytes, -1, lastUse, halo));
+        }
+        // graph outputs are handed to the caller, so they live outside the arena
+        for (Node n : nodes) {
+            if (g.outputs().contains(n.name())) continue;
+            int[] halo = halo(g, n.name(), n.type());
+            long bytes = align(paddedBytes(n.type(), halo));
+            total += bytes;
+            pending.add(new Slot(n.name(), 0, bytes, def.get(n.name()), last.get(n.name()), halo));
+        }
+        pending.sort(Comparator.comparingLong(Slot::bytes).reversed().thenComparingInt(Slot::firstUse));
+        List<Slot> placed = new ArrayList<>();
+        long peak = 0;
+        for (Slot s : pending) {
+            List<Slot> live = placed.stream().filter(s::overlapsInTime).sorted(Comparator.comparingLong(Slot::offset)).toList();
+            long offset = 0;
+            for (Slot o : live) {
+                if (offset + s.bytes() <= o.offset()) break;
+                offset = Math.max(offset, o.offset() + o.bytes());
+            }
+            Slot p = new Slot(s.value(), offset, s.bytes(), s.firstUse(), s.lastUse(), s.halo());
+            placed.add(p);
+            peak = Math.max(peak, offset + s.bytes());
+        }
+        Map<String, Slot> slots = new LinkedHashMap<>();
+        placed.sort(Comparator.comparingInt(Slot::firstUse));
+        for (Slot s : placed) slots.put(s.value(), s);
+        return new MemoryPlan(slots, peak, total);
+    }
+
+    /** The largest padding any convolution reading this result applies to it. */
+    static int[] halo(Graph g, String value, TensorType type) {
+        int[] h = new int[4];
+        if (type.rank() != 4) return h;
+        for (Node c : g.consumers(value)) {
+            if (!c.inputs().getFirst().equals(value)) continue;
+            int[] pad = switch (c.op()) {
+                case Conv2d conv -> conv.padding();
+                case FusedConv2d f -> f.padding();
+                case FusedDwPwConv f -> f.padding();
+                default -> null;
+            };
+            if (pad != null) for (int i = 0; i < 4; i++) h[i] = Math.max(h[i], pad[i]);
+        }
+        return h;
+    }
+
+    static boolean isZero(int[] halo) { return halo[0] == 0 && halo[1] == 0 && halo[2] == 0 && halo[3] == 0; }
+
+    static long paddedBytes(TensorType t, int[] halo) {
+        if (t.rank() != 4) return t.bytes();
+        return (long) t.dim(0) * t.dim(1) * (t.dim(2) + halo[0] + halo[2]) * (t.dim(3) + halo[1] + halo[3]) * t.dtype().bytes();
+    }
+
+    static long align(long n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+
+    /** Pairs of results that are live at once and share bytes: empty for a correct plan. */
+    public List<String> conflicts() {
+        List<String> out = new ArrayList<>();
+        List<Slot> all = new ArrayList<>(slots.values());
+        for (int i = 0; i < all.size(); i++)
+            for (int j = i + 1; j < all.size(); j++)
+                if (all.get(i).overlapsInTime(all.get(j)) && all.get(i).overlapsInSpace(all.get(j)))
+                    out.add("%" + all.get(i).value() + " and %" + all.get(j).value());
+        return out;
+    }
+
+    @Override public String toString() {
+        StringBuilder b = new StringBuilder(String.format("memory plan: arena %s for %d intermediates totalling %s (%.0f%%)%n",
+                FusionReport.bytes(peakBytes), slots.size(), FusionReport.bytes(totalBytes), totalBytes == 0 ? 0 : 100.0 * peakBytes / totalBytes));
+        for (Slot s : slots.values()) {
+            boolean haloed = !isZero(s.halo());
+            b.append(String.format("  %%%-28s @%10d  %10s  live [%d,%d]%s%n", s.value(), s.offset(), FusionReport.bytes(s.bytes()),
+                    s.firstUse(), s.lastUse(), haloed ? "  halo " + java.util.Arrays.toString(s.halo()) : ""));
+        }
+        return b.toString();
+    }
+}
