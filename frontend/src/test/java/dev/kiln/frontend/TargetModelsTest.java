@@ -111,6 +111,17 @@ class TargetModelsTest {
     }
 
     @Test
+    void theComparisonNoticesBatchNormLeftAsTheIdentity() {
+        // The fixtures randomise BN's statistics; with them reset to mean 0, var 1 the output must be far off.
+        Map<String, HostTensor> w = new java.util.LinkedHashMap<>(Weights.npyDirectory(fixture("mobilenet")));
+        w.replaceAll((k, v) -> k.endsWith("running_mean") ? HostTensor.zeros(v.shape())
+                : k.endsWith("running_var") ? HostTensor.full(v.shape(), 1f) : v);
+        HostTensor x = Npy.read(fixture("mobilenet/io/input.npy"));
+        HostTensor y = ReferenceInterpreter.run(Tracer.trace(new MobileNetStack(4).load(w), x.shape().dims()), x);
+        assertTrue(y.relativeL2Error(Npy.read(fixture("mobilenet/io/output.npy"))) > 1e-2);
+    }
+
+    @Test
     void safetensorsFixtureHoldsSmallCnnsStateDictWithFc1InHalfPrecision() {
         Map<String, HostTensor> w = Weights.safetensors(fixture("cnn.safetensors"));
         assertEquals(new SmallCnn().namedParameters().keySet(), w.keySet());

@@ -3,6 +3,7 @@ package dev.kiln.passes;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
+import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Activation;
 import dev.kiln.ir.op.Binary;
@@ -126,6 +127,12 @@ public final class FuseAttention implements Pass {
         if (mask != null) operands.add(mask);
         var op = new FusedAttention((float) scale, mask != null, q.channelMajor, k.channelMajor, v.channelMajor,
                 outChannelMajor, Activation.NONE, 0f, Combine.NONE);
+        try {   // the matmuls may broadcast a batch of 1 (a V shared by the batch); the fused op does not
+            TensorType fused = op.inferType(operands.stream().map(g::typeOf).toList());
+            if (!fused.equals(last.type())) return "fused attention would give " + fused + ", not " + last.type();
+        } catch (ShapeException e) {
+            return "operands do not fit one attention: " + e.getMessage();
+        }
         return new Match(last, op, operands, absorbed);
     }
 

@@ -35,9 +35,5 @@ public final class FusionReport {
         return b.toString();
     }
 
-    static String bytes(long n) {
-        if (n >= 1 << 20) return String.format("%.2f MiB", n / 1048576.0);
-        if (n >= 1 << 10) return String.format("%.1f KiB", n / 1024.0);
-        return n + " B";
-    }
+    static String bytes(long n) { return dev.kiln.ir.MemoryPlan.bytes(n); }
 }

@@ -3,6 +3,7 @@ package dev.kiln.passes;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.KilnException;
+import dev.kiln.ir.MemoryPlan;
 import dev.kiln.ir.Verifier;
 
 import java.util.ArrayList;

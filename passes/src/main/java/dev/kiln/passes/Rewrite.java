@@ -50,8 +50,8 @@ final class Rewrite {
         return out.add(out.freshName(hint), op, map(srcOperands), origin);
     }
 
-    /** Uses of n now read value instead (n itself is dropped). */
-    void alias(Node n, String value) { rename.put(n.name(), value); }
+    /** Uses of n now read value instead (n itself is dropped). A replacement under n's own name needs no renaming. */
+    void alias(Node n, String value) { if (!value.equals(n.name())) rename.put(n.name(), value); }
 
     String constant(String hint, HostTensor data) { return out.constant(out.freshName(hint), data); }
 

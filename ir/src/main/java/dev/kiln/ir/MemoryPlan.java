@@ -1,8 +1,5 @@
-package dev.kiln.passes;
+package dev.kiln.ir;
 
-import dev.kiln.ir.Graph;
-import dev.kiln.ir.Node;
-import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
@@ -19,6 +16,7 @@ import java.util.Map;
  * defines it to its last use (graph outputs to the end); results whose lifetimes overlap never
  * share bytes. A result read by padded convolutions is planned with a zero halo around its
  * spatial interior, so the producer writes inside a zero border and no kernel pads per call.
+ * It lives in ir (not passes) because the backends, which see only ir, allocate from it.
  */
 public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalBytes) {
     public static final int ALIGN = 64;
@@ -117,12 +115,19 @@ public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalByte
         return out;
     }
 
+    /** "1.5 MiB", "12.0 KiB", "512 B". */
+    public static String bytes(long n) {
+        if (n >= 1 << 20) return String.format("%.2f MiB", n / 1048576.0);
+        if (n >= 1 << 10) return String.format("%.1f KiB", n / 1024.0);
+        return n + " B";
+    }
+
     @Override public String toString() {
         StringBuilder b = new StringBuilder(String.format("memory plan: arena %s for %d intermediates totalling %s (%.0f%%)%n",
-                FusionReport.bytes(peakBytes), slots.size(), FusionReport.bytes(totalBytes), totalBytes == 0 ? 0 : 100.0 * peakBytes / totalBytes));
+                bytes(peakBytes), slots.size(), bytes(totalBytes), totalBytes == 0 ? 0 : 100.0 * peakBytes / totalBytes));
         for (Slot s : slots.values()) {
             boolean haloed = !isZero(s.halo());
-            b.append(String.format("  %%%-28s @%10d  %10s  live [%d,%d]%s%n", s.value(), s.offset(), FusionReport.bytes(s.bytes()),
+            b.append(String.format("  %%%-28s @%10d  %10s  live [%d,%d]%s%n", s.value(), s.offset(), bytes(s.bytes()),
                     s.firstUse(), s.lastUse(), haloed ? "  halo " + java.util.Arrays.toString(s.halo()) : ""));
         }
         return b.toString();

@@ -1,0 +1,90 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.backend.cpu.kernels.ConvKernel;
+import dev.kiln.backend.cpu.kernels.DwPwKernel;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.FusedDwPwConv;
+
+/** Convolutions: dense, grouped and depthwise through the direct kernel; the fused depthwise+pointwise pair. */
+final class ConvLowering {
+    private ConvLowering() {}
+
+    static void conv(LoweringContext ctx, Node n, Conv2d c, Activation act, float alpha, Combine combine) {
+        Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), c.padding());
+        Placement w = contiguousOperand(ctx, n, n.inputs().get(1), "weight");
+        Placement b = n.inputs().size() > 2 ? contiguousOperand(ctx, n, n.inputs().get(2), "bias")
+                : Placement.contiguous(ctx.weight(new float[w.dims()[0]]), 0, TensorType.f32(w.dims()[0]));
+        Placement e = combine == Combine.NONE ? null : ctx.of(n.inputs().get(3));
+        emitConv(ctx, n, "", x, w, b, e, ctx.of(n.name()), c, act, alpha, combine);
+    }
+
+    static void emitConv(LoweringContext ctx, Node n, String label, Placement x, Placement w, Placement b, Placement e, Placement y,
+                         Conv2d c, Activation act, float alpha, Combine combine) {
+        int groups = c.groups(), og = w.dims()[0] / groups, ob = (og + 7) / 8;
+        Params p = Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
+                .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
+                .put("W_SLOT", w.slot()).put("W_OFF", w.offset()).put("B_SLOT", b.slot()).put("B_OFF", b.offset())
+                .put("G", groups).put("CG", w.dims()[1]).put("OG", og).put("OB", ob).put("OH", y.dims()[2]).put("OW", y.dims()[3])
+                .put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("SH", c.stride()[0]).put("SW", c.stride()[1])
+                .put("DH", c.dilation()[0]).put("DW", c.dilation()[1]).put("PT", c.padding()[0]).put("PL", c.padding()[1])
+                .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
+        Placement ev = e == null ? y : e;
+        p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_S0", ev.strides()[0]).put("E_S1", ev.strides()[1]).put("E_S2", ev.strides()[2]);
+        int range = y.dims()[0] * groups * ob * y.dims()[2];
+        if (label.isEmpty()) ctx.kernel(n, ConvKernel.class, p.map(), range);
+        else ctx.addKernel(n.describe() + label, ConvKernel.class, p.map(), range);
+    }
+
+    /**
+     * The input as the kernel needs it: with a zero halo covering the padding. The memory plan
+     * gives every conv input such a halo; only inputs outside the arena (constants, values that
+     * are also graph outputs) are copied into a padded scratch buffer here.
+     */
+    static Placement padded(LoweringContext ctx, Node n, Placement x, int[] padding) {
+        if (x.covers(padding)) return x;
+        int[] d = x.dims();
+        int floats = d[0] * d[1] * (d[2] + padding[0] + padding[2]) * (d[3] + padding[1] + padding[3]);
+        Placement p = Placement.haloed(LoweringContext.ARENA, ctx.scratch(floats), TensorType.f32(d), padding);
+        ctx.steps.add(new Step.ZeroHalo(p));
+        MovementLowering.copy(ctx, n, " (pad input)", d, x.slot(), x.offset(), x.strides(), p.slot(), p.offset(), p.strides());
+        return p;
+    }
+
+    static Placement contiguousOperand(LoweringContext ctx, Node n, String value, String what) {
+        Placement p = ctx.of(value);
+        if (!p.isContiguous()) throw new UnsupportedOpException(n.describe() + ": the cpu backend needs a contiguous " + what);
+        return p;
+    }
+
+    /** One DwPwKernel: depthwise rows into a per-task scratch, consumed at once by the pointwise GEMM. */
+    static void dwPw(LoweringContext ctx, Node n, FusedDwPwConv f) {
+        Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), f.padding()), y = ctx.of(n.name());
+        Placement dw = contiguousOperand(ctx, n, n.inputs().get(1), "depthwise weight");
+        Placement pw = contiguousOperand(ctx, n, n.inputs().get(3), "pointwise weight");
+        Placement e = f.combine() == Combine.NONE ? y : ctx.of(n.inputs().get(5));
+        Params p = Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
+                .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
+                .put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_S0", e.strides()[0]).put("E_S1", e.strides()[1]).put("E_S2", e.strides()[2])
+                .put("DW_SLOT", packed(ctx, n.inputs().get(1), dw)).put("DWB_SLOT", packed(ctx, n.inputs().get(2), ctx.of(n.inputs().get(2))))
+                .put("PW_SLOT", packed(ctx, n.inputs().get(3), pw)).put("PWB_SLOT", packed(ctx, n.inputs().get(4), ctx.of(n.inputs().get(4))))
+                .put("C", x.dims()[1]).put("O", y.dims()[1]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
+                .put("KH", dw.dims()[2]).put("KW", dw.dims()[3]).put("SH", f.stride()[0]).put("SW", f.stride()[1])
+                .put("DH", f.dilation()[0]).put("DW", f.dilation()[1]).put("PT", f.padding()[0]).put("PL", f.padding()[1])
+                .put("MID_ACT", VecMathCodes.of(f.midAct())).put("MID_ALPHA", f.midAlpha())
+                .put("COMBINE", VecMathCodes.of(f.combine())).put("ACT", VecMathCodes.of(f.act())).put("ALPHA", f.alpha());
+        ctx.kernel(n, DwPwKernel.class, p.map(), y.dims()[0] * y.dims()[2]);
+    }
+
+    /** A constant's own slot (offset 0) — the fused kernel indexes its weights from 0. */
+    private static int packed(LoweringContext ctx, String value, Placement p) {
+        HostTensor t = ctx.constant(value);
+        if (t == null) throw new UnsupportedOpException("fused_dw_pw_conv needs constant weights; %" + value + " is computed");
+        return p.slot();
+    }
+}

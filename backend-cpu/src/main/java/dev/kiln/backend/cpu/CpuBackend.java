@@ -1,0 +1,62 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.ir.Backend;
+import dev.kiln.ir.Executable;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.KilnException;
+import dev.kiln.ir.MemoryPlan;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.Verifier;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The CPU backend: each node is lowered to kernels specialised from Vector API templates
+ * (shapes as constants) and loaded as hidden classes. Options: "threads" (default: available
+ * processors), "dump-code" (a directory: each kernel's bytecode as text, named after its node).
+ */
+public final class CpuBackend implements Backend {
+    @Override public String name() { return "cpu"; }
+
+    @Override public boolean isAvailable() { return true; }
+
+    @Override public Executable compile(Graph g, Map<String, String> options) {
+        Verifier.verify(g);
+        int threads = threads(options);
+        LoweringContext ctx = new LoweringContext(g, MemoryPlan.plan(g));
+        for (Node n : g.nodes()) Lowering.lower(ctx, n);
+        CpuExecutable exe = new CpuExecutable(g, ctx, new ParallelFor(threads), true);
+        String dump = options.get("dump-code");
+        if (dump != null) dump(exe, Path.of(dump));
+        return exe;
+    }
+
+    private static int threads(Map<String, String> options) {
+        String t = options.getOrDefault("threads", "");
+        if (t.isEmpty()) return Runtime.getRuntime().availableProcessors();
+        try {
+            int n = Integer.parseInt(t);
+            if (n < 1) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new KilnException("option threads must be a positive integer, got '" + t + "'");
+        }
+    }
+
+    private static void dump(CpuExecutable exe, Path dir) {
+        try {
+            Files.createDirectories(dir);
+            int i = 0;
+            for (Step s : exe.steps()) {
+                if (!(s instanceof Step.KernelStep k)) continue;
+                String file = String.format("%03d_%s.txt", i++, k.name().replaceAll("[^A-Za-z0-9_.-]+", "_"));
+                Files.writeString(dir.resolve(file), "// " + k.name() + "\n" + k.code().text());
+            }
+        } catch (IOException e) {
+            throw new KilnException("cannot write generated code to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.backend.cpu.kernels.GemmKernel;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Node;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Combine;
+import jdk.incubator.vector.FloatVector;
+
+/** Linear layers (weights packed into panels at compile time) and batched matmuls of runtime operands. */
+final class GemmLowering {
+    static final int NR = 2 * FloatVector.SPECIES_PREFERRED.length();
+
+    private GemmLowering() {}
+
+    static void linear(LoweringContext ctx, Node n, Activation act, float alpha, Combine combine) {
+        Placement x = contiguous(ctx, n, ctx.of(n.inputs().getFirst())), y = ctx.of(n.name());
+        HostTensor w = ctx.constant(n.inputs().get(1));
+        if (w == null) throw new UnsupportedOpException(n.describe() + ": the cpu backend needs linear weights as a constant");
+        int outF = w.shape().dim(0), k = w.shape().dim(1), rows = (int) (y.elements() / outF);
+        Params p = Params.of()
+                .put("A_SLOT", x.slot()).put("A_OFF", x.offset()).put("A_RS", k).put("A_CS", 1).put("A_BS0", 0).put("A_BS1", 0)
+                .put("B_SLOT", ctx.weight(packPanels(w))).put("B_OFF", 0).put("B_RS", NR).put("B_BS0", 0).put("B_BS1", 0).put("B_PANEL", 1)
+                .put("C_SLOT", y.slot()).put("C_OFF", y.offset()).put("C_RS", outF).put("C_BS0", 0).put("C_BS1", 0).put("BD1", 1)
+                .put("M", rows).put("N", outF).put("K", k);
+        Placement bias = n.inputs().size() > 2 ? ctx.of(n.inputs().get(2)) : null;
+        p.put("BIAS_MODE", bias == null ? 0 : 2).put("BIAS_SLOT", bias == null ? 0 : bias.slot()).put("BIAS_OFF", bias == null ? 0 : bias.offset());
+        Placement e = combine == Combine.NONE ? y : contiguous(ctx, n, ctx.of(n.inputs().get(3)));
+        p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_RS", outF).put("E_BS0", 0).put("E_BS1", 0)
+                .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
+        emit(ctx, n, p, 1, rows, outF);
+    }
+
+    /** Wᵀ in panels of NR columns: panel j holds W[j·NR + r][k] at [j][k][r], zero past N. */
+    static float[] packPanels(HostTensor w) {
+        int n = w.shape().dim(0), k = w.shape().dim(1), tiles = (n + NR - 1) / NR;
+        float[] p = new float[tiles * k * NR];
+        float[] d = w.data();
+        for (int j = 0; j < tiles; j++)
+            for (int q = 0; q < k; q++)
+                for (int r = 0; r < NR && j * NR + r < n; r++)
+                    p[(j * k + q) * NR + r] = d[(j * NR + r) * k + q];
+        return p;
+    }
+
+    static void matmul(LoweringContext ctx, Node n) {
+        Placement a = ctx.of(n.inputs().get(0)).as4d(), b = ctx.of(n.inputs().get(1)).as4d(), c = ctx.of(n.name()).as4d();
+        int m = c.dims()[2], nn = c.dims()[3], k = a.dims()[3];
+        int[] as = batchStrides(a, c), bs = batchStrides(b, c);
+        Params p = Params.of()
+                .put("A_SLOT", a.slot()).put("A_OFF", a.offset()).put("A_RS", a.strides()[2]).put("A_CS", a.strides()[3]).put("A_BS0", as[0]).put("A_BS1", as[1])
+                .put("B_SLOT", b.slot()).put("B_OFF", b.offset()).put("B_RS", b.strides()[2]).put("B_BS0", bs[0]).put("B_BS1", bs[1]).put("B_PANEL", 0)
+                .put("C_SLOT", c.slot()).put("C_OFF", c.offset()).put("C_RS", c.strides()[2]).put("C_BS0", c.strides()[0]).put("C_BS1", c.strides()[1])
+                .put("BD1", c.dims()[1]).put("M", m).put("N", nn).put("K", k)
+                .put("BIAS_MODE", 0).put("BIAS_SLOT", 0).put("BIAS_OFF", 0)
+                .put("E_SLOT", c.slot()).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
+                .put("COMBINE", 0).put("ACT", 0).put("ALPHA", 0f);
+        if (b.strides()[3] != 1) throw new UnsupportedOpException(n.describe() + ": right operand must have unit stride along its last axis");
+        emit(ctx, n, p, c.dims()[0] * c.dims()[1], m, nn);
+    }
+
+    private static int[] batchStrides(Placement operand, Placement out) {
+        int[] s = new int[2];
+        for (int i = 0; i < 2; i++) s[i] = operand.dims()[i] == 1 && out.dims()[i] != 1 ? 0 : operand.strides()[i];
+        return s;
+    }
+
+    /** Splits columns into chunks so that a small-M product still keeps every thread busy. */
+    private static void emit(LoweringContext ctx, Node n, Params p, int batches, int m, int cols) {
+        int mb = (m + 7) / 8, tiles = (cols + NR - 1) / NR;
+        int nch = Math.max(1, Math.min(tiles, 8 / Math.max(1, batches * mb)));
+        p.put("MB", mb).put("NCH", nch);
+        ctx.kernel(n, GemmKernel.class, p.map(), batches * mb * nch);
+    }
+
+    static Placement contiguous(LoweringContext ctx, Node n, Placement p) {
+        if (p.isContiguous()) return p;
+        int floats = (int) p.elements();
+        Placement q = Placement.contiguous(LoweringContext.ARENA, ctx.scratch(floats), TensorType.f32(p.dims()));
+        Placement p4 = p.as4d(), q4 = q.as4d();
+        MovementLowering.copy(ctx, n, " (compact operand)", p4.dims(), p4.slot(), p4.offset(), p4.strides(), q4.slot(), q4.offset(), q4.strides());
+        return q;
+    }
+}

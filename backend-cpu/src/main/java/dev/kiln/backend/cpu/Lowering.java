@@ -1,0 +1,34 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.ir.Node;
+import dev.kiln.ir.op.*;
+
+/** Which lowering handles which op: the one place the CPU backend learns about every op. */
+final class Lowering {
+    private Lowering() {}
+
+    static void lower(LoweringContext ctx, Node n) {
+        switch (n.op()) {
+            case Unary u -> ElementwiseLowering.unary(ctx, n, VecMathCodes.of(u.kind()), u.alpha(), 1f);
+            case Scale s -> ElementwiseLowering.unary(ctx, n, 0, 0f, s.factor());
+            case Binary b -> ElementwiseLowering.binary(ctx, n, b.kind());
+            case BatchNorm2d bn -> ElementwiseLowering.batchNorm(ctx, n, bn);
+            case Reshape r -> MovementLowering.reshape(ctx, n);
+            case Transpose t -> MovementLowering.transpose(ctx, n, t);
+            case Slice s -> MovementLowering.slice(ctx, n, s);
+            case Concat c -> MovementLowering.concat(ctx, n, c);
+            case Softmax s -> ReductionLowering.softmax(ctx, n, s);
+            case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), true, false);
+            case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), false, p.countIncludePad());
+            case GlobalAvgPool g -> ReductionLowering.globalAvgPool(ctx, n);
+            case Conv2d c -> ConvLowering.conv(ctx, n, c, Activation.NONE, 0f, Combine.NONE);
+            case FusedConv2d f -> ConvLowering.conv(ctx, n, f.conv(), f.act(), f.alpha(), f.combine());
+            case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);
+            case Linear l -> GemmLowering.linear(ctx, n, Activation.NONE, 0f, Combine.NONE);
+            case FusedLinear f -> GemmLowering.linear(ctx, n, f.act(), f.alpha(), f.combine());
+            case MatMul m -> GemmLowering.matmul(ctx, n);
+            case FusedAttention a -> AttentionLowering.attention(ctx, n, a);
+            case Lstm l -> LstmLowering.lstm(ctx, n, l);
+        }
+    }
+}

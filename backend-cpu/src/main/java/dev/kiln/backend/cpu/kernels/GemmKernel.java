@@ -1,0 +1,148 @@
+package dev.kiln.backend.cpu.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * C = epilogue(A·B) for a batch of [M,K]·[K,N] products, vectorised along N. A is read by
+ * broadcast through strides; B either row-major with unit stride along N, or (B_PANEL=1)
+ * packed at compile time into panels of NR = 2 vectors: [N/NR][K][NR]. The register tile is
+ * 8 rows × 2 vectors (16 accumulators in locals); leftover rows use a 1-row tile, the last
+ * partial column tile a mask. A task is (batch, 8-row block, chunk of column tiles).
+ * Epilogue: + bias (BIAS_MODE 1 per row, 2 per column), COMBINE 1 add extra before / 2
+ * multiply after the activation.
+ */
+public final class GemmKernel implements Kernel {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length(), NR = 2 * L, MR = 8;
+    static int P_A_SLOT, P_A_OFF, P_A_RS, P_A_CS, P_A_BS0, P_A_BS1;
+    static int P_B_SLOT, P_B_OFF, P_B_RS, P_B_BS0, P_B_BS1, P_B_PANEL;
+    static int P_C_SLOT, P_C_OFF, P_C_RS, P_C_BS0, P_C_BS1;
+    static int P_E_SLOT, P_E_OFF, P_E_RS, P_E_BS0, P_E_BS1, P_BD1;
+    static int P_M, P_N, P_K, P_MB, P_NCH, P_BIAS_MODE, P_BIAS_SLOT, P_BIAS_OFF, P_COMBINE, P_ACT;
+    static float P_ALPHA;
+
+    @Override public void run(float[][] bufs, int lo, int hi) {
+        float[] a = bufs[P_A_SLOT], b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
+        float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        int tiles = (P_N + NR - 1) / NR;
+        for (int t = lo; t < hi; t++) {
+            int ch = t % P_NCH, mb = t / P_NCH % P_MB, batch = t / P_NCH / P_MB;
+            int j0 = tiles * ch / P_NCH, j1 = tiles * (ch + 1) / P_NCH;
+            int m0 = mb * MR, rows = Math.min(MR, P_M - m0);
+            for (int j = j0; j < j1; j++) {
+                int n0 = j * NR;
+                if (rows == MR) tile8(a, b, c, bias, e, batch, m0, n0);
+                else for (int m = m0; m < m0 + rows; m++) tile1(a, b, c, bias, e, batch, m, n0);
+            }
+        }
+    }
+
+    private static int bBase(int batch, int n0) {
+        return P_B_PANEL == 1 ? P_B_OFF + n0 * P_K : P_B_OFF + batch / P_BD1 * P_B_BS0 + batch % P_BD1 * P_B_BS1 + n0;
+    }
+
+    private static int bStride() { return P_B_PANEL == 1 ? NR : P_B_RS; }
+
+    private static void tile8(float[] a, float[] b, float[] c, float[] bias, float[] e, int batch, int m0, int n0) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        int ab = P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m0 * P_A_RS, bb = bBase(batch, n0), bs = bStride();
+        boolean full = n0 + NR <= P_N;
+        VectorMask<Float> m0k = S.indexInRange(n0, P_N), m1k = S.indexInRange(n0 + L, P_N);
+        for (int k = 0; k < P_K; k++) {
+            int bo = bb + k * bs, ao = ab + k * P_A_CS;
+            FloatVector b0, b1;
+            if (P_B_PANEL == 1 || full) {
+                b0 = FloatVector.fromArray(S, b, bo);
+                b1 = FloatVector.fromArray(S, b, bo + L);
+            } else {
+                b0 = FloatVector.fromArray(S, b, bo, m0k);
+                b1 = FloatVector.fromArray(S, b, bo + L, m1k);
+            }
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[ao]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ao + P_A_RS]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ao + 2 * P_A_RS]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ao + 3 * P_A_RS]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ao + 4 * P_A_RS]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ao + 5 * P_A_RS]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[ao + 6 * P_A_RS]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[ao + 7 * P_A_RS]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+        }
+        store(c, bias, e, batch, m0, n0, c00, c01, full, m0k, m1k);
+        store(c, bias, e, batch, m0 + 1, n0, c10, c11, full, m0k, m1k);
+        store(c, bias, e, batch, m0 + 2, n0, c20, c21, full, m0k, m1k);
+        store(c, bias, e, batch, m0 + 3, n0, c30, c31, full, m0k, m1k);
+        store(c, bias, e, batch, m0 + 4, n0, c40, c41, full, m0k, m1k);
+        store(c, bias, e, batch, m0 + 5, n0, c50, c51, full, m0k, m1k);
+        store(c, bias, e, batch, m0 + 6, n0, c60, c61, full, m0k, m1k);
+        store(c, bias, e, batch, m0 + 7, n0, c70, c71, full, m0k, m1k);
+    }
+
+    private static void tile1(float[] a, float[] b, float[] c, float[] bias, float[] e, int batch, int m, int n0) {
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, d0 = c0, d1 = c0;
+        int ao = P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m * P_A_RS, bb = bBase(batch, n0), bs = bStride();
+        boolean full = n0 + NR <= P_N;
+        VectorMask<Float> m0k = S.indexInRange(n0, P_N), m1k = S.indexInRange(n0 + L, P_N);
+        int k = 0;
+        // two accumulator pairs so consecutive FMAs do not wait on each other
+        for (; k + 1 < P_K; k += 2) {
+            int bo = bb + k * bs;
+            FloatVector x = FloatVector.broadcast(S, a[ao + k * P_A_CS]), y = FloatVector.broadcast(S, a[ao + (k + 1) * P_A_CS]);
+            if (P_B_PANEL == 1 || full) {
+                c0 = x.fma(FloatVector.fromArray(S, b, bo), c0);
+                c1 = x.fma(FloatVector.fromArray(S, b, bo + L), c1);
+                d0 = y.fma(FloatVector.fromArray(S, b, bo + bs), d0);
+                d1 = y.fma(FloatVector.fromArray(S, b, bo + bs + L), d1);
+            } else {
+                c0 = x.fma(FloatVector.fromArray(S, b, bo, m0k), c0);
+                c1 = x.fma(FloatVector.fromArray(S, b, bo + L, m1k), c1);
+                d0 = y.fma(FloatVector.fromArray(S, b, bo + bs, m0k), d0);
+                d1 = y.fma(FloatVector.fromArray(S, b, bo + bs + L, m1k), d1);
+            }
+        }
+        for (; k < P_K; k++) {
+            int bo = bb + k * bs;
+            FloatVector x = FloatVector.broadcast(S, a[ao + k * P_A_CS]);
+            if (P_B_PANEL == 1 || full) {
+                c0 = x.fma(FloatVector.fromArray(S, b, bo), c0);
+                c1 = x.fma(FloatVector.fromArray(S, b, bo + L), c1);
+            } else {
+                c0 = x.fma(FloatVector.fromArray(S, b, bo, m0k), c0);
+                c1 = x.fma(FloatVector.fromArray(S, b, bo + L, m1k), c1);
+            }
+        }
+        store(c, bias, e, batch, m, n0, c0.add(d0), c1.add(d1), full, m0k, m1k);
+    }
+
+    private static void store(float[] c, float[] bias, float[] e, int batch, int m, int n0, FloatVector v0, FloatVector v1,
+                              boolean full, VectorMask<Float> k0, VectorMask<Float> k1) {
+        int co = P_C_OFF + batch / P_BD1 * P_C_BS0 + batch % P_BD1 * P_C_BS1 + m * P_C_RS + n0;
+        if (P_BIAS_MODE == 1) {
+            float bv = bias[P_BIAS_OFF + m];
+            v0 = v0.add(bv);
+            v1 = v1.add(bv);
+        } else if (P_BIAS_MODE == 2) {
+            v0 = v0.add(full ? FloatVector.fromArray(S, bias, P_BIAS_OFF + n0) : FloatVector.fromArray(S, bias, P_BIAS_OFF + n0, k0));
+            v1 = v1.add(full ? FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L) : FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L, k1));
+        }
+        FloatVector e0 = null, e1 = null;
+        if (P_COMBINE != 0) {
+            int eo = P_E_OFF + batch / P_BD1 * P_E_BS0 + batch % P_BD1 * P_E_BS1 + m * P_E_RS + n0;
+            e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
+            e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
+        }
+        v0 = VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA);
+        v1 = VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA);
+        if (full) {
+            v0.intoArray(c, co);
+            v1.intoArray(c, co + L);
+        } else {
+            v0.intoArray(c, co, k0);
+            v1.intoArray(c, co + L, k1);
+        }
+    }
+}

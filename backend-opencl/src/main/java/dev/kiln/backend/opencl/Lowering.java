@@ -1,0 +1,89 @@
+package dev.kiln.backend.opencl;
+
+import dev.kiln.ir.Node;
+import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.AvgPool2d;
+import dev.kiln.ir.op.BatchNorm2d;
+import dev.kiln.ir.op.Binary;
+import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Concat;
+import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.FusedAttention;
+import dev.kiln.ir.op.FusedConv2d;
+import dev.kiln.ir.op.FusedDwPwConv;
+import dev.kiln.ir.op.FusedLinear;
+import dev.kiln.ir.op.GlobalAvgPool;
+import dev.kiln.ir.op.Linear;
+import dev.kiln.ir.op.Lstm;
+import dev.kiln.ir.op.MatMul;
+import dev.kiln.ir.op.MaxPool2d;
+import dev.kiln.ir.op.Reshape;
+import dev.kiln.ir.op.Scale;
+import dev.kiln.ir.op.Slice;
+import dev.kiln.ir.op.Softmax;
+import dev.kiln.ir.op.Transpose;
+import dev.kiln.ir.op.Unary;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns each node of a graph into one kernel: the views of its operands and result come from
+ * the {@link DeviceLayout}, the kernel from the generator of its op family. The switch has no
+ * default, so a new op is a compile error here until it has a lowering.
+ */
+final class Lowering {
+    private Lowering() {}
+
+    static List<Kernel> lower(DeviceLayout layout, DeviceLimits limits) {
+        List<Kernel> kernels = new ArrayList<>();
+        List<Node> nodes = layout.graph.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            List<View> in = new ArrayList<>();
+            for (int j = 0; j < n.inputs().size(); j++) in.add(layout.of(n.inputs().get(j)).view("in" + j));
+            String name = "k" + i + "_" + n.op().mnemonic();
+            KernelRequest r = new KernelRequest(name, n, in, layout.of(n.name()).view("out"), limits);
+            kernels.add(lower(r));
+        }
+        return kernels;
+    }
+
+    static Kernel lower(KernelRequest r) {
+        Node n = r.node();
+        return switch (n.op()) {
+            case Conv2d c -> ConvKernels.conv(r, new ConvKernels.Conv(c.stride(), c.padding(), c.dilation(), c.groups(),
+                    n.inputs().size() == 3, Activation.NONE, 0f, Combine.NONE));
+            case FusedConv2d f -> ConvKernels.conv(r, new ConvKernels.Conv(f.stride(), f.padding(), f.dilation(), f.groups(),
+                    true, f.act(), f.alpha(), f.combine()));
+            case FusedDwPwConv f -> ConvKernels.dwPw(r, f);
+            case Linear l -> MatrixKernels.linear(r, n.inputs().size() == 3, Activation.NONE, 0f, Combine.NONE);
+            case FusedLinear f -> MatrixKernels.linear(r, true, f.act(), f.alpha(), f.combine());
+            case MatMul m -> MatrixKernels.matMul(r);
+            case FusedAttention f -> AttentionKernel.generate(r, f);
+            case Lstm l -> LstmKernel.generate(r, l);
+            case Softmax s -> SoftmaxKernel.generate(r, s);
+            case Unary u -> MapKernels.unary(r, u);
+            case Binary b -> MapKernels.binary(r, b);
+            case Scale s -> MapKernels.scale(r, s);
+            case BatchNorm2d bn -> MapKernels.batchNorm(r, bn);
+            case Reshape rs -> MapKernels.reshape(r);
+            case Transpose t -> MapKernels.transpose(r, t);
+            case Slice s -> MapKernels.slice(r, s);
+            case Concat c -> MapKernels.concat(r, c);
+            case MaxPool2d mp -> MapKernels.maxPool(r, mp);
+            case AvgPool2d ap -> MapKernels.avgPool(r, ap);
+            case GlobalAvgPool g -> MapKernels.globalAvgPool(r);
+        };
+    }
+
+    /** The program: the prelude once, then every kernel. */
+    static String program(List<Kernel> kernels) {
+        StringBuilder b = new StringBuilder(Code.PRELUDE);
+        for (Kernel k : kernels) {
+            if (k.isEmpty()) continue;
+            b.append("\n// ").append(Code.comment(k.node().describe())).append('\n').append(k.source());
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,51 @@
+package dev.kiln.backend.opencl;
+
+import dev.kiln.ir.Backend;
+import dev.kiln.ir.Executable;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.Verifier;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The OpenCL backend: generates OpenCL C for every (fused) op of an optimised graph, with all
+ * shapes, strides and buffer offsets as constants, and runs it through JOCL.
+ *
+ * <p>Options:
+ * <ul>
+ *   <li>{@code device}: which device (see {@link DeviceSelector}); else env KILN_OPENCL_DEVICE;
+ *       else the first GPU, else the first CPU device.</li>
+ *   <li>{@code dump-code}: a directory to write every generated kernel into, each headed by its IR node.</li>
+ *   <li>{@code cache-dir}: where built program binaries are kept across JVMs (default
+ *       KILN_OPENCL_CACHE, else ~/.cache/kiln/opencl); {@code off} keeps them in memory only.</li>
+ * </ul>
+ */
+public final class OpenClBackend implements Backend {
+    public static final String NAME = "opencl";
+
+    @Override public String name() { return NAME; }
+
+    /** Whether an OpenCL device is usable here. Never throws, even without an OpenCL library. */
+    @Override public boolean isAvailable() { return OpenClRuntime.isAvailable(); }
+
+    /**
+     * @throws dev.kiln.ir.BackendUnavailableException without an OpenCL library or platform (the message says what to install)
+     * @throws dev.kiln.ir.KilnException for a failed kernel build (with the build log and source) or a device out of memory
+     */
+    @Override public Executable compile(Graph g, Map<String, String> options) {
+        Verifier.verify(g);
+        DeviceInfo info = DeviceSelector.select(OpenClRuntime.devices(), DeviceSelector.selectorFrom(options, System::getenv));
+        DeviceContext device = OpenClRuntime.context(info);
+        String dump = options.get("dump-code");
+        return OpenClExecutable.create(g, device, info.limits(), cacheDir(options), dump == null || dump.isBlank() ? null : Path.of(dump));
+    }
+
+    static Path cacheDir(Map<String, String> options) {
+        String dir = options.get("cache-dir");
+        if (dir == null || dir.isBlank()) dir = System.getenv("KILN_OPENCL_CACHE");
+        if (dir != null && dir.strip().equalsIgnoreCase("off")) return null;
+        if (dir != null && !dir.isBlank()) return Path.of(dir.strip());
+        return Path.of(System.getProperty("user.home"), ".cache", "kiln", "opencl");
+    }
+}

@@ -1,0 +1,106 @@
+package dev.kiln.frontend.onnx;
+
+import dev.kiln.ir.GraphBuilder;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.MalformedFileException;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.ir.op.Op;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The state of one import: what each ONNX value has become, and the IR graph being built.
+ * An ONNX value is either {@link Value.Ir} (a computed f32 tensor of the IR graph) or
+ * {@link Value.Const} (known now: an initializer, a Constant, folded shape arithmetic). Constants
+ * enter the IR graph only when an IR op takes them as an operand, once each.
+ */
+final class ImportContext {
+    /** What an ONNX value is at import time. */
+    sealed interface Value {
+        /** A tensor computed by the IR graph, under this IR value name. */
+        record Ir(String name) implements Value {}
+
+        /** A tensor known at import time; onnxName is used to name it if it enters the IR graph. */
+        record Const(String onnxName, ConstTensor data) implements Value {}
+    }
+
+    final String source;
+    final GraphBuilder builder;
+    private final Map<String, Value> values = new HashMap<>();
+    private final Map<String, OnnxModel.Tensor> initializers = new HashMap<>();
+    private final Map<String, String> materialised = new HashMap<>();
+    private final Set<String> used;
+
+    ImportContext(String source, String graphName, List<OnnxModel.Tensor> inits, Set<String> used) {
+        this.source = source;
+        this.builder = new GraphBuilder(graphName);
+        this.used = used;
+        for (OnnxModel.Tensor t : inits) initializers.put(t.name(), t);
+    }
+
+    boolean isInitializer(String onnxName) { return initializers.containsKey(onnxName); }
+
+    /** Whether a live node or a graph output reads this value. */
+    boolean isUsed(String onnxName) { return used.contains(onnxName); }
+
+    boolean isDefined(String onnxName) { return values.containsKey(onnxName) || initializers.containsKey(onnxName); }
+
+    void define(String onnxName, Value v) { values.put(onnxName, v); }
+
+    /** The value of an ONNX name; initializers are decoded on first use. */
+    Value value(String onnxName, OnnxModel.Node user) {
+        Value v = values.get(onnxName);
+        if (v != null) return v;
+        OnnxModel.Tensor t = initializers.get(onnxName);
+        if (t != null) {
+            v = new Value.Const(onnxName, ConstTensor.decode(t, source));
+            values.put(onnxName, v);
+            return v;
+        }
+        throw new MalformedFileException(source + ": " + (user == null ? "graph output" : "node '" + user.label() + "' (" + user.opType() + ")")
+                + " reads '" + onnxName + "', which no node, input or initializer defines before it (the nodes must be in topological order)");
+    }
+
+    /** The dims of a value, computed or constant. */
+    int[] dims(Value v) {
+        return switch (v) {
+            case Value.Ir ir -> builder.typeOf(ir.name()).shape().dims();
+            case Value.Const c -> c.data().dims();
+        };
+    }
+
+    TensorType type(Value v) { return TensorType.f32(dims(v)); }
+
+    /**
+     * The IR value name of v; a constant is declared in the IR graph (once) under its ONNX name.
+     * Integer constants are converted to f32 only where the caller says that is meant (asData).
+     */
+    String ir(Value v, OnnxModel.Node user, boolean integersAsData) {
+        return switch (v) {
+            case Value.Ir ir -> ir.name();
+            case Value.Const c -> {
+                if (!c.data().isFloating() && !integersAsData)
+                    throw new UnsupportedOpException("it reads the " + OnnxFields.dataTypeName(c.data().dataType())
+                            + " tensor '" + c.onnxName() + "' as data; Kiln computes f32 tensors only");
+                String name = materialised.get(c.onnxName());
+                if (name == null) {
+                    name = constant(c.onnxName(), c.data().toHost());
+                    materialised.put(c.onnxName(), name);
+                }
+                yield name;
+            }
+        };
+    }
+
+    /** Declares a new IR constant under a fresh name starting with hint. */
+    String constant(String hint, HostTensor data) { return builder.constant(builder.freshName(hint), data); }
+
+    /** Adds an IR node under a fresh name starting with hint; shape errors name the ONNX node. */
+    String emit(String hint, Op op, List<String> inputs, String origin) {
+        return builder.add(builder.freshName(hint), op, inputs, origin);
+    }
+}

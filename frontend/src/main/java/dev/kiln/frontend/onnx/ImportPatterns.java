@@ -1,0 +1,216 @@
+package dev.kiln.frontend.onnx;
+
+import dev.kiln.frontend.onnx.OnnxModel.Attribute;
+import dev.kiln.frontend.onnx.OnnxModel.Graph;
+import dev.kiln.frontend.onnx.OnnxModel.Node;
+import dev.kiln.frontend.onnx.OnnxModel.Tensor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rewrites of the ONNX node list before lowering, for forms exporters spell out in several
+ * nodes that Kiln has one op for. Each fires only when every intermediate has exactly one use.
+ * <ul>
+ *   <li>GELU: x · 0.5 · (1 + erf(x / √2)), in any association of the three factors, with
+ *       x/√2 written as a Div by √2 or a Mul by 1/√2, and operands in either order
+ *       → Gelu(x).</li>
+ *   <li>A zero Pad of the spatial axes feeding an AveragePool (PyTorch's avg_pool2d with
+ *       padding and count_include_pad) or a Conv → that op with the padding.</li>
+ *   <li>MatMul(x, W) + b with constant W [K,N] and b [N] (nn.Linear on rank &gt; 2 inputs)
+ *       → LinearBias(x, W, b).</li>
+ * </ul>
+ * Replaced nodes' outputs keep their names, so the rest of the graph is untouched; the nodes
+ * they absorbed are dropped (their constants simply go unused).
+ */
+final class ImportPatterns {
+    private static final double SQRT2 = Math.sqrt(2), TOLERANCE = 1e-6;
+
+    private final List<Node> nodes;
+    private final Map<String, Tensor> initializers = new HashMap<>();
+    private final Map<String, Node> producers = new HashMap<>();
+    private final Map<String, Integer> uses = new HashMap<>();
+    private final Map<String, List<Node>> consumers = new HashMap<>();
+    private final Map<Node, Node> replaced = new LinkedHashMap<>();
+    private final java.util.Set<Node> dropped = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final String source;
+
+    private ImportPatterns(Graph g, String source) {
+        this.nodes = g.nodes();
+        this.source = source;
+        for (Tensor t : g.initializers()) initializers.put(t.name(), t);
+        for (Node n : nodes) {
+            for (String o : n.outputs()) producers.put(o, n);
+            for (String i : n.inputs()) {
+                if (i.isEmpty()) continue;
+                uses.merge(i, 1, Integer::sum);
+                consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+            }
+        }
+        for (var o : g.outputs()) uses.merge(o.name(), 1, Integer::sum);
+    }
+
+    /** The graph's nodes with the rewrites applied, in an order that is still topological. */
+    static List<Node> apply(Graph g, String source) {
+        ImportPatterns p = new ImportPatterns(g, source);
+        for (Node n : p.nodes) {
+            if (isDefault(n)) switch (n.opType()) {
+                case "Erf" -> p.gelu(n);
+                case "Pad" -> p.padInto(n);
+                case "MatMul" -> p.linearBias(n);
+                default -> { }
+            }
+        }
+        List<Node> out = new ArrayList<>();
+        for (Node n : p.nodes) {
+            if (p.dropped.contains(n)) continue;
+            out.add(p.replaced.getOrDefault(n, n));
+        }
+        return out;
+    }
+
+    private void gelu(Node erf) {
+        Node scale = soleProducer(erf.input(0));
+        String x;
+        if (is(scale, "Div") && scalarIs(scale.input(1), SQRT2)) x = scale.input(0);
+        else if (is(scale, "Mul") && otherThanScalar(scale, 1 / SQRT2) != null) x = otherThanScalar(scale, 1 / SQRT2);
+        else return;
+        Node add = soleConsumer(erf.outputs().getFirst());
+        if (!is(add, "Add") || otherThanScalar(add, 1) == null) return;
+        String onePlusErf = add.outputs().getFirst();
+        Node m1 = soleConsumer(onePlusErf);
+        if (!is(m1, "Mul")) return;
+        String other = m1.input(0).equals(onePlusErf) ? m1.input(1) : m1.input(0);
+        List<Node> absorbed = new ArrayList<>(List.of(scale, erf, add));
+        Node last;
+        if (other.equals(x)) {                                      // (x · (1+erf)) · 0.5
+            last = soleConsumer(m1.outputs().getFirst());
+            if (!is(last, "Mul") || otherThanScalar(last, 0.5) == null) return;
+            absorbed.add(m1);
+        } else if (scalarIs(other, 0.5)) {                           // x · ((1+erf) · 0.5)
+            last = soleConsumer(m1.outputs().getFirst());
+            if (!is(last, "Mul") || !(last.input(0).equals(x) || last.input(1).equals(x))) return;
+            absorbed.add(m1);
+        } else {                                                     // (x · 0.5) · (1+erf)
+            Node half = soleProducer(other);
+            if (!is(half, "Mul") || !x.equals(otherThanScalar(half, 0.5))) return;
+            absorbed.add(half);
+            last = m1;
+        }
+        if (absorbed.stream().anyMatch(n -> dropped.contains(n) || replaced.containsKey(n))) return;
+        dropped.addAll(absorbed);
+        replaced.put(last, last.with("Gelu", OpImporter.KILN_DOMAIN, List.of(x), Map.of()));
+    }
+
+    private void padInto(Node pad) {
+        Attribute mode = pad.attributes().get("mode");
+        if (mode != null && !mode.s().equals("constant")) return;
+        if (!pad.input(2).isEmpty() && !scalarIs(pad.input(2), 0)) return;
+        if (!pad.input(3).isEmpty()) return;
+        ConstTensor pads = staticConst(pad.input(1));
+        if (pads == null || pads.size() != 8) return;
+        long[] p = pads.longs();
+        for (long v : p) if (v < 0) return;
+        if (p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0) return;
+        long[] spatial = {p[2], p[3], p[6], p[7]};
+        Node user = soleConsumer(pad.outputs().getFirst());
+        if (user == null || !isDefault(user) || !user.input(0).equals(pad.outputs().getFirst())) return;
+        if (!user.attributes().containsKey("auto_pad") || user.attributes().get("auto_pad").s().equals("NOTSET")) {
+            long[] own = user.attributes().containsKey("pads") ? user.attributes().get("pads").ints() : new long[4];
+            if (own.length != 4) return;
+            Map<String, Attribute> attrs = new LinkedHashMap<>(user.attributes());
+            switch (user.opType()) {
+                case "AveragePool" -> {
+                    boolean countsPad = user.attributes().containsKey("count_include_pad") && user.attributes().get("count_include_pad").i() != 0;
+                    boolean ownPads = own[0] != 0 || own[1] != 0 || own[2] != 0 || own[3] != 0;
+                    if (ownPads && !countsPad) return;     // padded zeros would be counted, the op's own padding not
+                    attrs.put("count_include_pad", Attribute.ofInt("count_include_pad", 1));
+                }
+                case "Conv" -> { }
+                default -> { return; }
+            }
+            long[] sum = new long[4];
+            for (int i = 0; i < 4; i++) sum[i] = own[i] + spatial[i];
+            attrs.put("pads", Attribute.ofInts("pads", sum));
+            List<String> in = new ArrayList<>(user.inputs());
+            in.set(0, pad.input(0));
+            if (dropped.contains(user) || replaced.containsKey(user)) return;
+            dropped.add(pad);
+            replaced.put(user, user.with(user.opType(), user.domain(), in, attrs));
+        }
+    }
+
+    private void linearBias(Node mm) {
+        Tensor w = staticTensor(mm.input(1));
+        if (w == null || w.dims().length != 2 || !ConstTensor.isFloating(w.dataType())) return;
+        Node add = soleConsumer(mm.outputs().getFirst());
+        if (!is(add, "Add")) return;
+        String bias = add.input(0).equals(mm.outputs().getFirst()) ? add.input(1) : add.input(0);
+        Tensor b = staticTensor(bias);
+        if (b == null || b.dims().length != 1 || b.dims()[0] != w.dims()[1] || !ConstTensor.isFloating(b.dataType())) return;
+        if (replaced.containsKey(mm) || dropped.contains(add) || replaced.containsKey(add)) return;
+        dropped.add(mm);
+        Node linear = new Node(mm.name(), "LinearBias", OpImporter.KILN_DOMAIN, List.of(mm.input(0), mm.input(1), bias),
+                add.outputs(), Map.of(), mm.offset());
+        replaced.put(add, linear);
+    }
+
+    // ---- helpers ----
+
+    private static boolean isDefault(Node n) { return OnnxFields.isDefaultDomain(n.domain()); }
+
+    private static boolean is(Node n, String opType) { return n != null && isDefault(n) && n.opType().equals(opType); }
+
+    /** The producer of value when value has exactly one use. */
+    private Node soleProducer(String value) {
+        return uses.getOrDefault(value, 0) == 1 ? producers.get(value) : null;
+    }
+
+    /** The only consumer of value (and value is not a graph output), or null. */
+    private Node soleConsumer(String value) {
+        List<Node> c = consumers.get(value);
+        return uses.getOrDefault(value, 0) == 1 && c != null && c.size() == 1 ? c.getFirst() : null;
+    }
+
+    /** For a two-operand node with a scalar constant ≈ c on one side, the other operand; else null. */
+    private String otherThanScalar(Node n, double c) {
+        if (scalarIs(n.input(1), c)) return n.input(0);
+        if (scalarIs(n.input(0), c)) return n.input(1);
+        return null;
+    }
+
+    private boolean scalarIs(String value, double c) {
+        ConstTensor t = staticConst(value);
+        return t != null && t.size() == 1 && t.isFloating() && Math.abs(t.get(0) - c) <= TOLERANCE * Math.max(1, Math.abs(c));
+    }
+
+    /** The TensorProto of an initializer or of a Constant node's value attribute; null otherwise. */
+    private Tensor staticTensor(String value) {
+        Tensor t = initializers.get(value);
+        if (t != null) return t;
+        Node p = producers.get(value);
+        if (p == null || !isDefault(p) || !p.opType().equals("Constant")) return null;
+        Attribute a = p.attributes().get("value");
+        return a == null ? null : a.t();
+    }
+
+    /** The decoded value of a small static tensor (also Constant's value_float / value_ints forms). */
+    private ConstTensor staticConst(String value) {
+        if (value.isEmpty()) return null;
+        Tensor t = staticTensor(value);
+        if (t != null) {
+            long count = 1;
+            for (long d : t.dims()) count *= d;
+            return count <= 64 && !t.isExternal() ? ConstTensor.decode(t, source) : null;
+        }
+        Node p = producers.get(value);
+        if (p == null || !isDefault(p) || !p.opType().equals("Constant")) return null;
+        Attribute f = p.attributes().get("value_float"), ints = p.attributes().get("value_ints");
+        if (f != null) return ConstTensor.ofFloats(new int[0], new float[]{f.f()});
+        if (ints != null) return ConstTensor.ofLongs(new int[]{ints.ints().length}, ints.ints());
+        return null;
+    }
+}

@@ -1,0 +1,219 @@
+package dev.kiln.frontend.onnx;
+
+import dev.kiln.frontend.onnx.ImportContext.Value;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.op.AvgPool2d;
+import dev.kiln.ir.op.BatchNorm2d;
+import dev.kiln.ir.op.Binary;
+import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.GlobalAvgPool;
+import dev.kiln.ir.op.Linear;
+import dev.kiln.ir.op.MatMul;
+import dev.kiln.ir.op.MaxPool2d;
+import dev.kiln.ir.op.Reshape;
+import dev.kiln.ir.op.Scale;
+import dev.kiln.ir.op.Transpose;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/** Conv, BatchNormalization, Gemm, MatMul and pooling, lowered to Kiln's conv2d, linear, matmul and pool ops. */
+final class NnOps {
+    private NnOps() {}
+
+    static void register(Map<String, OpImporter> r) {
+        r.put("Conv", NnOps::conv);
+        r.put("BatchNormalization", NnOps::batchNorm);
+        r.put("Gemm", NnOps::gemm);
+        r.put("MatMul", NnOps::matMul);
+        r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "LinearBias"), NnOps::linearBias);
+        r.put("MaxPool", NnOps::maxPool);
+        r.put("AveragePool", NnOps::averagePool);
+        r.put("GlobalAveragePool", NnOps::globalAveragePool);
+    }
+
+    private static void conv(NodeView n) {
+        int[] x = n.dims(0), w = n.dims(1);
+        if (x.length != 4) throw n.unsupported("only 2-D convolution is supported (input rank 4), the input is " + Arrays.toString(x));
+        long[] ks = n.attrInts("kernel_shape", null);
+        if (ks != null && (ks.length != 2 || ks[0] != w[2] || ks[1] != w[3]))
+            throw n.malformed("kernel_shape " + Arrays.toString(ks) + " does not match the weight " + Arrays.toString(w));
+        int[] strides = pair(n, "strides"), dilations = pair(n, "dilations");
+        int[] pads = pads(n, x, new int[]{w[2], w[3]}, strides, dilations);
+        List<String> in = new ArrayList<>(List.of(n.ir(0), n.ir(1)));
+        if (n.has(2)) in.add(n.ir(2));
+        n.emitOut(new Conv2d(strides, pads, dilations, (int) n.attrInt("group", 1)), in);
+    }
+
+    private static void batchNorm(NodeView n) {
+        if (n.attrInt("training_mode", 0) != 0) throw n.unsupported("training_mode=1 (batch statistics) is not supported; export in eval mode");
+        if (n.used(1) || n.used(2)) throw n.unsupported("the running mean/var outputs of training mode are not supported");
+        if (n.rank(0) < 2) throw n.malformed("input " + Arrays.toString(n.dims(0)) + " has no channel axis");
+        n.emitOut(new BatchNorm2d(n.attrFloat("epsilon", 1e-5f)), List.of(n.ir(0), n.ir(1), n.ir(2), n.ir(3), n.ir(4)));
+    }
+
+    /** Y = alpha·A'·B' + beta·C; transB=1 with a [N] bias is exactly Kiln's linear. */
+    private static void gemm(NodeView n) {
+        float alpha = n.attrFloat("alpha", 1), beta = n.attrFloat("beta", 1);
+        boolean transA = n.attrInt("transA", 0) != 0, transB = n.attrInt("transB", 0) != 0;
+        if (n.rank(0) != 2 || n.rank(1) != 2)
+            throw n.malformed("Gemm takes rank-2 A and B, got " + Arrays.toString(n.dims(0)) + " and " + Arrays.toString(n.dims(1)));
+        String a = n.ir(0);
+        if (transA) a = n.emit("a_t", new Transpose(new int[]{1, 0}), List.of(a));
+        String w = transB ? n.ir(1) : weightTransposed(n, n.in(1), "");
+        int outN = n.dims(1)[transB ? 0 : 1];
+        Value c = n.opt(2);
+        boolean cIsBias = c != null && beta == 1 && alpha == 1 && (Arrays.equals(n.ctx.dims(c), new int[]{outN}));
+        List<String> in = new ArrayList<>(List.of(a, w));
+        if (cIsBias) in.add(n.ctx.ir(c, n.node, false));
+        boolean last = c == null || cIsBias;
+        if (last && alpha == 1) { n.emitOut(new Linear(), in); return; }
+        String y = n.emit("linear", new Linear(), in);
+        if (alpha != 1) y = last ? n.emitOut(new Scale(alpha), List.of(y)) : n.emit("alpha", new Scale(alpha), List.of(y));
+        if (last) return;
+        String cv = n.ctx.ir(c, n.node, false);
+        if (beta != 1) {
+            if (c instanceof Value.Const k) cv = n.constant(k.onnxName() + ".beta", scaled(k.data().toHost(), beta));
+            else cv = n.emit("beta_c", new Scale(beta), List.of(cv));
+        }
+        n.emitOut(new Binary(Binary.Kind.ADD), List.of(y, cv));
+    }
+
+    /**
+     * NumPy matmul. A constant rank-2 right operand makes it a linear layer (its weight stored
+     * transposed, as nn.Linear keeps it); rank-1 operands are lifted to rank 2 and back.
+     */
+    private static void matMul(NodeView n) {
+        int[] ad = n.dims(0), bd = n.dims(1);
+        if (n.in(1) instanceof Value.Const k && k.data().isFloating() && bd.length == 2) {
+            n.emitOut(new Linear(), List.of(n.ir(0), weightTransposed(n, k, "")));
+            return;
+        }
+        String a = n.ir(0), b = n.ir(1);
+        if (ad.length == 1) a = n.emit("a2d", new Reshape(new int[]{1, ad[0]}), List.of(a));
+        if (bd.length == 1) b = n.emit("b2d", new Reshape(new int[]{bd[0], 1}), List.of(b));
+        if (ad.length > 1 && bd.length > 1) { n.emitOut(new MatMul(), List.of(a, b)); return; }
+        String y = n.emit("mm", new MatMul(), List.of(a, b));
+        int[] yd = n.ctx.builder.typeOf(y).shape().dims();
+        List<Integer> keep = new ArrayList<>();
+        for (int i = 0; i < yd.length; i++) {
+            boolean dropM = ad.length == 1 && i == yd.length - 2, dropN = bd.length == 1 && i == yd.length - 1;
+            if (!dropM && !dropN) keep.add(yd[i]);
+        }
+        n.emitOut(new Reshape(keep.stream().mapToInt(Integer::intValue).toArray()), List.of(y));
+    }
+
+    /** MatMul(x, W) + b found by {@link ImportPatterns}: one linear with W transposed and bias b. */
+    private static void linearBias(NodeView n) {
+        Value.Const w = (Value.Const) n.in(1);
+        String bias = n.node.input(2);
+        String hint = bias.endsWith(".bias") ? bias.substring(0, bias.length() - 5) + ".weight" : "";
+        n.emitOut(new Linear(), List.of(n.ir(0), weightTransposed(n, w, hint), n.ir(2)));
+    }
+
+    /** A [K,N] weight as [N,K]: a transposed constant, or a transpose node when it is computed. */
+    private static String weightTransposed(NodeView n, Value w, String hint) {
+        if (w instanceof Value.Const k) {
+            HostTensor t = k.data().toHost();
+            int rows = t.shape().dim(0), cols = t.shape().dim(1);
+            float[] out = new float[t.size()];
+            for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) out[j * rows + i] = t.data()[i * cols + j];
+            return n.constant(hint.isEmpty() ? k.onnxName() + ".T" : hint, HostTensor.of(Shape.of(cols, rows), out));
+        }
+        return n.emit("b_t", new Transpose(new int[]{1, 0}), List.of(n.ctx.ir(w, n.node, false)));
+    }
+
+    private static HostTensor scaled(HostTensor t, float f) {
+        float[] d = t.data().clone();
+        for (int i = 0; i < d.length; i++) d[i] *= f;
+        return HostTensor.of(t.shape(), d);
+    }
+
+    private static void maxPool(NodeView n) {
+        int[] x = pooledInput(n);
+        if (n.used(1)) throw n.unsupported("the Indices output is not supported");
+        if (n.attrInt("storage_order", 0) != 0) throw n.unsupported("storage_order=1 is not supported");
+        int[] dil = pair(n, "dilations");
+        if (dil[0] != 1 || dil[1] != 1) throw n.unsupported("dilated max pooling is not supported");
+        int[] k = kernel(n), s = pair(n, "strides"), pads = pads(n, x, k, s, dil);
+        if (n.attrInt("ceil_mode", 0) != 0) ceilPadding(n, x, k, s, pads);
+        checkPadsBelowKernel(n, k, pads);
+        n.emitOut(new MaxPool2d(k, s, pads), List.of(n.ir(0)));
+    }
+
+    private static void averagePool(NodeView n) {
+        int[] x = pooledInput(n);
+        int[] k = kernel(n), s = pair(n, "strides"), pads = pads(n, x, k, s, new int[]{1, 1});
+        boolean includePad = n.attrInt("count_include_pad", 0) != 0;
+        if (n.attrInt("ceil_mode", 0) != 0) {
+            int[] before = pads.clone();
+            ceilPadding(n, x, k, s, pads);
+            if (includePad && !Arrays.equals(before, pads))
+                throw n.unsupported("ceil_mode=1 with count_include_pad=1 is not supported where it changes the output size");
+        }
+        checkPadsBelowKernel(n, k, pads);
+        n.emitOut(new AvgPool2d(k, s, pads, includePad), List.of(n.ir(0)));
+    }
+
+    private static void globalAveragePool(NodeView n) {
+        if (n.rank(0) != 4) throw n.unsupported("only 2-D pooling is supported (input rank 4), the input is " + Arrays.toString(n.dims(0)));
+        n.emitOut(new GlobalAvgPool(), List.of(n.ir(0)));
+    }
+
+    private static int[] pooledInput(NodeView n) {
+        int[] x = n.dims(0);
+        if (x.length != 4) throw n.unsupported("only 2-D pooling is supported (input rank 4), the input is " + Arrays.toString(x));
+        return x;
+    }
+
+    private static int[] kernel(NodeView n) {
+        long[] k = n.attrInts("kernel_shape", null);
+        if (k == null || k.length != 2) throw n.malformed("kernel_shape must have 2 values, got " + (k == null ? "none" : Arrays.toString(k)));
+        return NodeView.toInts(k);
+    }
+
+    private static int[] pair(NodeView n, String name) {
+        long[] v = n.attrInts(name, new long[]{1, 1});
+        if (v.length != 2) throw n.malformed(name + " must have 2 values for a 2-D op, got " + Arrays.toString(v));
+        return NodeView.toInts(v);
+    }
+
+    /** pads as [top, left, bottom, right] (ONNX's order for 2-D), from pads or auto_pad. */
+    static int[] pads(NodeView n, int[] x, int[] k, int[] s, int[] d) {
+        String auto = n.attrString("auto_pad", "NOTSET");
+        if (auto.equals("NOTSET")) {
+            long[] p = n.attrInts("pads", new long[4]);
+            if (p.length != 4) throw n.malformed("pads must have 4 values for a 2-D op, got " + Arrays.toString(p));
+            return NodeView.toInts(p);
+        }
+        if (auto.equals("VALID")) return new int[4];
+        if (!auto.equals("SAME_UPPER") && !auto.equals("SAME_LOWER")) throw n.malformed("unknown auto_pad '" + auto + "'");
+        int[] pads = new int[4];
+        for (int i = 0; i < 2; i++) {
+            int in = x[2 + i], out = (in + s[i] - 1) / s[i];
+            int total = Math.max(0, (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in);
+            int small = total / 2, big = total - small;
+            pads[i] = auto.equals("SAME_UPPER") ? small : big;
+            pads[i + 2] = auto.equals("SAME_UPPER") ? big : small;
+        }
+        return pads;
+    }
+
+    /** ceil_mode as extra end padding: windows may start inside the input (or its begin padding), never in the end padding. */
+    private static void ceilPadding(NodeView n, int[] x, int[] k, int[] s, int[] pads) {
+        for (int i = 0; i < 2; i++) {
+            int span = x[2 + i] + pads[i] + pads[i + 2] - k[i];
+            int out = Math.ceilDiv(span, s[i]) + 1;
+            if ((out - 1) * s[i] >= x[2 + i] + pads[i]) out--;
+            pads[i + 2] += Math.max(0, (out - 1) * s[i] + k[i] - (x[2 + i] + pads[i] + pads[i + 2]));
+        }
+    }
+
+    private static void checkPadsBelowKernel(NodeView n, int[] k, int[] pads) {
+        if (pads[0] >= k[0] || pads[2] >= k[0] || pads[1] >= k[1] || pads[3] >= k[1])
+            throw n.unsupported("padding " + Arrays.toString(pads) + " is not smaller than the kernel " + Arrays.toString(k));
+    }
+}

@@ -1,0 +1,236 @@
+package dev.kiln.frontend.onnx;
+
+import dev.kiln.frontend.onnx.ImportContext.Value;
+import dev.kiln.frontend.onnx.OnnxModel.Model;
+import dev.kiln.frontend.onnx.OnnxModel.Node;
+import dev.kiln.frontend.onnx.OnnxModel.ValueInfo;
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.KilnException;
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.ShapeException;
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.ir.Verifier;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Imports an ONNX model, as PyTorch (1.13 and later) exports it, into a Kiln graph: default-domain
+ * opsets 13 to 17, static shapes (dynamic dimensions are fixed by the input shapes the caller
+ * gives), initializers as graph constants with their data. Shape arithmetic is folded at import;
+ * each node becomes Kiln ops (see {@link NnOps}, {@link ElementwiseOps}, {@link ShapeOps},
+ * {@link LstmOp}); node names become the IR nodes' origins, ONNX value names their names.
+ *
+ * <p>Errors: a file that is not ONNX or is cut short is a MalformedFileException naming the
+ * file and byte offset; every op Kiln cannot import is listed in one UnsupportedOpException
+ * with its node name and opset; an out-of-range opset, a dynamic input without a given shape,
+ * and a given shape that contradicts the model are refused with what to do instead.
+ */
+public final class OnnxImporter {
+    public static final int MIN_OPSET = 13, MAX_OPSET = 17;
+
+    private static final Map<String, OpImporter> REGISTRY = OpImporter.registry();
+
+    private OnnxImporter() {}
+
+    /** Imports a model whose inputs all have static shapes. */
+    public static Graph load(Path path) { return load(path, Map.of()); }
+
+    /** Imports a model, fixing the named inputs' shapes (needed for dynamic dimensions, checked against static ones). */
+    public static Graph load(Path path, Map<String, Shape> inputShapes) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            throw new KilnException(path + ": no such file", e);
+        } catch (IOException e) {
+            throw new KilnException(path + ": cannot read: " + e, e);
+        }
+        return load(bytes, path.toString(), inputShapes);
+    }
+
+    /** Imports a model from bytes; sourceName (a file name) names it in errors and names the graph. */
+    public static Graph load(byte[] bytes, String sourceName, Map<String, Shape> inputShapes) {
+        Model model = OnnxDecoder.decode(bytes, sourceName);
+        checkOpset(model);
+        OnnxModel.Graph graph = model.graph();
+        if (graph.sparseInitializers() > 0)
+            throw new KilnException(sourceName + ": the model has " + graph.sparseInitializers() + " sparse initializers, which Kiln does not import");
+
+        List<Node> nodes = ImportPatterns.apply(graph, sourceName);
+        Set<String> used = new HashSet<>();
+        List<Node> live = liveNodes(nodes, graph, used);
+        refuseUnknownOps(model, live);
+
+        ImportContext ctx = new ImportContext(sourceName, graphName(sourceName), graph.initializers(), used);
+        declareInputs(ctx, graph, inputShapes);
+        lowerNodes(ctx, model, live);
+        declareOutputs(ctx, graph);
+        return Verifier.verify(ctx.builder.build());
+    }
+
+    private static void checkOpset(Model model) {
+        long v = model.defaultOpset();
+        boolean usesDefault = model.graph().nodes().stream().anyMatch(n -> OnnxFields.isDefaultDomain(n.domain()));
+        if (v < 0 && usesDefault)
+            throw new UnsupportedOpException(model.source() + ": the model imports no opset of the default ONNX domain (opset_import);"
+                    + " Kiln imports opsets " + MIN_OPSET + " to " + MAX_OPSET);
+        if (v >= 0 && (v < MIN_OPSET || v > MAX_OPSET))
+            throw new UnsupportedOpException(model.source() + ": opset " + v + " of the default ONNX domain is not supported; Kiln imports opsets "
+                    + MIN_OPSET + " to " + MAX_OPSET + ". Re-export with torch.onnx.export(..., opset_version=" + (v < MIN_OPSET ? MIN_OPSET : MAX_OPSET)
+                    + ") or convert it with onnx.version_converter");
+    }
+
+    /** Nodes that contribute to a graph output, in graph order; used collects every value they read. */
+    private static List<Node> liveNodes(List<Node> nodes, OnnxModel.Graph graph, Set<String> used) {
+        for (ValueInfo o : graph.outputs()) used.add(o.name());
+        List<Node> live = new ArrayList<>();
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node n = nodes.get(i);
+            if (n.outputs().stream().noneMatch(used::contains)) continue;
+            live.add(n);
+            for (String in : n.inputs()) if (!in.isEmpty()) used.add(in);
+        }
+        Collections.reverse(live);
+        return live;
+    }
+
+    private static boolean known(Node n) {
+        if (OnnxFields.isDefaultDomain(n.domain())) return REGISTRY.containsKey(n.opType()) || ConstantFolder.canFold(n.opType());
+        return REGISTRY.containsKey(OpImporter.key(n.domain(), n.opType()));
+    }
+
+    /** All ops Kiln has no importer for, listed at once. */
+    private static void refuseUnknownOps(Model model, List<Node> live) {
+        Set<String> lines = new LinkedHashSet<>();
+        for (Node n : live) if (!known(n)) lines.add(describe(model, n));
+        if (!lines.isEmpty())
+            throw new UnsupportedOpException(model.source() + ": " + lines.size() + " node" + (lines.size() == 1 ? "" : "s")
+                    + " with ops Kiln cannot import:\n  " + String.join("\n  ", lines));
+    }
+
+    private static String describe(Model model, Node n) {
+        boolean dflt = OnnxFields.isDefaultDomain(n.domain());
+        return (dflt ? "" : n.domain() + ".") + n.opType() + " (node '" + n.label() + "', "
+                + (dflt ? "" : "domain " + n.domain() + " ") + "opset " + model.opset(n.domain()) + ")";
+    }
+
+    private static void declareInputs(ImportContext ctx, OnnxModel.Graph graph, Map<String, Shape> given) {
+        Set<String> names = new LinkedHashSet<>();
+        List<String> dynamic = new ArrayList<>();
+        for (ValueInfo in : graph.inputs()) {
+            if (ctx.isInitializer(in.name())) continue;     // IR versions < 4 list initializers among the inputs
+            names.add(in.name());
+            if (!in.isTensor() || in.elemType() != OnnxFields.FLOAT && in.elemType() != 0)
+                throw new ShapeException(ctx.source + ": input '" + in.name() + "' is " + (in.isTensor() ? "a tensor of "
+                        + OnnxFields.dataTypeName(in.elemType()) : "not a tensor") + "; Kiln graphs take float32 tensors only");
+            Shape shape = given.get(in.name());
+            if (shape != null) checkGiven(ctx, in, shape);
+            else if (in.dims() == null || in.dims().stream().anyMatch(d -> !d.isStatic())) {
+                dynamic.add(dynamicMessage(in));
+                continue;
+            } else shape = Shape.of(in.dims().stream().mapToInt(d -> Math.toIntExact(d.value())).toArray());
+            ctx.builder.input(in.name(), new TensorType(dev.kiln.ir.DType.F32, shape));
+            ctx.define(in.name(), new Value.Ir(in.name()));
+        }
+        for (String k : given.keySet())
+            if (!names.contains(k)) throw new KilnException(ctx.source + ": an input shape is given for '" + k + "', but the model's inputs are " + names);
+        if (!dynamic.isEmpty())
+            throw new KilnException(ctx.source + ": Kiln compiles for static shapes, and " + String.join("; ", dynamic));
+    }
+
+    private static String dynamicMessage(ValueInfo in) {
+        if (in.dims() == null)
+            return "input '" + in.name() + "' has no declared shape: pass --input-shape " + in.name() + "=D0,D1,... with its dimensions";
+        List<String> free = new ArrayList<>(), example = new ArrayList<>();
+        for (int i = 0; i < in.dims().size(); i++) {
+            OnnxModel.Dim d = in.dims().get(i);
+            if (!d.isStatic()) free.add("'" + d + "' (axis " + i + ")");
+            example.add(d.isStatic() ? Long.toString(d.value()) : "1");
+        }
+        return "input '" + in.name() + "' " + in.dims() + " has dynamic dimension" + (free.size() > 1 ? "s " : " ") + String.join(", ", free)
+                + ": pass --input-shape " + in.name() + "=" + String.join(",", example) + " (with the sizes you want), or give the shape to OnnxImporter.load";
+    }
+
+    /** A given shape must have the model's rank and agree with every static dimension. */
+    private static void checkGiven(ImportContext ctx, ValueInfo in, Shape shape) {
+        if (in.dims() == null) return;
+        List<String> clashes = new ArrayList<>();
+        if (in.dims().size() != shape.rank())
+            clashes.add("rank " + shape.rank() + " where the model has rank " + in.dims().size());
+        else for (int i = 0; i < shape.rank(); i++) {
+            OnnxModel.Dim d = in.dims().get(i);
+            if (d.isStatic() && d.value() != shape.dim(i)) clashes.add("axis " + i + " is " + shape.dim(i) + " where the model fixes " + d.value());
+        }
+        if (!clashes.isEmpty())
+            throw new ShapeException(ctx.source + ": the given shape " + shape + " of input '" + in.name() + "' contradicts the model's "
+                    + in.dims() + ": " + String.join(", ", clashes));
+    }
+
+    /** Lowers every live node; unsupported ones are collected and reported together. */
+    private static void lowerNodes(ImportContext ctx, Model model, List<Node> live) {
+        Set<String> poisoned = new HashSet<>();
+        List<String> problems = new ArrayList<>();
+        for (Node node : live) {
+            if (node.inputs().stream().anyMatch(poisoned::contains)) { poisoned.addAll(node.outputs()); continue; }
+            NodeView n = new NodeView(ctx, node, model.opset(node.domain()));
+            try {
+                boolean allConst = true;
+                for (int i = 0; i < n.inputCount(); i++) allConst &= !n.has(i) || n.in(i) instanceof Value.Const;
+                boolean dflt = OnnxFields.isDefaultDomain(node.domain());
+                OpImporter importer = REGISTRY.get(OpImporter.key(node.domain(), node.opType()));
+                if (dflt && allConst && ConstantFolder.canFold(node.opType())) ConstantFolder.fold(n);
+                else if (importer != null) importer.lower(n);
+                else throw n.unsupported("Kiln evaluates " + node.opType() + " only on constants (shape arithmetic),"
+                            + " but here it reads a tensor computed at run time");
+                for (int i = 0; i < node.outputs().size(); i++)
+                    if (n.used(i) && !ctx.isDefined(node.outputs().get(i))) throw n.unsupported("output " + i + " ('" + n.out(i) + "') is not supported");
+            } catch (UnsupportedOpException e) {
+                problems.add(describe(model, node) + ": " + e.getMessage());
+                poisoned.addAll(node.outputs());
+            }
+        }
+        if (!problems.isEmpty())
+            throw new UnsupportedOpException(ctx.source + ": " + problems.size() + " node" + (problems.size() == 1 ? "" : "s")
+                    + " Kiln cannot import:\n  " + String.join("\n  ", problems));
+    }
+
+    private static void declareOutputs(ImportContext ctx, OnnxModel.Graph graph) {
+        for (ValueInfo o : graph.outputs()) {
+            Value v = ctx.value(o.name(), null);
+            if (v instanceof Value.Const c && !c.data().isFloating())
+                throw new UnsupportedOpException(ctx.source + ": graph output '" + o.name() + "' is the constant " + c.data().describe()
+                        + "; Kiln graphs output float32 tensors only");
+            String ir = switch (v) {
+                case Value.Ir i -> i.name();
+                case Value.Const c -> ctx.constant(o.name(), c.data().toHost());
+            };
+            int[] got = ctx.dims(v);
+            if (o.dims() != null && o.dims().size() == got.length) {
+                for (int i = 0; i < got.length; i++)
+                    if (o.dims().get(i).isStatic() && o.dims().get(i).value() != got[i])
+                        throw new ShapeException(ctx.source + ": graph output '" + o.name() + "' is declared " + o.dims()
+                                + " but the imported graph computes " + Arrays.toString(got));
+            }
+            ctx.builder.output(ir);
+        }
+    }
+
+    /** "models/dwsep.onnx" → "dwsep". */
+    private static String graphName(String source) {
+        String s = source.replace('\\', '/');
+        s = s.substring(s.lastIndexOf('/') + 1);
+        return s.endsWith(".onnx") ? s.substring(0, s.length() - 5) : s.isEmpty() ? "onnx" : s;
+    }
+}
