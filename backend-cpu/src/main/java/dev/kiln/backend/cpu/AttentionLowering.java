@@ -1,14 +1,62 @@
 package dev.kiln.backend.cpu;
 
+import dev.kiln.backend.cpu.kernels.AttentionKernel;
 import dev.kiln.ir.Node;
-import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.FusedAttention;
 
-/** Streaming (flash) attention. */
+/**
+ * Streaming (flash) attention. The kernel wants Kᵀ with unit stride along keys and V with unit
+ * stride along its features; an operand stored the other way is transposed once per call into
+ * arena scratch (O(N·d) memory, never O(N²)).
+ */
 final class AttentionLowering {
     private AttentionLowering() {}
 
     static void attention(LoweringContext ctx, Node n, FusedAttention a) {
-        throw new UnsupportedOpException(n.describe() + ": not lowered yet");
+        Placement q = ctx.of(n.inputs().get(0)).as4d(), k = ctx.of(n.inputs().get(1)).as4d(), v = ctx.of(n.inputs().get(2)).as4d();
+        Placement o = ctx.of(n.name()).as4d();
+        int batch = q.dims()[1];
+        int m = a.qChannelMajor() ? q.dims()[3] : q.dims()[2], d = a.qChannelMajor() ? q.dims()[2] : q.dims()[3];
+        int keys = a.kChannelMajor() ? k.dims()[3] : k.dims()[2];
+        int ev = a.vChannelMajor() ? v.dims()[2] : v.dims()[3];
+        // Kᵀ: [B][D][N] with unit stride along N
+        int kSlot = k.slot(), kOff = k.offset(), kSb = k.strides()[1], kSd;
+        if (a.kChannelMajor() && k.strides()[3] == 1) kSd = k.strides()[2];
+        else {
+            int off = ctx.scratch(batch * d * keys);
+            int[] rs = a.kChannelMajor() ? new int[]{0, k.strides()[1], k.strides()[2], k.strides()[3]}
+                                         : new int[]{0, k.strides()[1], k.strides()[3], k.strides()[2]};
+            MovementLowering.copy(ctx, n, " (K transposed)", new int[]{1, batch, d, keys}, k.slot(), k.offset(), rs,
+                    LoweringContext.ARENA, off, new int[]{batch * d * keys, d * keys, keys, 1});
+            kSlot = LoweringContext.ARENA; kOff = off; kSb = d * keys; kSd = keys;
+        }
+        // V: [B][N][E] with unit stride along E
+        int vSlot = v.slot(), vOff = v.offset(), vSb = v.strides()[1], vSj;
+        if (!a.vChannelMajor() && v.strides()[3] == 1) vSj = v.strides()[2];
+        else {
+            int off = ctx.scratch(batch * keys * ev);
+            int[] rs = a.vChannelMajor() ? new int[]{0, v.strides()[1], v.strides()[3], v.strides()[2]}
+                                         : new int[]{0, v.strides()[1], v.strides()[2], v.strides()[3]};
+            MovementLowering.copy(ctx, n, " (V transposed)", new int[]{1, batch, keys, ev}, v.slot(), v.offset(), rs,
+                    LoweringContext.ARENA, off, new int[]{batch * keys * ev, keys * ev, ev, 1});
+            vSlot = LoweringContext.ARENA; vOff = off; vSb = keys * ev; vSj = ev;
+        }
+        Params p = Params.of()
+                .put("Q_SLOT", q.slot()).put("Q_OFF", q.offset()).put("Q_SB", q.strides()[1])
+                .put("Q_SI", a.qChannelMajor() ? q.strides()[3] : q.strides()[2]).put("Q_SD", a.qChannelMajor() ? q.strides()[2] : q.strides()[3])
+                .put("K_SLOT", kSlot).put("K_OFF", kOff).put("K_SB", kSb).put("K_SD", kSd)
+                .put("V_SLOT", vSlot).put("V_OFF", vOff).put("V_SB", vSb).put("V_SJ", vSj)
+                .put("O_SLOT", o.slot()).put("O_OFF", o.offset()).put("O_SB", o.strides()[1])
+                .put("O_SI", a.outChannelMajor() ? o.strides()[3] : o.strides()[2]).put("O_SE", a.outChannelMajor() ? o.strides()[2] : o.strides()[3])
+                .put("M", m).put("N", keys).put("D", d).put("EV", ev).put("SCALE", a.scale())
+                .put("COMBINE", VecMathCodes.of(a.combine())).put("ACT", VecMathCodes.of(a.act())).put("ALPHA", a.alpha());
+        Placement mask = a.hasMask() ? GemmLowering.contiguous(ctx, n, ctx.of(n.inputs().get(3))).as4d() : o;
+        p.put("HAS_MASK", a.hasMask() ? 1 : 0).put("MASK_SLOT", mask.slot()).put("MASK_OFF", mask.offset())
+                .put("MASK_SB", mask.strides()[1]).put("MASK_SI", mask.strides()[2]);
+        Placement e = a.combine() == Combine.NONE ? o : ctx.of(n.inputs().get(n.inputs().size() - 1)).as4d();
+        p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_SB", e.strides()[1])
+                .put("E_SI", a.outChannelMajor() ? e.strides()[3] : e.strides()[2]).put("E_SE", a.outChannelMajor() ? e.strides()[2] : e.strides()[3]);
+        ctx.kernel(n, AttentionKernel.class, p.map(), batch * ((m + 7) / 8));
     }
 }

@@ -1,0 +1,173 @@
+package dev.kiln.backend.cpu.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Streaming ("flash") attention for one batch and a block of 8 query rows per task:
+ * scores for a tile of 2 vectors of keys come from an 8×2-vector register tile over the head
+ * dimension, the online softmax rescales the running output and sums, and P·V accumulates
+ * into an 8×E scratch. No M×N matrix is ever stored: extra memory is O(E + tile) per task.
+ * K is read channel-major (Kᵀ, unit stride along keys) and V row-major (unit stride along E);
+ * the lowering transposes an operand stored the other way once per call.
+ */
+public final class AttentionKernel implements Kernel {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length(), NR = 2 * L, MR = 8;
+    static int P_Q_SLOT, P_Q_OFF, P_Q_SB, P_Q_SI, P_Q_SD;
+    static int P_K_SLOT, P_K_OFF, P_K_SB, P_K_SD;
+    static int P_V_SLOT, P_V_OFF, P_V_SB, P_V_SJ;
+    static int P_MASK_SLOT, P_MASK_OFF, P_MASK_SB, P_MASK_SI, P_HAS_MASK;
+    static int P_O_SLOT, P_O_OFF, P_O_SB, P_O_SI, P_O_SE;
+    static int P_E_SLOT, P_E_OFF, P_E_SB, P_E_SI, P_E_SE;
+    static int P_M, P_N, P_D, P_EV, P_COMBINE, P_ACT;
+    static float P_SCALE, P_ALPHA;
+    static final int EP = (P_EV + NR - 1) / NR * NR, BLOCKS = (P_M + MR - 1) / MR;
+
+    @Override public void run(float[][] bufs, int lo, int hi) {
+        float[] q = bufs[P_Q_SLOT], k = bufs[P_K_SLOT], v = bufs[P_V_SLOT], o = bufs[P_O_SLOT];
+        float[] mask = P_HAS_MASK == 1 ? bufs[P_MASK_SLOT] : null, e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] p = new float[MR * NR], acc = new float[MR * EP], m = new float[MR], l = new float[MR];
+        for (int t = lo; t < hi; t++) {
+            int b = t / BLOCKS, i0 = t % BLOCKS * MR;
+            java.util.Arrays.fill(acc, 0f);
+            java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(l, 0f);
+            for (int j0 = 0; j0 < P_N; j0 += NR) {
+                scores(q, k, mask, p, acc, m, l, b, i0, j0);
+                accumulate(v, p, acc, b, j0);
+            }
+            finish(o, e, acc, l, b, i0);
+        }
+    }
+
+    private static int qrow(int b, int i) { return P_Q_OFF + b * P_Q_SB + Math.min(i, P_M - 1) * P_Q_SI; }
+
+    private static void scores(float[] q, float[] k, float[] mask, float[] p, float[] acc, float[] m, float[] l, int b, int i0, int j0) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+        FloatVector s40 = z, s41 = z, s50 = z, s51 = z, s60 = z, s61 = z, s70 = z, s71 = z;
+        boolean full = j0 + NR <= P_N;
+        VectorMask<Float> k0 = S.indexInRange(j0, P_N), k1 = S.indexInRange(j0 + L, P_N);
+        int q0 = qrow(b, i0), q1 = qrow(b, i0 + 1), q2 = qrow(b, i0 + 2), q3 = qrow(b, i0 + 3);
+        int q4 = qrow(b, i0 + 4), q5 = qrow(b, i0 + 5), q6 = qrow(b, i0 + 6), q7 = qrow(b, i0 + 7);
+        int kb = P_K_OFF + b * P_K_SB + j0;
+        for (int d = 0; d < P_D; d++) {
+            int ko = kb + d * P_K_SD, qd = d * P_Q_SD;
+            FloatVector b0 = full ? FloatVector.fromArray(S, k, ko) : FloatVector.fromArray(S, k, ko, k0);
+            FloatVector b1 = full ? FloatVector.fromArray(S, k, ko + L) : FloatVector.fromArray(S, k, ko + L, k1);
+            FloatVector a;
+            a = FloatVector.broadcast(S, q[q0 + qd]); s00 = a.fma(b0, s00); s01 = a.fma(b1, s01);
+            a = FloatVector.broadcast(S, q[q1 + qd]); s10 = a.fma(b0, s10); s11 = a.fma(b1, s11);
+            a = FloatVector.broadcast(S, q[q2 + qd]); s20 = a.fma(b0, s20); s21 = a.fma(b1, s21);
+            a = FloatVector.broadcast(S, q[q3 + qd]); s30 = a.fma(b0, s30); s31 = a.fma(b1, s31);
+            a = FloatVector.broadcast(S, q[q4 + qd]); s40 = a.fma(b0, s40); s41 = a.fma(b1, s41);
+            a = FloatVector.broadcast(S, q[q5 + qd]); s50 = a.fma(b0, s50); s51 = a.fma(b1, s51);
+            a = FloatVector.broadcast(S, q[q6 + qd]); s60 = a.fma(b0, s60); s61 = a.fma(b1, s61);
+            a = FloatVector.broadcast(S, q[q7 + qd]); s70 = a.fma(b0, s70); s71 = a.fma(b1, s71);
+        }
+        row(s00, s01, 0, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        row(s10, s11, 1, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        row(s20, s21, 2, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        row(s30, s31, 3, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        row(s40, s41, 4, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        row(s50, s51, 5, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        row(s60, s61, 6, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        row(s70, s71, 7, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+    }
+
+    /** Online softmax for one query row over one key tile: new max, rescale, probabilities into p. */
+    private static void row(FloatVector s0, FloatVector s1, int r, float[] mask, float[] p, float[] acc, float[] m, float[] l,
+                            int b, int i0, int j0, boolean full, VectorMask<Float> k0, VectorMask<Float> k1) {
+        s0 = s0.mul(P_SCALE);
+        s1 = s1.mul(P_SCALE);
+        if (P_HAS_MASK == 1) {
+            int mo = P_MASK_OFF + b * P_MASK_SB + Math.min(i0 + r, P_M - 1) * P_MASK_SI + j0;
+            s0 = s0.add(full ? FloatVector.fromArray(S, mask, mo) : FloatVector.fromArray(S, mask, mo, k0));
+            s1 = s1.add(full ? FloatVector.fromArray(S, mask, mo + L) : FloatVector.fromArray(S, mask, mo + L, k1));
+        }
+        if (!full) {
+            s0 = s0.blend(Float.NEGATIVE_INFINITY, k0.not());
+            s1 = s1.blend(Float.NEGATIVE_INFINITY, k1.not());
+        }
+        float tileMax = Math.max(s0.reduceLanes(VectorOperators.MAX), s1.reduceLanes(VectorOperators.MAX));
+        float mOld = m[r], mNew = Math.max(mOld, tileMax);
+        float corr = (float) Math.exp(mOld - mNew);
+        FloatVector p0 = s0.sub(mNew).lanewise(VectorOperators.EXP), p1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
+        if (!full) {
+            p0 = p0.blend(0f, k0.not());
+            p1 = p1.blend(0f, k1.not());
+        }
+        l[r] = l[r] * corr + p0.add(p1).reduceLanes(VectorOperators.ADD);
+        m[r] = mNew;
+        p0.intoArray(p, r * NR);
+        p1.intoArray(p, r * NR + L);
+        if (corr != 1f) {
+            int base = r * EP;
+            for (int c = 0; c < EP; c += L) FloatVector.fromArray(S, acc, base + c).mul(corr).intoArray(acc, base + c);
+        }
+    }
+
+    /** acc[r][:] += Σ_j p[r][j] · V[j][:] for the keys of this tile. */
+    private static void accumulate(float[] v, float[] p, float[] acc, int b, int j0) {
+        int keys = Math.min(NR, P_N - j0), vb = P_V_OFF + b * P_V_SB + j0 * P_V_SJ;
+        for (int e0 = 0; e0 < EP; e0 += NR) {
+            boolean full = e0 + NR <= P_EV;
+            VectorMask<Float> k0 = S.indexInRange(e0, P_EV), k1 = S.indexInRange(e0 + L, P_EV);
+            FloatVector a00 = FloatVector.fromArray(S, acc, e0), a01 = FloatVector.fromArray(S, acc, e0 + L);
+            FloatVector a10 = FloatVector.fromArray(S, acc, EP + e0), a11 = FloatVector.fromArray(S, acc, EP + e0 + L);
+            FloatVector a20 = FloatVector.fromArray(S, acc, 2 * EP + e0), a21 = FloatVector.fromArray(S, acc, 2 * EP + e0 + L);
+            FloatVector a30 = FloatVector.fromArray(S, acc, 3 * EP + e0), a31 = FloatVector.fromArray(S, acc, 3 * EP + e0 + L);
+            FloatVector a40 = FloatVector.fromArray(S, acc, 4 * EP + e0), a41 = FloatVector.fromArray(S, acc, 4 * EP + e0 + L);
+            FloatVector a50 = FloatVector.fromArray(S, acc, 5 * EP + e0), a51 = FloatVector.fromArray(S, acc, 5 * EP + e0 + L);
+            FloatVector a60 = FloatVector.fromArray(S, acc, 6 * EP + e0), a61 = FloatVector.fromArray(S, acc, 6 * EP + e0 + L);
+            FloatVector a70 = FloatVector.fromArray(S, acc, 7 * EP + e0), a71 = FloatVector.fromArray(S, acc, 7 * EP + e0 + L);
+            for (int jj = 0; jj < keys; jj++) {
+                int vo = vb + jj * P_V_SJ + e0;
+                FloatVector b0 = full ? FloatVector.fromArray(S, v, vo) : FloatVector.fromArray(S, v, vo, k0);
+                FloatVector b1 = full ? FloatVector.fromArray(S, v, vo + L) : FloatVector.fromArray(S, v, vo + L, k1);
+                FloatVector x;
+                x = FloatVector.broadcast(S, p[jj]); a00 = x.fma(b0, a00); a01 = x.fma(b1, a01);
+                x = FloatVector.broadcast(S, p[NR + jj]); a10 = x.fma(b0, a10); a11 = x.fma(b1, a11);
+                x = FloatVector.broadcast(S, p[2 * NR + jj]); a20 = x.fma(b0, a20); a21 = x.fma(b1, a21);
+                x = FloatVector.broadcast(S, p[3 * NR + jj]); a30 = x.fma(b0, a30); a31 = x.fma(b1, a31);
+                x = FloatVector.broadcast(S, p[4 * NR + jj]); a40 = x.fma(b0, a40); a41 = x.fma(b1, a41);
+                x = FloatVector.broadcast(S, p[5 * NR + jj]); a50 = x.fma(b0, a50); a51 = x.fma(b1, a51);
+                x = FloatVector.broadcast(S, p[6 * NR + jj]); a60 = x.fma(b0, a60); a61 = x.fma(b1, a61);
+                x = FloatVector.broadcast(S, p[7 * NR + jj]); a70 = x.fma(b0, a70); a71 = x.fma(b1, a71);
+            }
+            a00.intoArray(acc, e0); a01.intoArray(acc, e0 + L);
+            a10.intoArray(acc, EP + e0); a11.intoArray(acc, EP + e0 + L);
+            a20.intoArray(acc, 2 * EP + e0); a21.intoArray(acc, 2 * EP + e0 + L);
+            a30.intoArray(acc, 3 * EP + e0); a31.intoArray(acc, 3 * EP + e0 + L);
+            a40.intoArray(acc, 4 * EP + e0); a41.intoArray(acc, 4 * EP + e0 + L);
+            a50.intoArray(acc, 5 * EP + e0); a51.intoArray(acc, 5 * EP + e0 + L);
+            a60.intoArray(acc, 6 * EP + e0); a61.intoArray(acc, 6 * EP + e0 + L);
+            a70.intoArray(acc, 7 * EP + e0); a71.intoArray(acc, 7 * EP + e0 + L);
+        }
+    }
+
+    /** out = epilogue(acc / l) for the block's real rows, in the output's layout. */
+    private static void finish(float[] o, float[] e, float[] acc, float[] l, int b, int i0) {
+        int rows = Math.min(MR, P_M - i0);
+        for (int r = 0; r < rows; r++) {
+            float inv = 1f / l[r];
+            int i = i0 + r, ob = P_O_OFF + b * P_O_SB + i * P_O_SI, eb = P_E_OFF + b * P_E_SB + i * P_E_SI;
+            if (P_O_SE == 1 && (P_COMBINE == 0 || P_E_SE == 1)) {
+                int c = 0;
+                for (; c <= P_EV - L; c += L) {
+                    FloatVector x = FloatVector.fromArray(S, acc, r * EP + c).mul(inv);
+                    FloatVector ex = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eb + c);
+                    VecMath.epilogue(x, ex, P_COMBINE, P_ACT, P_ALPHA).intoArray(o, ob + c);
+                }
+                for (; c < P_EV; c++)
+                    o[ob + c] = VecMath.epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c], P_COMBINE, P_ACT, P_ALPHA);
+            } else {
+                for (int c = 0; c < P_EV; c++)
+                    o[ob + c * P_O_SE] = VecMath.epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c * P_E_SE], P_COMBINE, P_ACT, P_ALPHA);
+            }
+        }
+    }
+}
