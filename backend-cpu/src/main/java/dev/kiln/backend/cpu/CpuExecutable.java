@@ -51,7 +51,7 @@ final class CpuExecutable implements Executable {
     }
 
     /** Runs writing into caller-owned output tensors (no allocation on this path once warm). */
-    public void runInto(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
+    @Override public void runInto(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
         if (closed) throw new KilnException("executable for graph @" + graph.name() + " is closed");
         ReferenceInterpreter.bindInputs(graph, inputs, new HashMap<>());
         float[][] bufs = contexts.poll();

@@ -53,7 +53,7 @@ public record Placement(int slot, int offset, int[] dims, int[] strides, int[] h
         int[] d = {1, 1, 1, 1}, s = new int[4];
         int k = 4 - dims.length;
         for (int i = 0; i < dims.length; i++) { d[k + i] = dims[i]; s[k + i] = strides[i]; }
-        for (int i = k - 1; i >= 0; i--) s[i] = s[i + 1] * d[i + 1];
+        for (int i = k - 1; i >= 0; i--) s[i] = i == 3 ? 1 : s[i + 1] * d[i + 1];  // i == 3: a rank-0 scalar
         return new Placement(slot, offset, d, s, halo);
     }
 }

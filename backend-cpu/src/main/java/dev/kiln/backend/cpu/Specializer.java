@@ -4,11 +4,15 @@ import dev.kiln.backend.cpu.kernels.Kernel;
 import dev.kiln.backend.cpu.kernels.Templates;
 import dev.kiln.ir.KilnException;
 import org.objectweb.asm.ClassReader;
-import org.objectweb.asm.ClassVisitor;
 import org.objectweb.asm.ClassWriter;
-import org.objectweb.asm.FieldVisitor;
-import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.tree.AbstractInsnNode;
+import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.InsnNode;
+import org.objectweb.asm.tree.IntInsnNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.MethodNode;
 import org.objectweb.asm.util.TraceClassVisitor;
 
 import java.io.IOException;
@@ -21,8 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Specialises a kernel template with ASM: every {@code GETSTATIC} of a {@code P_*} parameter
- * field becomes a constant, the parameter fields are dropped, and the result is defined as a
- * hidden class (unloadable with its kernel). The template's own name stays in the bytes: the
+ * field becomes a constant, branches on those constants are resolved and the dead code deleted
+ * ({@link ConstantFolder}), and the result is defined as a hidden class (unloadable with its kernel). The template's own name stays in the bytes: the
  * JVM resolves a hidden class's references to its own name to itself.
  */
 public final class Specializer {
@@ -43,31 +47,24 @@ public final class Specializer {
     /** Specialises template with the given parameter values (Integer, Float or Boolean per P_ field). */
     public static Specialized specialize(Class<? extends Kernel> template, Map<String, Object> params) {
         byte[] original = TEMPLATE_BYTES.computeIfAbsent(template, Specializer::readBytes);
-        ClassReader reader = new ClassReader(original);
-        ClassWriter writer = new ClassWriter(reader, 0);
-        String owner = reader.getClassName();
-        reader.accept(new ClassVisitor(Opcodes.ASM9, writer) {
-            @Override public FieldVisitor visitField(int access, String name, String desc, String sig, Object value) {
-                return name.startsWith(PARAM_PREFIX) ? null : super.visitField(access, name, desc, sig, value);
+        ClassNode cls = new ClassNode();
+        new ClassReader(original).accept(cls, 0);
+        cls.fields.removeIf(f -> f.name.startsWith(PARAM_PREFIX));
+        for (MethodNode m : cls.methods) {
+            for (AbstractInsnNode insn : m.instructions.toArray()) {
+                if (!(insn instanceof FieldInsnNode f) || !f.owner.equals(cls.name) || !f.name.startsWith(PARAM_PREFIX)) continue;
+                if (f.getOpcode() != Opcodes.GETSTATIC)
+                    throw new IllegalStateException(template.getSimpleName() + " writes parameter " + f.name);
+                Object v = params.get(f.name);
+                if (v == null) throw new IllegalArgumentException(template.getSimpleName() + " needs parameter " + f.name);
+                m.instructions.set(insn, constant(f.desc, v, f.name));
             }
-
-            @Override public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
-                MethodVisitor mv = super.visitMethod(access, name, desc, sig, ex);
-                return new MethodVisitor(Opcodes.ASM9, mv) {
-                    @Override public void visitFieldInsn(int opcode, String fowner, String fname, String fdesc) {
-                        if (!fowner.equals(owner) || !fname.startsWith(PARAM_PREFIX)) {
-                            super.visitFieldInsn(opcode, fowner, fname, fdesc);
-                            return;
-                        }
-                        if (opcode != Opcodes.GETSTATIC)
-                            throw new IllegalStateException(template.getSimpleName() + " writes parameter " + fname);
-                        Object v = params.get(fname);
-                        if (v == null) throw new IllegalArgumentException(template.getSimpleName() + " needs parameter " + fname);
-                        pushConstant(mv, fdesc, v, fname);
-                    }
-                };
-            }
-        }, 0);
+            ConstantFolder.fold(m);
+        }
+        ClassWriter writer = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
+            @Override protected String getCommonSuperClass(String a, String b) { return commonSuperClass(cls.name, template, a, b); }
+        };
+        cls.accept(writer);
         byte[] bytes = writer.toByteArray();
         try {
             MethodHandles.Lookup hidden = Templates.lookup().defineHiddenClass(bytes, true);
@@ -78,21 +75,36 @@ public final class Specializer {
         }
     }
 
-    private static void pushConstant(MethodVisitor mv, String desc, Object v, String name) {
-        switch (desc) {
-            case "I" -> {
-                int i = v instanceof Boolean b ? (b ? 1 : 0) : ((Number) v).intValue();
-                if (i >= -1 && i <= 5) mv.visitInsn(Opcodes.ICONST_0 + i);
-                else if (i >= Byte.MIN_VALUE && i <= Byte.MAX_VALUE) mv.visitIntInsn(Opcodes.BIPUSH, i);
-                else if (i >= Short.MIN_VALUE && i <= Short.MAX_VALUE) mv.visitIntInsn(Opcodes.SIPUSH, i);
-                else mv.visitLdcInsn(i);
-            }
-            case "Z" -> mv.visitInsn(Boolean.TRUE.equals(v) ? Opcodes.ICONST_1 : Opcodes.ICONST_0);
-            case "F" -> mv.visitLdcInsn(((Number) v).floatValue());
-            case "D" -> mv.visitLdcInsn(((Number) v).doubleValue());
-            case "J" -> mv.visitLdcInsn(((Number) v).longValue());
-            default -> throw new IllegalStateException("parameter " + name + " has unsupported type " + desc);
+    /** For frame computation; the class being written cannot be loaded by name, so it merges to Object. */
+    private static String commonSuperClass(String self, Class<?> template, String a, String b) {
+        if (a.equals(self) || b.equals(self)) return "java/lang/Object";
+        try {
+            ClassLoader loader = template.getClassLoader();
+            Class<?> ca = Class.forName(a.replace('/', '.'), false, loader), cb = Class.forName(b.replace('/', '.'), false, loader);
+            if (ca.isAssignableFrom(cb)) return a;
+            if (cb.isAssignableFrom(ca)) return b;
+            if (ca.isInterface() || cb.isInterface()) return "java/lang/Object";
+            do ca = ca.getSuperclass(); while (!ca.isAssignableFrom(cb));
+            return ca.getName().replace('.', '/');
+        } catch (ClassNotFoundException e) {
+            return "java/lang/Object";
         }
+    }
+
+    private static AbstractInsnNode constant(String desc, Object v, String name) {
+        return switch (desc) {
+            case "I", "Z" -> {
+                int i = v instanceof Boolean b ? (b ? 1 : 0) : ((Number) v).intValue();
+                if (i >= -1 && i <= 5) yield new InsnNode(Opcodes.ICONST_0 + i);
+                if (i >= Byte.MIN_VALUE && i <= Byte.MAX_VALUE) yield new IntInsnNode(Opcodes.BIPUSH, i);
+                if (i >= Short.MIN_VALUE && i <= Short.MAX_VALUE) yield new IntInsnNode(Opcodes.SIPUSH, i);
+                yield new LdcInsnNode(i);
+            }
+            case "F" -> new LdcInsnNode(((Number) v).floatValue());
+            case "D" -> new LdcInsnNode(((Number) v).doubleValue());
+            case "J" -> new LdcInsnNode(((Number) v).longValue());
+            default -> throw new IllegalStateException("parameter " + name + " has unsupported type " + desc);
+        };
     }
 
     private static byte[] readBytes(Class<?> c) {

@@ -21,11 +21,12 @@ public final class ConvKernel implements Kernel {
     static int P_COMBINE, P_ACT;
     static float P_ALPHA;
     static final int KTOT = P_CG * P_KH * P_KW;
-    static final int[] IDX = indexMap();
+    static final int[] IDX = indexMap(NR), IDX_TAIL = indexMap(P_OW % NR);
 
-    private static int[] indexMap() {
+    /** Lane i reads column i·SW; lanes from {@code active} on (past the row's end) read column 0, since a masked gather still range-checks them. */
+    private static int[] indexMap(int active) {
         int[] m = new int[NR];
-        for (int i = 0; i < NR; i++) m[i] = i * P_SW;
+        for (int i = 0; i < active; i++) m[i] = i * P_SW;
         return m;
     }
 
@@ -45,7 +46,7 @@ public final class ConvKernel implements Kernel {
 
     private static FloatVector load(float[] x, int at, int half, boolean full, VectorMask<Float> mask) {
         if (P_SW == 1) return full ? FloatVector.fromArray(S, x, at + half * L) : FloatVector.fromArray(S, x, at + half * L, mask);
-        return full ? FloatVector.fromArray(S, x, at, IDX, half * L) : FloatVector.fromArray(S, x, at, IDX, half * L, mask);
+        return full ? FloatVector.fromArray(S, x, at, IDX, half * L) : FloatVector.fromArray(S, x, at, IDX_TAIL, half * L, mask);
     }
 
     private static void tile8(float[] x, float[] w, float[] y, float[] bias, float[] e, int xbase, int n, int oc0, int oy, int ox0) {

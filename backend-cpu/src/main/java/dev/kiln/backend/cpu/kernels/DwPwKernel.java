@@ -21,11 +21,12 @@ public final class DwPwKernel implements Kernel {
     static int P_MID_ACT, P_COMBINE, P_ACT;
     static float P_MID_ALPHA, P_ALPHA;
     static final int OWP = (P_OW + NR - 1) / NR * NR;
-    static final int[] IDX = indexMap();
+    static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(P_OW % L);
 
-    private static int[] indexMap() {
+    /** Lane i reads column i·SW; lanes from {@code active} on (past the row's end) read column 0, since a masked gather still range-checks them. */
+    private static int[] indexMap(int active) {
         int[] m = new int[L];
-        for (int i = 0; i < L; i++) m[i] = i * P_SW;
+        for (int i = 0; i < active; i++) m[i] = i * P_SW;
         return m;
     }
 
@@ -49,7 +50,8 @@ public final class DwPwKernel implements Kernel {
         for (int c = 0; c < P_C; c++) {
             int cb = rowBase + c * P_X_S1, wb = c * P_KH * P_KW;
             float bias = dwb[c];
-            for (int ox0 = 0; ox0 < OWP; ox0 += L) {
+            // vectors wholly past OW are never computed: their lanes of mid stay 0 and are never stored
+            for (int ox0 = 0; ox0 < P_OW; ox0 += L) {
                 VectorMask<Float> m = S.indexInRange(ox0, P_OW);
                 boolean full = ox0 + L <= P_OW;
                 FloatVector acc = FloatVector.broadcast(S, bias);
@@ -58,7 +60,7 @@ public final class DwPwKernel implements Kernel {
                         int at = cb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
                         FloatVector v;
                         if (P_SW == 1) v = full ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, m);
-                        else v = full ? FloatVector.fromArray(S, x, at, IDX, 0) : FloatVector.fromArray(S, x, at, IDX, 0, m);
+                        else v = full ? FloatVector.fromArray(S, x, at, IDX, 0) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
                         acc = v.fma(FloatVector.broadcast(S, dw[wb + ky * P_KW + kx]), acc);
                     }
                 VecMath.apply(acc, P_MID_ACT, P_MID_ALPHA).intoArray(mid, c * OWP + ox0);

@@ -118,31 +118,41 @@ public final class GemmKernel implements Kernel {
         store(c, bias, e, batch, m, n0, c0.add(d0), c1.add(d1), full, m0k, m1k);
     }
 
+    /** Split in two so the hot, unmasked path stays under C2's inlining limit (a vector passed to a non-inlined call is boxed). */
     private static void store(float[] c, float[] bias, float[] e, int batch, int m, int n0, FloatVector v0, FloatVector v1,
                               boolean full, VectorMask<Float> k0, VectorMask<Float> k1) {
         int co = P_C_OFF + batch / P_BD1 * P_C_BS0 + batch % P_BD1 * P_C_BS1 + m * P_C_RS + n0;
+        int eo = P_E_OFF + batch / P_BD1 * P_E_BS0 + batch % P_BD1 * P_E_BS1 + m * P_E_RS + n0;
+        if (full) storeFull(c, bias, e, co, eo, m, n0, v0, v1);
+        else storeMasked(c, bias, e, co, eo, m, n0, v0, v1, k0, k1);
+    }
+
+    private static void storeFull(float[] c, float[] bias, float[] e, int co, int eo, int m, int n0, FloatVector v0, FloatVector v1) {
         if (P_BIAS_MODE == 1) {
-            float bv = bias[P_BIAS_OFF + m];
-            v0 = v0.add(bv);
-            v1 = v1.add(bv);
+            v0 = v0.add(bias[P_BIAS_OFF + m]);
+            v1 = v1.add(bias[P_BIAS_OFF + m]);
         } else if (P_BIAS_MODE == 2) {
-            v0 = v0.add(full ? FloatVector.fromArray(S, bias, P_BIAS_OFF + n0) : FloatVector.fromArray(S, bias, P_BIAS_OFF + n0, k0));
-            v1 = v1.add(full ? FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L) : FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L, k1));
+            v0 = v0.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0));
+            v1 = v1.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L));
         }
-        FloatVector e0 = null, e1 = null;
-        if (P_COMBINE != 0) {
-            int eo = P_E_OFF + batch / P_BD1 * P_E_BS0 + batch % P_BD1 * P_E_BS1 + m * P_E_RS + n0;
-            e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
-            e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
+        FloatVector e0 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo);
+        FloatVector e1 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo + L);
+        VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co);
+        VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co + L);
+    }
+
+    private static void storeMasked(float[] c, float[] bias, float[] e, int co, int eo, int m, int n0, FloatVector v0, FloatVector v1,
+                                    VectorMask<Float> k0, VectorMask<Float> k1) {
+        if (P_BIAS_MODE == 1) {
+            v0 = v0.add(bias[P_BIAS_OFF + m]);
+            v1 = v1.add(bias[P_BIAS_OFF + m]);
+        } else if (P_BIAS_MODE == 2) {
+            v0 = v0.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0, k0));
+            v1 = v1.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L, k1));
         }
-        v0 = VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA);
-        v1 = VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA);
-        if (full) {
-            v0.intoArray(c, co);
-            v1.intoArray(c, co + L);
-        } else {
-            v0.intoArray(c, co, k0);
-            v1.intoArray(c, co + L, k1);
-        }
+        FloatVector e0 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo, k0);
+        FloatVector e1 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo + L, k1);
+        VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co, k0);
+        VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co + L, k1);
     }
 }

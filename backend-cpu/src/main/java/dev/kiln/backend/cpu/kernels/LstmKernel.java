@@ -1,0 +1,132 @@
+package dev.kiln.backend.cpu.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The recurrent half of one LSTM layer, run after the input projection G = X·W_ihᵀ + b_ih + b_hh
+ * has been computed for every (step, batch) row by {@link GemmKernel}. Per step and batch row:
+ * gates = G[row] + h·W_hhᵀ (W_hh packed at compile time in panels of NR = 2 vectors over the 4H
+ * gate outputs, [4H/NR][H][NR]; the sum is written back over G[row], whose row stride G_RS is
+ * padded to a whole number of panels so the product needs no masks), then the gate math
+ * i, f, o = σ, g = tanh, c = f·c + i·g, h = o·tanh(c) along H, vectorised with a scalar tail.
+ * h and c of each batch row live in scratch (HS, CS: [B][HID]); h also goes to Y[row].
+ * A task is one batch row (all steps in order); two rows of a task share each weight load.
+ * Rows are ordered as the sequence is stored: row = b·T + t when BATCH_FIRST, else t·B + b.
+ */
+public final class LstmKernel implements Kernel {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length(), NR = 2 * L;
+    static int P_G_SLOT, P_G_OFF, P_G_RS, P_W_SLOT, P_Y_SLOT, P_Y_OFF, P_S_SLOT, P_HS_OFF, P_CS_OFF;
+    static int P_INIT, P_H0_SLOT, P_H0_OFF, P_C0_SLOT, P_C0_OFF;
+    static int P_HID, P_T, P_B, P_BATCH_FIRST;
+    static final int TILES = (4 * P_HID + NR - 1) / NR;
+
+    @Override public void run(float[][] bufs, int lo, int hi) {
+        float[] g = bufs[P_G_SLOT], w = bufs[P_W_SLOT], y = bufs[P_Y_SLOT], s = bufs[P_S_SLOT];
+        for (int b = lo; b < hi; b++) init(bufs, s, b);
+        for (int t = 0; t < P_T; t++) {
+            // with a zero initial state the first step has no recurrent term
+            boolean recur = t > 0 || P_INIT == 1;
+            int b = lo;
+            for (; b + 1 < hi; b += 2) {
+                if (recur) recur2(g, w, s, row(t, b), row(t, b + 1), b);
+                gates(g, s, y, row(t, b), b);
+                gates(g, s, y, row(t, b + 1), b + 1);
+            }
+            for (; b < hi; b++) {
+                if (recur) recur1(g, w, s, row(t, b), b);
+                gates(g, s, y, row(t, b), b);
+            }
+        }
+    }
+
+    private static int row(int t, int b) { return P_BATCH_FIRST == 1 ? b * P_T + t : t * P_B + b; }
+
+    private static void init(float[][] bufs, float[] s, int b) {
+        int hs = P_HS_OFF + b * P_HID, cs = P_CS_OFF + b * P_HID;
+        if (P_INIT == 1) {
+            System.arraycopy(bufs[P_H0_SLOT], P_H0_OFF + b * P_HID, s, hs, P_HID);
+            System.arraycopy(bufs[P_C0_SLOT], P_C0_OFF + b * P_HID, s, cs, P_HID);
+        } else {
+            java.util.Arrays.fill(s, hs, hs + P_HID, 0f);
+            java.util.Arrays.fill(s, cs, cs + P_HID, 0f);
+        }
+    }
+
+    /** G[row] += h[b]·W_hhᵀ for one row; two accumulator pairs so consecutive FMAs do not wait on each other. */
+    private static void recur1(float[] g, float[] w, float[] s, int row, int b) {
+        int go = P_G_OFF + row * P_G_RS, ho = P_HS_OFF + b * P_HID;
+        for (int j = 0; j < TILES; j++) {
+            int n0 = go + j * NR, wb = j * P_HID * NR;
+            FloatVector a0 = FloatVector.fromArray(S, g, n0), a1 = FloatVector.fromArray(S, g, n0 + L);
+            FloatVector d0 = FloatVector.zero(S), d1 = d0;
+            int k = 0;
+            for (; k + 1 < P_HID; k += 2) {
+                int wo = wb + k * NR;
+                FloatVector x = FloatVector.broadcast(S, s[ho + k]), z = FloatVector.broadcast(S, s[ho + k + 1]);
+                a0 = x.fma(FloatVector.fromArray(S, w, wo), a0);
+                a1 = x.fma(FloatVector.fromArray(S, w, wo + L), a1);
+                d0 = z.fma(FloatVector.fromArray(S, w, wo + NR), d0);
+                d1 = z.fma(FloatVector.fromArray(S, w, wo + NR + L), d1);
+            }
+            for (; k < P_HID; k++) {
+                int wo = wb + k * NR;
+                FloatVector x = FloatVector.broadcast(S, s[ho + k]);
+                a0 = x.fma(FloatVector.fromArray(S, w, wo), a0);
+                a1 = x.fma(FloatVector.fromArray(S, w, wo + L), a1);
+            }
+            a0.add(d0).intoArray(g, n0);
+            a1.add(d1).intoArray(g, n0 + L);
+        }
+    }
+
+    /** The same for rows of batch b and b+1, sharing every weight load. */
+    private static void recur2(float[] g, float[] w, float[] s, int rowA, int rowB, int b) {
+        int ga = P_G_OFF + rowA * P_G_RS, gb = P_G_OFF + rowB * P_G_RS, ha = P_HS_OFF + b * P_HID, hb = ha + P_HID;
+        for (int j = 0; j < TILES; j++) {
+            int na = ga + j * NR, nb = gb + j * NR, wb = j * P_HID * NR;
+            FloatVector a0 = FloatVector.fromArray(S, g, na), a1 = FloatVector.fromArray(S, g, na + L);
+            FloatVector b0 = FloatVector.fromArray(S, g, nb), b1 = FloatVector.fromArray(S, g, nb + L);
+            for (int k = 0; k < P_HID; k++) {
+                int wo = wb + k * NR;
+                FloatVector w0 = FloatVector.fromArray(S, w, wo), w1 = FloatVector.fromArray(S, w, wo + L);
+                FloatVector x = FloatVector.broadcast(S, s[ha + k]), z = FloatVector.broadcast(S, s[hb + k]);
+                a0 = x.fma(w0, a0);
+                a1 = x.fma(w1, a1);
+                b0 = z.fma(w0, b0);
+                b1 = z.fma(w1, b1);
+            }
+            a0.intoArray(g, na);
+            a1.intoArray(g, na + L);
+            b0.intoArray(g, nb);
+            b1.intoArray(g, nb + L);
+        }
+    }
+
+    /** i, f, g, o from G[row] (gate order as PyTorch); updates c and h of batch b and writes h to Y[row]. */
+    private static void gates(float[] g, float[] s, float[] y, int row, int b) {
+        int go = P_G_OFF + row * P_G_RS, ho = P_HS_OFF + b * P_HID, co = P_CS_OFF + b * P_HID, yo = P_Y_OFF + row * P_HID;
+        int j = 0;
+        for (; j <= P_HID - L; j += L) {
+            FloatVector i = VecMath.apply(FloatVector.fromArray(S, g, go + j), VecMath.SIGMOID, 0f);
+            FloatVector f = VecMath.apply(FloatVector.fromArray(S, g, go + P_HID + j), VecMath.SIGMOID, 0f);
+            FloatVector c = VecMath.apply(FloatVector.fromArray(S, g, go + 2 * P_HID + j), VecMath.TANH, 0f);
+            FloatVector o = VecMath.apply(FloatVector.fromArray(S, g, go + 3 * P_HID + j), VecMath.SIGMOID, 0f);
+            c = i.fma(c, f.mul(FloatVector.fromArray(S, s, co + j)));
+            FloatVector h = o.mul(VecMath.apply(c, VecMath.TANH, 0f));
+            c.intoArray(s, co + j);
+            h.intoArray(s, ho + j);
+            h.intoArray(y, yo + j);
+        }
+        for (; j < P_HID; j++) {
+            float i = VecMath.apply(g[go + j], VecMath.SIGMOID, 0f), f = VecMath.apply(g[go + P_HID + j], VecMath.SIGMOID, 0f);
+            float c = VecMath.apply(g[go + 2 * P_HID + j], VecMath.TANH, 0f), o = VecMath.apply(g[go + 3 * P_HID + j], VecMath.SIGMOID, 0f);
+            c = Math.fma(i, c, f * s[co + j]);
+            float h = o * VecMath.apply(c, VecMath.TANH, 0f);
+            s[co + j] = c;
+            s[ho + j] = h;
+            y[yo + j] = h;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.kiln.bench;
+
+import dev.kiln.frontend.Tracer;
+import dev.kiln.frontend.models.Examples;
+import org.openjdk.jmh.annotations.*;
+
+import java.util.concurrent.TimeUnit;
+
+/** Each built-in target model end to end (default pipeline) at its demo input shape, batch 1. */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 4, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class ModelBenchmark {
+    @Param({"dwsep", "mobilenet", "attention", "adaptive-attention", "generator", "cnn", "lstm", "seq-attention", "seq-attention-general"})
+    String model;
+    @Param({"2"}) int threads;
+    @Param({"cpu"}) String backend;
+    Harness h;
+
+    @Setup public void setup() {
+        Examples.Example ex = Examples.byName(model);
+        h = new Harness(Tracer.trace(ex.model().get().initialize(5), "x", ex.inputShape()), backend, threads);
+    }
+
+    @TearDown public void tearDown() { h.close(); }
+
+    @Benchmark public float run() { return h.call(); }
+}
