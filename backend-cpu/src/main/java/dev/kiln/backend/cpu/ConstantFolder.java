@@ -165,6 +165,9 @@ final class ConstantFolder {
             AbstractInsnNode n = insns[i];
             if (n instanceof FrameNode || (!reached.get(i) && !(n instanceof LabelNode) && !(n instanceof LineNumberNode))) code.remove(n);
         }
+        // a line number whose code was all deleted would point past the end of the method
+        for (AbstractInsnNode n : code.toArray())
+            if (n instanceof LineNumberNode ln && nextReal(ln.start) == null) code.remove(n);
         m.tryCatchBlocks.removeIf(tc -> code.indexOf(tc.start) == code.indexOf(tc.end) || !hasCode(tc));
         // a GOTO to the very next instruction is a leftover of a folded branch
         for (AbstractInsnNode n = code.getFirst(); n != null; ) {
