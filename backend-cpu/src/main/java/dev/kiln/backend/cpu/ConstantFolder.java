@@ -1,5 +1,6 @@
 package dev.kiln.backend.cpu;
 
+import dev.kiln.backend.cpu.kernels.VecMath;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.FrameNode;
@@ -10,6 +11,7 @@ import org.objectweb.asm.tree.LabelNode;
 import org.objectweb.asm.tree.LdcInsnNode;
 import org.objectweb.asm.tree.LineNumberNode;
 import org.objectweb.asm.tree.LookupSwitchInsnNode;
+import org.objectweb.asm.tree.MethodInsnNode;
 import org.objectweb.asm.tree.MethodNode;
 import org.objectweb.asm.tree.TableSwitchInsnNode;
 import org.objectweb.asm.tree.TryCatchBlockNode;
@@ -32,6 +34,25 @@ final class ConstantFolder {
         boolean changed = true;
         while (changed) changed = foldBranches(m.instructions);
         removeUnreachable(m);
+        selectActivations(m.instructions);
+    }
+
+    private static final String VEC_MATH = "dev/kiln/backend/cpu/kernels/VecMath";
+
+    /**
+     * {@code VecMath.apply(v, ACT, alpha)} with a constant ACT becomes a call of that one
+     * activation's method: small enough for C2 to inline, where the switch was not.
+     */
+    private static void selectActivations(InsnList code) {
+        for (AbstractInsnNode insn : code.toArray()) {
+            if (!(insn instanceof MethodInsnNode call) || !call.owner.equals(VEC_MATH) || !call.name.equals("apply")) continue;
+            AbstractInsnNode alpha = previous(insn), act = alpha == null ? null : previous(alpha);
+            Integer code0 = intValue(act);
+            if (floatValue(alpha) == null || code0 == null || code0 < 0 || code0 >= VecMath.NAMES.length) continue;
+            code.remove(act);
+            String desc = call.desc.replace("IF)", "F)");
+            code.set(insn, new MethodInsnNode(Opcodes.INVOKESTATIC, VEC_MATH, VecMath.NAMES[code0], desc, false));
+        }
     }
 
     /** One sweep of the rules; true if anything changed. */

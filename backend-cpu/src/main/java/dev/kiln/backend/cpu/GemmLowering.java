@@ -16,7 +16,9 @@ final class GemmLowering {
     private GemmLowering() {}
 
     static void linear(LoweringContext ctx, Node n, Activation act, float alpha, Combine combine) {
-        Placement x = contiguous(ctx, n, ctx.of(n.inputs().getFirst())), y = ctx.of(n.name());
+        Placement x = contiguous(ctx, n, ctx.of(n.inputs().getFirst())), out = ctx.of(n.name());
+        // a haloed result (read by a padded conv) is computed contiguously, then copied inside its halo
+        Placement y = out.isContiguous() ? out : Placement.contiguous(LoweringContext.ARENA, ctx.scratch((int) out.elements()), TensorType.f32(out.dims()));
         HostTensor w = ctx.constant(n.inputs().get(1));
         if (w == null) throw new UnsupportedOpException(n.describe() + ": the cpu backend needs linear weights as a constant");
         int outF = w.shape().dim(0), k = w.shape().dim(1), rows = (int) (y.elements() / outF);
@@ -31,6 +33,10 @@ final class GemmLowering {
         p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_RS", outF).put("E_BS0", 0).put("E_BS1", 0)
                 .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
         emit(ctx, n, p, 1, rows, outF);
+        if (y != out) {
+            Placement y4 = y.as4d(), o4 = out.as4d();
+            MovementLowering.copy(ctx, n, " (into halo)", o4.dims(), y4.slot(), y4.offset(), y4.strides(), o4.slot(), o4.offset(), o4.strides());
+        }
     }
 
     /** Wᵀ in panels of NR columns: panel j holds W[j·NR + r][k] at [j][k][r], zero past N. */

@@ -68,21 +68,18 @@ public final class AttentionKernel implements Kernel {
             a = FloatVector.broadcast(S, q[q6 + qd]); s60 = a.fma(b0, s60); s61 = a.fma(b1, s61);
             a = FloatVector.broadcast(S, q[q7 + qd]); s70 = a.fma(b0, s70); s71 = a.fma(b1, s71);
         }
-        row(s00, s01, 0, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
-        row(s10, s11, 1, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
-        row(s20, s21, 2, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
-        row(s30, s31, 3, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
-        row(s40, s41, 4, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
-        row(s50, s51, 5, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
-        row(s60, s61, 6, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
-        row(s70, s71, 7, mask, p, acc, m, l, b, i0, j0, full, k0, k1);
+        // scores go through p (not arguments): a vector passed to a call C2 does not inline is boxed
+        s00.intoArray(p, 0); s01.intoArray(p, L); s10.intoArray(p, NR); s11.intoArray(p, NR + L);
+        s20.intoArray(p, 2 * NR); s21.intoArray(p, 2 * NR + L); s30.intoArray(p, 3 * NR); s31.intoArray(p, 3 * NR + L);
+        s40.intoArray(p, 4 * NR); s41.intoArray(p, 4 * NR + L); s50.intoArray(p, 5 * NR); s51.intoArray(p, 5 * NR + L);
+        s60.intoArray(p, 6 * NR); s61.intoArray(p, 6 * NR + L); s70.intoArray(p, 7 * NR); s71.intoArray(p, 7 * NR + L);
+        for (int r = 0; r < MR; r++) row(r, mask, p, acc, m, l, b, i0, j0, full);
     }
 
     /** Online softmax for one query row over one key tile: new max, rescale, probabilities into p. */
-    private static void row(FloatVector s0, FloatVector s1, int r, float[] mask, float[] p, float[] acc, float[] m, float[] l,
-                            int b, int i0, int j0, boolean full, VectorMask<Float> k0, VectorMask<Float> k1) {
-        s0 = s0.mul(P_SCALE);
-        s1 = s1.mul(P_SCALE);
+    private static void row(int r, float[] mask, float[] p, float[] acc, float[] m, float[] l, int b, int i0, int j0, boolean full) {
+        VectorMask<Float> k0 = S.indexInRange(j0, P_N), k1 = S.indexInRange(j0 + L, P_N);
+        FloatVector s0 = FloatVector.fromArray(S, p, r * NR).mul(P_SCALE), s1 = FloatVector.fromArray(S, p, r * NR + L).mul(P_SCALE);
         if (P_HAS_MASK == 1) {
             int mo = P_MASK_OFF + b * P_MASK_SB + Math.min(i0 + r, P_M - 1) * P_MASK_SI + j0;
             s0 = s0.add(full ? FloatVector.fromArray(S, mask, mo) : FloatVector.fromArray(S, mask, mo, k0));
@@ -160,14 +157,27 @@ public final class AttentionKernel implements Kernel {
                 for (; c <= P_EV - L; c += L) {
                     FloatVector x = FloatVector.fromArray(S, acc, r * EP + c).mul(inv);
                     FloatVector ex = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eb + c);
-                    VecMath.epilogue(x, ex, P_COMBINE, P_ACT, P_ALPHA).intoArray(o, ob + c);
+                    epilogue(x, ex).intoArray(o, ob + c);
                 }
                 for (; c < P_EV; c++)
-                    o[ob + c] = VecMath.epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c], P_COMBINE, P_ACT, P_ALPHA);
+                    o[ob + c] = epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c]);
             } else {
                 for (int c = 0; c < P_EV; c++)
-                    o[ob + c * P_O_SE] = VecMath.epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c * P_E_SE], P_COMBINE, P_ACT, P_ALPHA);
+                    o[ob + c * P_O_SE] = epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c * P_E_SE]);
             }
         }
+    }
+
+    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
+    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
+        if (P_COMBINE == 1) v = v.add(extra);
+        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        return P_COMBINE == 2 ? v.mul(extra) : v;
+    }
+
+    private static float epilogue(float v, float extra) {
+        if (P_COMBINE == 1) v += extra;
+        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        return P_COMBINE == 2 ? v * extra : v;
     }
 }

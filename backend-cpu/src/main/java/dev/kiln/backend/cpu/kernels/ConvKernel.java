@@ -32,24 +32,19 @@ public final class ConvKernel implements Kernel {
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], w = bufs[P_W_SLOT], bias = bufs[P_B_SLOT];
-        float[] e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] e = P_COMBINE == 0 ? null : bufs[P_E_SLOT], tile = new float[MR * NR];
         for (int t = lo; t < hi; t++) {
             int oy = t % P_OH, ob = t / P_OH % P_OB, g = t / P_OH / P_OB % P_G, n = t / P_OH / P_OB / P_G;
             int oc0 = g * P_OG + ob * MR, rows = Math.min(MR, P_OG - ob * MR);
             int xrow = P_X_OFF + n * P_X_S0 + g * P_CG * P_X_S1 + (oy * P_SH - P_PT) * P_X_S2 - P_PL;
             for (int ox0 = 0; ox0 < P_OW; ox0 += NR) {
-                if (rows == MR) tile8(x, w, y, bias, e, xrow + ox0 * P_SW, n, oc0, oy, ox0);
-                else for (int r = 0; r < rows; r++) tile1(x, w, y, bias, e, xrow + ox0 * P_SW, n, oc0 + r, oy, ox0);
+                if (rows == MR) tile8(x, w, y, bias, e, tile, xrow + ox0 * P_SW, n, oc0, oy, ox0);
+                else for (int r = 0; r < rows; r++) tile1(x, w, y, bias, e, tile, xrow + ox0 * P_SW, n, oc0 + r, oy, ox0);
             }
         }
     }
 
-    private static FloatVector load(float[] x, int at, int half, boolean full, VectorMask<Float> mask) {
-        if (P_SW == 1) return full ? FloatVector.fromArray(S, x, at + half * L) : FloatVector.fromArray(S, x, at + half * L, mask);
-        return full ? FloatVector.fromArray(S, x, at, IDX, half * L) : FloatVector.fromArray(S, x, at, IDX_TAIL, half * L, mask);
-    }
-
-    private static void tile8(float[] x, float[] w, float[] y, float[] bias, float[] e, int xbase, int n, int oc0, int oy, int ox0) {
+    private static void tile8(float[] x, float[] w, float[] y, float[] bias, float[] e, float[] tt, int xbase, int n, int oc0, int oy, int ox0) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -60,7 +55,11 @@ public final class ConvKernel implements Kernel {
             for (int ky = 0; ky < P_KH; ky++)
                 for (int kx = 0; kx < P_KW; kx++) {
                     int at = xbase + c * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW;
-                    FloatVector b0 = load(x, at, 0, full, k0), b1 = load(x, at, 1, full, k1);
+                    // spelled out, not a helper: a returned vector crosses a call C2 might not inline
+                    FloatVector b0 = P_SW == 1 ? (full ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, k0))
+                            : (full ? FloatVector.fromArray(S, x, at, IDX, 0) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, k0));
+                    FloatVector b1 = P_SW == 1 ? (full ? FloatVector.fromArray(S, x, at + L) : FloatVector.fromArray(S, x, at + L, k1))
+                            : (full ? FloatVector.fromArray(S, x, at, IDX, L) : FloatVector.fromArray(S, x, at, IDX_TAIL, L, k1));
                     int wo = wb + (c * P_KH + ky) * P_KW + kx;
                     FloatVector a;
                     a = FloatVector.broadcast(S, w[wo]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
@@ -72,17 +71,14 @@ public final class ConvKernel implements Kernel {
                     a = FloatVector.broadcast(S, w[wo + 6 * KTOT]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
                     a = FloatVector.broadcast(S, w[wo + 7 * KTOT]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
                 }
-        store(y, bias, e, n, oc0, oy, ox0, c00, c01, full, k0, k1);
-        store(y, bias, e, n, oc0 + 1, oy, ox0, c10, c11, full, k0, k1);
-        store(y, bias, e, n, oc0 + 2, oy, ox0, c20, c21, full, k0, k1);
-        store(y, bias, e, n, oc0 + 3, oy, ox0, c30, c31, full, k0, k1);
-        store(y, bias, e, n, oc0 + 4, oy, ox0, c40, c41, full, k0, k1);
-        store(y, bias, e, n, oc0 + 5, oy, ox0, c50, c51, full, k0, k1);
-        store(y, bias, e, n, oc0 + 6, oy, ox0, c60, c61, full, k0, k1);
-        store(y, bias, e, n, oc0 + 7, oy, ox0, c70, c71, full, k0, k1);
+        c00.intoArray(tt, 0); c01.intoArray(tt, L); c10.intoArray(tt, NR); c11.intoArray(tt, NR + L);
+        c20.intoArray(tt, 2 * NR); c21.intoArray(tt, 2 * NR + L); c30.intoArray(tt, 3 * NR); c31.intoArray(tt, 3 * NR + L);
+        c40.intoArray(tt, 4 * NR); c41.intoArray(tt, 4 * NR + L); c50.intoArray(tt, 5 * NR); c51.intoArray(tt, 5 * NR + L);
+        c60.intoArray(tt, 6 * NR); c61.intoArray(tt, 6 * NR + L); c70.intoArray(tt, 7 * NR); c71.intoArray(tt, 7 * NR + L);
+        for (int r = 0; r < MR; r++) store(y, bias, e, tt, r, n, oc0 + r, oy, ox0, full);
     }
 
-    private static void tile1(float[] x, float[] w, float[] y, float[] bias, float[] e, int xbase, int n, int oc, int oy, int ox0) {
+    private static void tile1(float[] x, float[] w, float[] y, float[] bias, float[] e, float[] tt, int xbase, int n, int oc, int oy, int ox0) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0;
         boolean full = ox0 + NR <= P_OW;
         VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = S.indexInRange(ox0 + L, P_OW);
@@ -92,14 +88,22 @@ public final class ConvKernel implements Kernel {
                 for (int kx = 0; kx < P_KW; kx++) {
                     int at = xbase + c * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW;
                     FloatVector a = FloatVector.broadcast(S, w[wb + (c * P_KH + ky) * P_KW + kx]);
-                    c0 = a.fma(load(x, at, 0, full, k0), c0);
-                    c1 = a.fma(load(x, at, 1, full, k1), c1);
+                    FloatVector b0 = P_SW == 1 ? (full ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, k0))
+                            : (full ? FloatVector.fromArray(S, x, at, IDX, 0) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, k0));
+                    FloatVector b1 = P_SW == 1 ? (full ? FloatVector.fromArray(S, x, at + L) : FloatVector.fromArray(S, x, at + L, k1))
+                            : (full ? FloatVector.fromArray(S, x, at, IDX, L) : FloatVector.fromArray(S, x, at, IDX_TAIL, L, k1));
+                    c0 = a.fma(b0, c0);
+                    c1 = a.fma(b1, c1);
                 }
-        store(y, bias, e, n, oc, oy, ox0, c0, c1, full, k0, k1);
+        c0.intoArray(tt, 0);
+        c1.intoArray(tt, L);
+        store(y, bias, e, tt, 0, n, oc, oy, ox0, full);
     }
 
-    private static void store(float[] y, float[] bias, float[] e, int n, int oc, int oy, int ox0, FloatVector v0, FloatVector v1,
-                              boolean full, VectorMask<Float> k0, VectorMask<Float> k1) {
+    /** Row r of the parked accumulator tile through bias and epilogue into Y (vectors never cross a call as arguments). */
+    private static void store(float[] y, float[] bias, float[] e, float[] tt, int r, int n, int oc, int oy, int ox0, boolean full) {
+        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = S.indexInRange(ox0 + L, P_OW);
+        FloatVector v0 = FloatVector.fromArray(S, tt, r * NR), v1 = FloatVector.fromArray(S, tt, r * NR + L);
         float b = bias[P_B_OFF + oc];
         v0 = v0.add(b);
         v1 = v1.add(b);
@@ -109,8 +113,8 @@ public final class ConvKernel implements Kernel {
             e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
             e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
         }
-        v0 = VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA);
-        v1 = VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA);
+        v0 = epilogue(v0, e0);
+        v1 = epilogue(v1, e1);
         int yo = P_Y_OFF + n * P_Y_S0 + oc * P_Y_S1 + oy * P_Y_S2 + ox0;
         if (full) {
             v0.intoArray(y, yo);
@@ -119,5 +123,12 @@ public final class ConvKernel implements Kernel {
             v0.intoArray(y, yo, k0);
             v1.intoArray(y, yo + L, k1);
         }
+    }
+
+    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
+    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
+        if (P_COMBINE == 1) v = v.add(extra);
+        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        return P_COMBINE == 2 ? v.mul(extra) : v;
     }
 }

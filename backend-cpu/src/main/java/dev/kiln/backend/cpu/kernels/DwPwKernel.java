@@ -33,14 +33,14 @@ public final class DwPwKernel implements Kernel {
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], dw = bufs[P_DW_SLOT], dwb = bufs[P_DWB_SLOT];
         float[] pw = bufs[P_PW_SLOT], pwb = bufs[P_PWB_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
-        float[] mid = new float[P_C * OWP];
+        float[] mid = new float[P_C * OWP], tile = new float[MR * NR];
         for (int t = lo; t < hi; t++) {
             int oy = t % P_OH, n = t / P_OH;
             depthwiseRow(x, dw, dwb, mid, n, oy);
             for (int ox0 = 0; ox0 < P_OW; ox0 += NR) {
                 int o = 0;
-                for (; o + MR <= P_O; o += MR) pointwise8(mid, pw, pwb, y, e, n, o, oy, ox0);
-                for (; o < P_O; o++) pointwise1(mid, pw, pwb, y, e, n, o, oy, ox0);
+                for (; o + MR <= P_O; o += MR) pointwise8(mid, pw, pwb, y, e, tile, n, o, oy, ox0);
+                for (; o < P_O; o++) pointwise1(mid, pw, pwb, y, e, tile, n, o, oy, ox0);
             }
         }
     }
@@ -68,7 +68,7 @@ public final class DwPwKernel implements Kernel {
         }
     }
 
-    private static void pointwise8(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, int n, int o0, int oy, int ox0) {
+    private static void pointwise8(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, float[] tt, int n, int o0, int oy, int ox0) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -86,27 +86,28 @@ public final class DwPwKernel implements Kernel {
             a = FloatVector.broadcast(S, pw[wo + 6 * P_C]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
             a = FloatVector.broadcast(S, pw[wo + 7 * P_C]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
         }
-        store(pwb, y, e, n, o0, oy, ox0, c00, c01);
-        store(pwb, y, e, n, o0 + 1, oy, ox0, c10, c11);
-        store(pwb, y, e, n, o0 + 2, oy, ox0, c20, c21);
-        store(pwb, y, e, n, o0 + 3, oy, ox0, c30, c31);
-        store(pwb, y, e, n, o0 + 4, oy, ox0, c40, c41);
-        store(pwb, y, e, n, o0 + 5, oy, ox0, c50, c51);
-        store(pwb, y, e, n, o0 + 6, oy, ox0, c60, c61);
-        store(pwb, y, e, n, o0 + 7, oy, ox0, c70, c71);
+        c00.intoArray(tt, 0); c01.intoArray(tt, L); c10.intoArray(tt, NR); c11.intoArray(tt, NR + L);
+        c20.intoArray(tt, 2 * NR); c21.intoArray(tt, 2 * NR + L); c30.intoArray(tt, 3 * NR); c31.intoArray(tt, 3 * NR + L);
+        c40.intoArray(tt, 4 * NR); c41.intoArray(tt, 4 * NR + L); c50.intoArray(tt, 5 * NR); c51.intoArray(tt, 5 * NR + L);
+        c60.intoArray(tt, 6 * NR); c61.intoArray(tt, 6 * NR + L); c70.intoArray(tt, 7 * NR); c71.intoArray(tt, 7 * NR + L);
+        for (int r = 0; r < MR; r++) store(pwb, y, e, tt, r, n, o0 + r, oy, ox0);
     }
 
-    private static void pointwise1(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, int n, int o, int oy, int ox0) {
+    private static void pointwise1(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, float[] tt, int n, int o, int oy, int ox0) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0;
         for (int c = 0; c < P_C; c++) {
             FloatVector a = FloatVector.broadcast(S, pw[o * P_C + c]);
             c0 = a.fma(FloatVector.fromArray(S, mid, c * OWP + ox0), c0);
             c1 = a.fma(FloatVector.fromArray(S, mid, c * OWP + ox0 + L), c1);
         }
-        store(pwb, y, e, n, o, oy, ox0, c0, c1);
+        c0.intoArray(tt, 0);
+        c1.intoArray(tt, L);
+        store(pwb, y, e, tt, 0, n, o, oy, ox0);
     }
 
-    private static void store(float[] pwb, float[] y, float[] e, int n, int o, int oy, int ox0, FloatVector v0, FloatVector v1) {
+    /** Row r of the parked accumulator tile through bias and epilogue into Y (vectors never cross a call as arguments). */
+    private static void store(float[] pwb, float[] y, float[] e, float[] tt, int r, int n, int o, int oy, int ox0) {
+        FloatVector v0 = FloatVector.fromArray(S, tt, r * NR), v1 = FloatVector.fromArray(S, tt, r * NR + L);
         boolean full = ox0 + NR <= P_OW;
         VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = S.indexInRange(ox0 + L, P_OW);
         float b = pwb[o];
@@ -118,8 +119,8 @@ public final class DwPwKernel implements Kernel {
             e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
             e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
         }
-        v0 = VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA);
-        v1 = VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA);
+        v0 = epilogue(v0, e0);
+        v1 = epilogue(v1, e1);
         int yo = P_Y_OFF + n * P_Y_S0 + o * P_Y_S1 + oy * P_Y_S2 + ox0;
         if (full) {
             v0.intoArray(y, yo);
@@ -128,5 +129,12 @@ public final class DwPwKernel implements Kernel {
             v0.intoArray(y, yo, k0);
             v1.intoArray(y, yo + L, k1);
         }
+    }
+
+    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
+    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
+        if (P_COMBINE == 1) v = v.add(extra);
+        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        return P_COMBINE == 2 ? v.mul(extra) : v;
     }
 }

@@ -26,6 +26,7 @@ public final class GemmKernel implements Kernel {
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] a = bufs[P_A_SLOT], b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
         float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] tile = new float[MR * NR];
         int tiles = (P_N + NR - 1) / NR;
         for (int t = lo; t < hi; t++) {
             int ch = t % P_NCH, mb = t / P_NCH % P_MB, batch = t / P_NCH / P_MB;
@@ -33,8 +34,8 @@ public final class GemmKernel implements Kernel {
             int m0 = mb * MR, rows = Math.min(MR, P_M - m0);
             for (int j = j0; j < j1; j++) {
                 int n0 = j * NR;
-                if (rows == MR) tile8(a, b, c, bias, e, batch, m0, n0);
-                else for (int m = m0; m < m0 + rows; m++) tile1(a, b, c, bias, e, batch, m, n0);
+                if (rows == MR) tile8(a, b, c, bias, e, tile, batch, m0, n0);
+                else for (int m = m0; m < m0 + rows; m++) tile1(a, b, c, bias, e, tile, batch, m, n0);
             }
         }
     }
@@ -45,7 +46,7 @@ public final class GemmKernel implements Kernel {
 
     private static int bStride() { return P_B_PANEL == 1 ? NR : P_B_RS; }
 
-    private static void tile8(float[] a, float[] b, float[] c, float[] bias, float[] e, int batch, int m0, int n0) {
+    private static void tile8(float[] a, float[] b, float[] c, float[] bias, float[] e, float[] t, int batch, int m0, int n0) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -72,17 +73,14 @@ public final class GemmKernel implements Kernel {
             x = FloatVector.broadcast(S, a[ao + 6 * P_A_RS]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
             x = FloatVector.broadcast(S, a[ao + 7 * P_A_RS]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
-        store(c, bias, e, batch, m0, n0, c00, c01, full, m0k, m1k);
-        store(c, bias, e, batch, m0 + 1, n0, c10, c11, full, m0k, m1k);
-        store(c, bias, e, batch, m0 + 2, n0, c20, c21, full, m0k, m1k);
-        store(c, bias, e, batch, m0 + 3, n0, c30, c31, full, m0k, m1k);
-        store(c, bias, e, batch, m0 + 4, n0, c40, c41, full, m0k, m1k);
-        store(c, bias, e, batch, m0 + 5, n0, c50, c51, full, m0k, m1k);
-        store(c, bias, e, batch, m0 + 6, n0, c60, c61, full, m0k, m1k);
-        store(c, bias, e, batch, m0 + 7, n0, c70, c71, full, m0k, m1k);
+        c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, NR); c11.intoArray(t, NR + L);
+        c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L);
+        c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L); c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L);
+        c60.intoArray(t, 6 * NR); c61.intoArray(t, 6 * NR + L); c70.intoArray(t, 7 * NR); c71.intoArray(t, 7 * NR + L);
+        for (int r = 0; r < MR; r++) store(c, bias, e, t, r, batch, m0 + r, n0, full);
     }
 
-    private static void tile1(float[] a, float[] b, float[] c, float[] bias, float[] e, int batch, int m, int n0) {
+    private static void tile1(float[] a, float[] b, float[] c, float[] bias, float[] e, float[] t, int batch, int m, int n0) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, d0 = c0, d1 = c0;
         int ao = P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m * P_A_RS, bb = bBase(batch, n0), bs = bStride();
         boolean full = n0 + NR <= P_N;
@@ -115,16 +113,21 @@ public final class GemmKernel implements Kernel {
                 c1 = x.fma(FloatVector.fromArray(S, b, bo + L, m1k), c1);
             }
         }
-        store(c, bias, e, batch, m, n0, c0.add(d0), c1.add(d1), full, m0k, m1k);
+        c0.add(d0).intoArray(t, 0);
+        c1.add(d1).intoArray(t, L);
+        store(c, bias, e, t, 0, batch, m, n0, full);
     }
 
-    /** Split in two so the hot, unmasked path stays under C2's inlining limit (a vector passed to a non-inlined call is boxed). */
-    private static void store(float[] c, float[] bias, float[] e, int batch, int m, int n0, FloatVector v0, FloatVector v1,
-                              boolean full, VectorMask<Float> k0, VectorMask<Float> k1) {
+    /**
+     * Row r of the accumulator tile (parked in t) through the epilogue into C. Accumulators go
+     * through memory rather than arguments: a vector passed to a call C2 does not inline is boxed.
+     */
+    private static void store(float[] c, float[] bias, float[] e, float[] t, int r, int batch, int m, int n0, boolean full) {
+        FloatVector v0 = FloatVector.fromArray(S, t, r * NR), v1 = FloatVector.fromArray(S, t, r * NR + L);
         int co = P_C_OFF + batch / P_BD1 * P_C_BS0 + batch % P_BD1 * P_C_BS1 + m * P_C_RS + n0;
         int eo = P_E_OFF + batch / P_BD1 * P_E_BS0 + batch % P_BD1 * P_E_BS1 + m * P_E_RS + n0;
         if (full) storeFull(c, bias, e, co, eo, m, n0, v0, v1);
-        else storeMasked(c, bias, e, co, eo, m, n0, v0, v1, k0, k1);
+        else storeMasked(c, bias, e, co, eo, m, n0, v0, v1, S.indexInRange(n0, P_N), S.indexInRange(n0 + L, P_N));
     }
 
     private static void storeFull(float[] c, float[] bias, float[] e, int co, int eo, int m, int n0, FloatVector v0, FloatVector v1) {
@@ -137,8 +140,8 @@ public final class GemmKernel implements Kernel {
         }
         FloatVector e0 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo);
         FloatVector e1 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo + L);
-        VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co);
-        VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co + L);
+        epilogue(v0, e0).intoArray(c, co);
+        epilogue(v1, e1).intoArray(c, co + L);
     }
 
     private static void storeMasked(float[] c, float[] bias, float[] e, int co, int eo, int m, int n0, FloatVector v0, FloatVector v1,
@@ -152,7 +155,14 @@ public final class GemmKernel implements Kernel {
         }
         FloatVector e0 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo, k0);
         FloatVector e1 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo + L, k1);
-        VecMath.epilogue(v0, e0, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co, k0);
-        VecMath.epilogue(v1, e1, P_COMBINE, P_ACT, P_ALPHA).intoArray(c, co + L, k1);
+        epilogue(v0, e0).intoArray(c, co, k0);
+        epilogue(v1, e1).intoArray(c, co + L, k1);
+    }
+
+    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
+    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
+        if (P_COMBINE == 1) v = v.add(extra);
+        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        return P_COMBINE == 2 ? v.mul(extra) : v;
     }
 }

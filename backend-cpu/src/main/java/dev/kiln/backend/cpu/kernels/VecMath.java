@@ -19,33 +19,45 @@ public final class VecMath {
 
     private VecMath() {}
 
+    /**
+     * One method per activation, so a specialised kernel calls exactly one small method: the
+     * specializer rewrites {@code apply(v, CONST, alpha)} into a call of the method named in
+     * {@link #NAMES}, which C2 inlines where the 177-byte switch was refused.
+     */
+    public static final String[] NAMES = {"identity", "relu", "leakyRelu", "sigmoid", "tanh", "gelu", "exp"};
+
+    public static FloatVector identity(FloatVector v, float alpha) { return v; }
+    public static FloatVector relu(FloatVector v, float alpha) { return v.blend(0f, v.compare(VectorOperators.LT, 0f)); }
+    public static FloatVector leakyRelu(FloatVector v, float alpha) { return v.blend(v.mul(alpha), v.compare(VectorOperators.LT, 0f)); }
+    public static FloatVector sigmoid(FloatVector v, float alpha) {
+        return inv(v.neg().lanewise(VectorOperators.EXP).add(1f)).blend(0f, v.compare(VectorOperators.LT, -100f));
+    }
+    public static FloatVector tanh(FloatVector v, float alpha) { return v.lanewise(VectorOperators.TANH); }
+    public static FloatVector gelu(FloatVector v, float alpha) { return v.mul(0.5f).mul(erf(v.mul(INV_SQRT2)).add(1f)); }
+    public static FloatVector exp(FloatVector v, float alpha) { return v.lanewise(VectorOperators.EXP); }
+
+    public static float identity(float x, float alpha) { return x; }
+    public static float relu(float x, float alpha) { return x < 0f ? 0f : x; }
+    public static float leakyRelu(float x, float alpha) { return x < 0f ? x * alpha : x; }
+    public static float sigmoid(float x, float alpha) { return x < -100f ? 0f : 1f / (1f + (float) Math.exp(-x)); }
+    public static float tanh(float x, float alpha) { return (float) Math.tanh(x); }
+    public static float gelu(float x, float alpha) { return 0.5f * x * (1f + erf(x * INV_SQRT2)); }
+    public static float exp(float x, float alpha) { return (float) Math.exp(x); }
+
     public static FloatVector apply(FloatVector v, int act, float alpha) {
         return switch (act) {
             case NONE -> v;
-            case RELU -> v.blend(0f, v.compare(VectorOperators.LT, 0f));
-            case LEAKY_RELU -> v.blend(v.mul(alpha), v.compare(VectorOperators.LT, 0f));
-            case SIGMOID -> inv(v.neg().lanewise(VectorOperators.EXP).add(1f)).blend(0f, v.compare(VectorOperators.LT, -100f));
-            case TANH -> v.lanewise(VectorOperators.TANH);
-            case GELU -> v.mul(0.5f).mul(erf(v.mul(INV_SQRT2)).add(1f));
-            case EXP -> v.lanewise(VectorOperators.EXP);
+            case RELU -> relu(v, alpha);
+            case LEAKY_RELU -> leakyRelu(v, alpha);
+            case SIGMOID -> sigmoid(v, alpha);
+            case TANH -> tanh(v, alpha);
+            case GELU -> gelu(v, alpha);
+            case EXP -> exp(v, alpha);
             default -> throw new IllegalArgumentException("activation code " + act);
         };
     }
 
-    /** A fused epilogue after the bias: COMBINE 1 adds extra before the activation, 2 multiplies after it. */
-    public static FloatVector epilogue(FloatVector v, FloatVector extra, int combine, int act, float alpha) {
-        if (combine == 1) v = v.add(extra);
-        v = apply(v, act, alpha);
-        return combine == 2 ? v.mul(extra) : v;
-    }
-
-    public static float epilogue(float v, float extra, int combine, int act, float alpha) {
-        if (combine == 1) v += extra;
-        v = apply(v, act, alpha);
-        return combine == 2 ? v * extra : v;
-    }
-
-    private static FloatVector inv(FloatVector v) { return v.broadcast(1f).div(v); }
+    static FloatVector inv(FloatVector v) { return v.broadcast(1f).div(v); }
 
     static FloatVector erf(FloatVector z) {
         FloatVector a = z.abs();
@@ -58,12 +70,12 @@ public final class VecMath {
     public static float apply(float x, int act, float alpha) {
         return switch (act) {
             case NONE -> x;
-            case RELU -> x < 0f ? 0f : x;
-            case LEAKY_RELU -> x < 0f ? x * alpha : x;
-            case SIGMOID -> x < -100f ? 0f : 1f / (1f + (float) Math.exp(-x));
-            case TANH -> (float) Math.tanh(x);
-            case GELU -> 0.5f * x * (1f + erf(x * INV_SQRT2));
-            case EXP -> (float) Math.exp(x);
+            case RELU -> relu(x, alpha);
+            case LEAKY_RELU -> leakyRelu(x, alpha);
+            case SIGMOID -> sigmoid(x, alpha);
+            case TANH -> tanh(x, alpha);
+            case GELU -> gelu(x, alpha);
+            case EXP -> exp(x, alpha);
             default -> throw new IllegalArgumentException("activation code " + act);
         };
     }
