@@ -173,7 +173,7 @@ public final class FuseEpilogues implements Pass {
             String fused = r.emitNew(p.name(), fusedOp, operands, p.origin());
             r.emitAs(c.last, c.reshapeAfter, List.of(fused));
         } else {
-            r.emitAs(c.last, fusedOp, operands);
+            r.emitAs(c.last, fusedOp, operands, p.origin());
         }
         ctx.fused(p, what, c.bytes);
     }

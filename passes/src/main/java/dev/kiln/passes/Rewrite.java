@@ -5,6 +5,7 @@ import dev.kiln.ir.GraphBuilder;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.op.Op;
+import dev.kiln.ir.op.Reshape;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,6 +46,11 @@ final class Rewrite {
         return out.add(n.name(), op, map(srcOperands), n.origin());
     }
 
+    /** As {@link #emitAs(Node, Op, List)} but located at another node's origin (a fusion reports where its chain starts). */
+    String emitAs(Node n, Op op, List<String> srcOperands, String origin) {
+        return out.add(n.name(), op, map(srcOperands), origin);
+    }
+
     /** Emits a helper node with a fresh name derived from hint; operands given as source values. */
     String emitNew(String hint, Op op, List<String> srcOperands, String origin) {
         return out.add(out.freshName(hint), op, map(srcOperands), origin);
@@ -55,8 +61,18 @@ final class Rewrite {
 
     String constant(String hint, HostTensor data) { return out.constant(out.freshName(hint), data); }
 
+    /**
+     * Outputs keep their names: they are the compiled model's signature. An output a rewrite
+     * aliased to another value (CSE, an identity reshape, a folded constant) gets a copy under
+     * its own name, so two outputs never collapse into one.
+     */
     Graph finish() {
-        for (String o : src.outputs()) out.output(map(o));
+        for (String o : src.outputs()) {
+            String m = map(o);
+            if (!m.equals(o) && out.typeOf(o) == null)
+                m = out.add(o, new Reshape(src.typeOf(o).shape().dims()), List.of(m), "output " + o);
+            out.output(m);
+        }
         return out.build();
     }
 }

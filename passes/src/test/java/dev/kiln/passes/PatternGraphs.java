@@ -232,7 +232,7 @@ final class PatternGraphs {
         };
         String a = add(op, "dup", x), c = add(op, "dup", x);
         if (r.nextBoolean()) { a = add(Unary.of(Unary.Kind.TANH), "dup2", a); c = add(Unary.of(Unary.Kind.TANH), "dup2", c); }
-        if (r.nextBoolean()) results.add(add(new Binary(pick2(ADD, MUL)), "dup.join", a, c));
+        if (r.nextBoolean()) results.add(add(new Binary(r.nextBoolean() ? ADD : MUL), "dup.join", a, c));
         else { results.add(a); results.add(c); }
     }
 
@@ -243,7 +243,7 @@ final class PatternGraphs {
         String w = add(new Transpose(new int[]{1, 0}), "w.t", weight("wt", k, k, n));
         if (r.nextBoolean()) w = add(new Scale(pickFloat(0.5f, 2f)), "w.scale", w);
         String bias = add(new Reshape(new int[]{n}), "b.view", weight("b", 1, 1, n));
-        if (r.nextBoolean()) bias = add(new Binary(pick2(ADD, MUL)), "b.combine", bias, weight("b2", 1, n));
+        if (r.nextBoolean()) bias = add(new Binary(r.nextBoolean() ? ADD : MUL), "b.combine", bias, weight("b2", 1, n));
         String y = add(new Linear(), "fc", x, w, bias);
         if (r.nextBoolean()) y = add(new Binary(ADD), "shift", y, add(activation(), "c.act", weight("shift", 1, n)));
         results.add(y);
@@ -289,6 +289,7 @@ final class PatternGraphs {
                 g = add(new Reshape(flat), "gate.view", g);
             }
             y = r.nextBoolean() ? add(new Binary(MUL), "gate", y, g) : add(new Binary(MUL), "gate", g, y);
+            if (r.nextInt(4) == 0) y = add(activation(), "after.gate", y);      // near-miss: the epilogue ends with the gate
         }
         results.add(y);
     }
@@ -361,14 +362,10 @@ final class PatternGraphs {
         return input(pick(1, 2), dim(), dim(), dim());
     }
 
+    /** One of the activations an epilogue can take: relu, leaky_relu, sigmoid, tanh, gelu. */
     private Unary activation() {
-        return switch (r.nextInt(5)) {
-            case 0 -> Unary.of(Unary.Kind.RELU);
-            case 1 -> new Unary(Unary.Kind.LEAKY_RELU, pickFloat(0.01f, 0.2f));
-            case 2 -> Unary.of(Unary.Kind.SIGMOID);
-            case 3 -> Unary.of(Unary.Kind.TANH);
-            default -> Unary.of(Unary.Kind.GELU);
-        };
+        var kind = List.of(Unary.Kind.RELU, Unary.Kind.LEAKY_RELU, Unary.Kind.SIGMOID, Unary.Kind.TANH, Unary.Kind.GELU).get(r.nextInt(5));
+        return kind == Unary.Kind.LEAKY_RELU ? new Unary(kind, pickFloat(0.01f, 0.2f)) : Unary.of(kind);
     }
 
     private String add(Op op, String origin, String... operands) {
@@ -395,11 +392,7 @@ final class PatternGraphs {
         return d;
     }
 
-    private static int smallestFactor(int n) {
-        int p = 2;
-        while (n % p != 0) p++;
-        return p;
-    }
+    private static int smallestFactor(int n) { int p = 2; while (n % p != 0) p++; return p; }
 
     private int[] permutation(int rank) {
         int[] perm = new int[rank];
@@ -417,5 +410,4 @@ final class PatternGraphs {
     private int dim() { return DIMS[r.nextInt(DIMS.length)]; }
     private int pick(int... options) { return options[r.nextInt(options.length)]; }
     private float pickFloat(float... options) { return options[r.nextInt(options.length)]; }
-    private Binary.Kind pick2(Binary.Kind a, Binary.Kind c) { return r.nextBoolean() ? a : c; }
 }
