@@ -89,7 +89,7 @@ public final class AttentionKernel implements Kernel {
             s0 = s0.blend(Float.NEGATIVE_INFINITY, k0.not());
             s1 = s1.blend(Float.NEGATIVE_INFINITY, k1.not());
         }
-        float tileMax = Math.max(s0.reduceLanes(VectorOperators.MAX), s1.reduceLanes(VectorOperators.MAX));
+        float tileMax = s0.max(s1).reduceLanes(VectorOperators.MAX);
         float mOld = m[r], mNew = Math.max(mOld, tileMax);
         float corr = (float) Math.exp(mOld - mNew);
         FloatVector p0 = s0.sub(mNew).lanewise(VectorOperators.EXP), p1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
