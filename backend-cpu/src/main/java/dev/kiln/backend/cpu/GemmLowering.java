@@ -32,7 +32,8 @@ final class GemmLowering {
         Placement e = combine == Combine.NONE ? y : contiguous(ctx, n, ctx.of(n.inputs().get(3)));
         p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_RS", outF).put("E_BS0", 0).put("E_BS1", 0)
                 .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
-        emit(ctx, n, p, 1, rows, outF);
+        packA(ctx, n, p, x.slot(), x.offset(), k, 1, rows, k);
+        emit(ctx, n, p, 1, rows, outF, k);
         if (y != out) {
             Placement y4 = y.as4d(), o4 = out.as4d();
             MovementLowering.copy(ctx, n, " (into halo)", o4.dims(), y4.slot(), y4.offset(), y4.strides(), o4.slot(), o4.offset(), o4.strides());
@@ -64,7 +65,10 @@ final class GemmLowering {
                 .put("E_SLOT", c.slot()).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
                 .put("COMBINE", 0).put("ACT", 0).put("ALPHA", 0f);
         if (b.strides()[3] != 1) throw new UnsupportedOpException(n.describe() + ": right operand must have unit stride along its last axis");
-        emit(ctx, n, p, c.dims()[0] * c.dims()[1], m, nn);
+        int batches = c.dims()[0] * c.dims()[1];
+        if (batches == 1) packA(ctx, n, p, a.slot(), a.offset(), a.strides()[2], a.strides()[3], m, k);
+        else p.put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+        emit(ctx, n, p, batches, m, nn, k);
     }
 
     private static int[] batchStrides(Placement operand, Placement out) {
@@ -73,10 +77,33 @@ final class GemmLowering {
         return s;
     }
 
-    /** Splits columns into chunks so that a small-M product still keeps every thread busy. */
-    private static void emit(LoweringContext ctx, Node n, Params p, int batches, int m, int cols) {
+    /**
+     * For a single product with full 8-row blocks, a per-call step packs A into [block][k][8]
+     * so the micro-kernel's 8 broadcasts read adjacent floats (one range check, one cache line).
+     */
+    private static void packA(LoweringContext ctx, Node n, Params p, int slot, int off, int rowStride, int colStride, int m, int k) {
+        int blocks = m / 8;
+        if (blocks == 0 || k < 16) {
+            p.put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+            return;
+        }
+        int dst = ctx.scratch(blocks * k * 8);
+        MovementLowering.copy(ctx, n, " (pack A)", new int[]{1, blocks, k, 8}, slot, off, new int[]{0, 8 * rowStride, colStride, rowStride},
+                LoweringContext.ARENA, dst, new int[]{0, k * 8, 8, 1});
+        p.put("A_PACK", 1).put("AP_SLOT", LoweringContext.ARENA).put("AP_OFF", dst);
+    }
+
+    /** Bytes of B one column chunk may span: it is swept by every row block, so it should stay in a core's L2. */
+    private static final int B_CHUNK_BYTES = 512 * 1024;
+
+    /**
+     * Splits the columns into chunks whose panels of B fit in L2 (row blocks sweep a chunk while
+     * it is cached) and into enough chunks that a small-M product still keeps every thread busy.
+     */
+    private static void emit(LoweringContext ctx, Node n, Params p, int batches, int m, int cols, int k) {
         int mb = (m + 7) / 8, tiles = (cols + NR - 1) / NR;
-        int nch = Math.max(1, Math.min(tiles, 8 / Math.max(1, batches * mb)));
+        int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
+        int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 8 / Math.max(1, batches * mb)));
         p.put("MB", mb).put("NCH", nch);
         ctx.kernel(n, GemmKernel.class, p.map(), batches * mb * nch);
     }

@@ -21,20 +21,24 @@ public final class GemmKernel implements Kernel {
     static int P_C_SLOT, P_C_OFF, P_C_RS, P_C_BS0, P_C_BS1;
     static int P_E_SLOT, P_E_OFF, P_E_RS, P_E_BS0, P_E_BS1, P_BD1;
     static int P_M, P_N, P_K, P_MB, P_NCH, P_BIAS_MODE, P_BIAS_SLOT, P_BIAS_OFF, P_COMBINE, P_ACT;
+    /** A_PACK=1: full 8-row blocks of A were packed per call to [block][k][8] at (AP_SLOT, AP_OFF), so a tile's 8 broadcasts are adjacent. */
+    static int P_A_PACK, P_AP_SLOT, P_AP_OFF;
+    static final int ARS = P_A_PACK == 1 ? 1 : P_A_RS, ACS = P_A_PACK == 1 ? MR : P_A_CS;
     static float P_ALPHA;
 
     @Override public void run(float[][] bufs, int lo, int hi) {
-        float[] a = bufs[P_A_SLOT], b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
+        float[] a = bufs[P_A_SLOT], ap = P_A_PACK == 1 ? bufs[P_AP_SLOT] : a, b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
         float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
         float[] tile = new float[MR * NR];
         int tiles = (P_N + NR - 1) / NR;
         for (int t = lo; t < hi; t++) {
-            int ch = t % P_NCH, mb = t / P_NCH % P_MB, batch = t / P_NCH / P_MB;
+            // row blocks innermost: a thread sweeps all rows against one chunk of B while it sits in its L2
+            int mb = t % P_MB, ch = t / P_MB % P_NCH, batch = t / P_MB / P_NCH;
             int j0 = tiles * ch / P_NCH, j1 = tiles * (ch + 1) / P_NCH;
             int m0 = mb * MR, rows = Math.min(MR, P_M - m0);
             for (int j = j0; j < j1; j++) {
                 int n0 = j * NR;
-                if (rows == MR) tile8(a, b, c, bias, e, tile, batch, m0, n0);
+                if (rows == MR) tile8(ap, b, c, bias, e, tile, batch, m0, n0);
                 else for (int m = m0; m < m0 + rows; m++) tile1(a, b, c, bias, e, tile, batch, m, n0);
             }
         }
@@ -50,11 +54,12 @@ public final class GemmKernel implements Kernel {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
-        int ab = P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m0 * P_A_RS, bb = bBase(batch, n0), bs = bStride();
+        int ab = P_A_PACK == 1 ? P_AP_OFF + m0 * P_K : P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m0 * P_A_RS;
+        int bb = bBase(batch, n0), bs = bStride();
         boolean full = n0 + NR <= P_N;
         VectorMask<Float> m0k = S.indexInRange(n0, P_N), m1k = S.indexInRange(n0 + L, P_N);
         for (int k = 0; k < P_K; k++) {
-            int bo = bb + k * bs, ao = ab + k * P_A_CS;
+            int bo = bb + k * bs, ao = ab + k * ACS;
             FloatVector b0, b1;
             if (P_B_PANEL == 1 || full) {
                 b0 = FloatVector.fromArray(S, b, bo);
@@ -65,13 +70,13 @@ public final class GemmKernel implements Kernel {
             }
             FloatVector x;
             x = FloatVector.broadcast(S, a[ao]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ao + P_A_RS]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ao + 2 * P_A_RS]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ao + 3 * P_A_RS]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a[ao + 4 * P_A_RS]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, a[ao + 5 * P_A_RS]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, a[ao + 6 * P_A_RS]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, a[ao + 7 * P_A_RS]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            x = FloatVector.broadcast(S, a[ao + ARS]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ao + 2 * ARS]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ao + 3 * ARS]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ao + 4 * ARS]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ao + 5 * ARS]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[ao + 6 * ARS]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[ao + 7 * ARS]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
         c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, NR); c11.intoArray(t, NR + L);
         c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L);
