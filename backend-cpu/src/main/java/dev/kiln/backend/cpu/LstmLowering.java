@@ -65,7 +65,7 @@ final class LstmLowering {
                 .put("M", rows).put("N", outF).put("K", k).put("MB", mb).put("NCH", nch)
                 .put("BIAS_MODE", 2).put("BIAS_SLOT", ctx.weight(bias)).put("BIAS_OFF", 0)
                 .put("E_SLOT", LoweringContext.ARENA).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
-                .put("COMBINE", 0).put("ACT", 0).put("ALPHA", 0f);
+                .put("COMBINE", 0).put("ACT", 0).put("ALPHA", 0f).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
         ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, p.map(), mb * nch);
     }
 

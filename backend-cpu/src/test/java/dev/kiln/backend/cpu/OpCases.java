@@ -1,0 +1,250 @@
+package dev.kiln.backend.cpu;
+
+import dev.kiln.ir.TensorType;
+import dev.kiln.ir.op.*;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.kiln.backend.cpu.OpCase.Builder.L;
+
+/** One-node graphs over each op of ir, with seeded random shapes and attributes that are always valid. */
+final class OpCases {
+    private OpCases() {}
+
+    /** Conv geometry: a window of the given output size, stride, dilation and asymmetric padding. */
+    record Window(int k, int stride, int dilation, int padBegin, int padEnd, int in) {
+        /** Picks an input extent that gives about out outputs (at least 1). */
+        static Window of(OpCase.Builder c, int out, int maxK, int maxStride, int maxDilation, int maxPad) {
+            int k = c.between(1, maxK), s = c.between(1, maxStride), d = c.between(1, maxDilation);
+            int p0 = c.between(0, maxPad), p1 = c.between(0, maxPad);
+            int in = Math.max(1, (out - 1) * s + d * (k - 1) + 1 - p0 - p1);
+            return new Window(k, s, d, p0, p1, in);
+        }
+    }
+
+    static OpCase conv2d(OpCase.Builder c) {
+        int mode = c.index % 3;  // dense, grouped, depthwise
+        int g = switch (mode) { case 0 -> 1; case 1 -> c.between(2, 3); default -> c.dim(L + 1); };
+        int cg = mode == 2 ? 1 : c.between(1, 3), og = mode == 2 ? c.pick(1, 1, 2) : c.dim(9);
+        Window wy = Window.of(c, c.between(1, 4), 5, 3, 2, 3), wx = Window.of(c, c.dim(2 * L + 2), 5, 3, 2, 3);
+        String x = c.input(c.between(1, 2), g * cg, wy.in(), wx.in());
+        String w = c.weight(g * og, cg, wy.k(), wx.k());
+        Conv2d op = new Conv2d(new int[]{wy.stride(), wx.stride()}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
+                new int[]{wy.dilation(), wx.dilation()}, g);
+        return c.build(c.coin() ? c.add(op, x, w, c.weight(g * og)) : c.add(op, x, w));
+    }
+
+    static OpCase batchNorm(OpCase.Builder c) {
+        int[] d = c.dims(c.between(2, 4), 2 * L + 1);
+        d[0] = c.between(1, 3);
+        int ch = d[1];
+        String x = c.input(d);
+        float eps = c.pick(1e-5f, 1e-3f, 0.1f);
+        return c.build(c.add(new BatchNorm2d(eps), x, c.weight(ch), c.weight(ch), c.weight(ch), c.uniform(0.05f, 3f, ch)));
+    }
+
+    static OpCase matMul(OpCase.Builder c) {
+        int batchRank = c.between(0, 2), m = c.dim(2 * L + 1), k = c.dim(2 * L + 1), n = c.dim(2 * L + 2);
+        int[] batch = c.dims(batchRank, 4);
+        String a = c.operand(concat(broadcastable(c, batch), m, k));
+        String b = c.operand(concat(broadcastable(c, batch), k, n));
+        return c.build(c.add(new MatMul(), a, b));
+    }
+
+    static OpCase linear(OpCase.Builder c) {
+        int[] lead = c.dims(c.between(0, 3), 2 * L + 1);
+        int k = c.dim(2 * L + 1), n = c.dim(2 * L + 2);
+        String x = c.input(concat(lead, k)), w = c.weight((float) (1 / Math.sqrt(k)), n, k);
+        return c.build(c.coin() ? c.add(new Linear(), x, w, c.weight(n)) : c.add(new Linear(), x, w));
+    }
+
+    static OpCase binary(OpCase.Builder c) {
+        Binary.Kind kind = Binary.Kind.values()[c.index % 4];
+        int[] out = c.dims(c.between(0, 4), 2 * L + 1);
+        int[] da = broadcastable(c, out), db = broadcastable(c, out);
+        if (c.r.nextInt(5) == 0) db = new int[0];  // a rank-0 scalar
+        if (c.coin()) { int[] t = da; da = db; db = t; }
+        String a = c.operand(da), b = c.operand(db);
+        return c.build(c.add(new Binary(kind), a, b));
+    }
+
+    static OpCase unary(OpCase.Builder c) {
+        Unary.Kind kind = Unary.Kind.values()[c.index % Unary.Kind.values().length];
+        float alpha = kind == Unary.Kind.LEAKY_RELU ? c.pick(0.01f, 0.2f, -0.5f, 3f) : 0f;
+        c.elementwise = true;
+        String x = c.input(c.pickScale(1f, 10f, 100f), c.dims(c.between(1, 4), 2 * L + 1));
+        return c.build(c.add(new Unary(kind, alpha), x));
+    }
+
+    static OpCase scale(OpCase.Builder c) {
+        c.elementwise = true;
+        String x = c.input(c.dims(c.between(1, 4), 2 * L + 1));
+        return c.build(c.add(new Scale(c.pick(0.125f, -3f, 1f, 1e-3f)), x));
+    }
+
+    static OpCase softmax(OpCase.Builder c) {
+        int rank = c.between(1, 4);
+        c.elementwise = true;
+        String x = c.input(c.pickScale(1f, 10f, 100f), c.dims(rank, 2 * L + 1));
+        return c.build(c.add(new Softmax(c.index % rank), x));
+    }
+
+    static OpCase maxPool(OpCase.Builder c) { return pool(c, 0); }
+
+    static OpCase avgPool(OpCase.Builder c) { return pool(c, c.coin() ? 1 : 2); }
+
+    /** kind 0 max, 1 average counting padding, 2 average over in-bounds elements. */
+    private static OpCase pool(OpCase.Builder c, int kind) {
+        int kh = c.between(1, 4), kw = c.between(1, 4), sh = c.between(1, 3), sw = c.between(1, 3);
+        int[] pad = {c.between(0, kh - 1), c.between(0, kw - 1), c.between(0, kh - 1), c.between(0, kw - 1)};
+        int h = Math.max(c.dim(9), kh - pad[0] - pad[2]), w = Math.max(c.dim(2 * L + 2), kw - pad[1] - pad[3]);
+        c.elementwise = true;
+        String x = c.input(c.between(1, 2), c.dim(5), h, w);
+        int[] k = {kh, kw}, s = {sh, sw};
+        Op op = kind == 0 ? new MaxPool2d(k, s, pad) : new AvgPool2d(k, s, pad, kind == 1);
+        return c.build(c.add(op, x));
+    }
+
+    static OpCase globalAvgPool(OpCase.Builder c) {
+        String x = c.input(c.between(1, 2), c.dim(7), c.dim(9), c.dim(2 * L + 2));
+        return c.build(c.add(new GlobalAvgPool(), x));
+    }
+
+    static OpCase reshape(OpCase.Builder c) {
+        int[] d = c.dims(c.between(1, 4), 2 * L + 1);
+        int n = 1;
+        for (int v : d) n *= v;
+        List<Integer> to = new ArrayList<>();
+        int rank = c.between(1, 4);
+        for (int i = 0; i < rank - 1; i++) {
+            List<Integer> divisors = new ArrayList<>();
+            for (int q = 1; q <= n; q++) if (n % q == 0) divisors.add(q);
+            int q = divisors.get(c.r.nextInt(divisors.size()));
+            to.add(q);
+            n /= q;
+        }
+        to.add(n);
+        c.elementwise = true;
+        return c.build(c.add(new Reshape(to.stream().mapToInt(Integer::intValue).toArray()), c.input(d)));
+    }
+
+    static OpCase transpose(OpCase.Builder c) {
+        int rank = c.between(1, 4);
+        List<Integer> perm = new ArrayList<>();
+        for (int i = 0; i < rank; i++) perm.add(i);
+        java.util.Collections.shuffle(perm, new java.util.Random(c.r.nextLong()));
+        c.elementwise = true;
+        return c.build(c.add(new Transpose(perm.stream().mapToInt(Integer::intValue).toArray()), c.input(c.dims(rank, 2 * L + 1))));
+    }
+
+    static OpCase concat(OpCase.Builder c) {
+        int[] d = c.dims(c.between(1, 4), 2 * L + 1);
+        int axis = c.r.nextInt(d.length), parts = c.between(1, 4);
+        List<String> in = new ArrayList<>();
+        for (int i = 0; i < parts; i++) {
+            d[axis] = c.dim(2 * L + 1);
+            in.add(c.operand(d.clone()));
+        }
+        c.elementwise = true;
+        return c.build(c.add(new Concat(axis), in));
+    }
+
+    static OpCase slice(OpCase.Builder c) {
+        int[] d = c.dims(c.between(1, 4), 2 * L + 2);
+        List<int[]> spec = new ArrayList<>();  // axis, start, end, step
+        for (int a = 0; a < d.length; a++) {
+            if (c.coin() && spec.size() < d.length - 1 || spec.isEmpty() && a == d.length - 1) {
+                int start = c.r.nextInt(d[a]), end = c.between(start + 1, d[a]);
+                spec.add(new int[]{a, start, end, c.between(1, 3)});
+            }
+        }
+        int[][] cols = new int[4][spec.size()];
+        for (int i = 0; i < spec.size(); i++) for (int j = 0; j < 4; j++) cols[j][i] = spec.get(i)[j];
+        c.elementwise = true;
+        return c.build(c.add(new Slice(cols[0], cols[1], cols[2], cols[3]), c.input(d)));
+    }
+
+    static OpCase lstm(OpCase.Builder c) {
+        int layers = 1 + c.index % 2, hid = c.pick(1, 2, 3, L / 4, L / 2 - 1, L / 2, L / 2 + 1, L - 1, L, L + 1, 2 * L + 1);
+        hid = Math.max(1, hid);
+        boolean batchFirst = c.index / 2 % 2 == 1, init = c.index / 4 % 2 == 1;
+        int steps = c.between(1, 7), batch = c.pick(1, 2, 3, 5), feat = c.dim(2 * L + 1);
+        String x = c.input(batchFirst ? new int[]{batch, steps, feat} : new int[]{steps, batch, feat});
+        List<String> in = new ArrayList<>(List.of(x));
+        if (init) {
+            in.add(c.input(layers, batch, hid));
+            in.add(c.input(layers, batch, hid));
+        }
+        float ws = (float) (1.5 / Math.sqrt(hid));
+        for (int l = 0; l < layers; l++) {
+            in.add(c.weight(ws, 4 * hid, l == 0 ? feat : hid));
+            in.add(c.weight(ws, 4 * hid, hid));
+            in.add(c.weight(0.5f, 4 * hid));
+            in.add(c.weight(0.5f, 4 * hid));
+        }
+        c.elementwise = true;
+        return c.build(c.add(new Lstm(hid, layers, batchFirst, init), in));
+    }
+
+    static OpCase fusedConv2d(OpCase.Builder c) {
+        Activation act = Activation.values()[c.index % 6];
+        Combine combine = Combine.values()[c.index / 6 % 3];
+        int g = c.pick(1, 1, 2, 3), cg = c.between(1, 3), og = c.dim(9);
+        Window wy = Window.of(c, c.between(1, 3), 3, 2, 2, 2), wx = Window.of(c, c.dim(2 * L + 2), 3, 2, 2, 2);
+        String x = c.input(c.between(1, 2), g * cg, wy.in(), wx.in());
+        FusedConv2d op = new FusedConv2d(new int[]{wy.stride(), wx.stride()}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
+                new int[]{wy.dilation(), wx.dilation()}, g, act, alpha(c, act), combine);
+        List<String> in = new ArrayList<>(List.of(x, c.weight(g * og, cg, wy.k(), wx.k()), c.weight(g * og)));
+        if (combine != Combine.NONE) in.add(c.input(op.conv().inferType(in.stream().map(c::type).toList()).shape().dims()));
+        return c.build(c.add(op, in));
+    }
+
+    static OpCase fusedLinear(OpCase.Builder c) {
+        Activation act = Activation.values()[c.index % 6];
+        Combine combine = Combine.values()[c.index / 6 % 3];
+        int[] lead = c.dims(c.between(0, 3), L + 2);
+        int k = c.dim(2 * L + 1), n = c.dim(2 * L + 2);
+        List<String> in = new ArrayList<>(List.of(c.input(concat(lead, k)), c.weight((float) (1 / Math.sqrt(k)), n, k), c.weight(n)));
+        if (combine != Combine.NONE) in.add(c.input(concat(lead, n)));
+        return c.build(c.add(new FusedLinear(act, alpha(c, act), combine), in));
+    }
+
+    static OpCase fusedDwPw(OpCase.Builder c) {
+        Activation act = Activation.values()[c.index % 6], mid = c.pick(Activation.values());
+        Combine combine = Combine.values()[c.index / 6 % 3];
+        int ch = c.dim(L + 1), out = c.dim(17);
+        int sy = c.pick(1, 2), sx = c.coin() ? sy : c.pick(1, 2);
+        Window wy = Window.of(c, c.between(1, 4), 5, 1, 2, 3), wx = Window.of(c, c.dim(2 * L + 2), 5, 1, 2, 3);
+        wy = new Window(wy.k(), sy, wy.dilation(), wy.padBegin(), wy.padEnd(), Math.max(1, wy.in() * sy));
+        wx = new Window(wx.k(), sx, wx.dilation(), wx.padBegin(), wx.padEnd(), Math.max(1, wx.in() * sx));
+        String x = c.input(c.between(1, 2), ch, wy.in(), wx.in());
+        FusedDwPwConv op = new FusedDwPwConv(new int[]{sy, sx}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
+                new int[]{wy.dilation(), wx.dilation()}, mid, alpha(c, mid), act, alpha(c, act), combine);
+        List<String> in = new ArrayList<>(List.of(x, c.weight(ch, 1, wy.k(), wx.k()), c.weight(ch),
+                c.weight((float) (1 / Math.sqrt(ch)), out, ch, 1, 1), c.weight(out)));
+        if (combine != Combine.NONE) {
+            TensorType t = new FusedDwPwConv(op.stride(), op.padding(), op.dilation(), mid, 0f, act, 0f, Combine.NONE)
+                    .inferType(in.stream().map(c::type).toList());
+            in.add(c.input(t.shape().dims()));
+        }
+        return c.build(c.add(op, in));
+    }
+
+    static float alpha(OpCase.Builder c, Activation act) { return act == Activation.LEAKY_RELU ? c.pick(0.01f, 0.2f, -0.5f) : 0f; }
+
+    /** A suffix of out's axes, each either out's extent or 1 (NumPy-broadcastable to out). */
+    static int[] broadcastable(OpCase.Builder c, int[] out) {
+        int rank = c.between(0, out.length);
+        int[] d = new int[rank];
+        for (int i = 0; i < rank; i++) d[i] = c.r.nextInt(4) == 0 ? 1 : out[out.length - rank + i];
+        return d;
+    }
+
+    static int[] concat(int[] a, int... b) {
+        int[] r = new int[a.length + b.length];
+        System.arraycopy(a, 0, r, 0, a.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+}
