@@ -3,7 +3,6 @@ package dev.kiln.frontend.onnx;
 import dev.kiln.ir.GraphBuilder;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.MalformedFileException;
-import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Op;
 
@@ -11,6 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The state of one import: what each ONNX value has become, and the IR graph being built.
@@ -73,8 +74,6 @@ final class ImportContext {
         };
     }
 
-    TensorType type(Value v) { return TensorType.f32(dims(v)); }
-
     /**
      * The IR value name of v; a constant is declared in the IR graph (once) under its ONNX name.
      * Integer constants are converted to f32 only where the caller says that is meant (asData).
@@ -96,11 +95,26 @@ final class ImportContext {
         };
     }
 
-    /** Declares a new IR constant under a fresh name starting with hint. */
-    String constant(String hint, HostTensor data) { return builder.constant(builder.freshName(hint), data); }
+    /** Declares a new IR constant under a fresh name made from hint (see {@link #irName}). */
+    String constant(String hint, HostTensor data) { return builder.constant(builder.freshName(irName(hint)), data); }
 
-    /** Adds an IR node under a fresh name starting with hint; shape errors name the ONNX node. */
+    /** Adds an IR node under a fresh name made from hint (see {@link #irName}); shape errors name the ONNX node. */
     String emit(String hint, Op op, List<String> inputs, String origin) {
-        return builder.add(builder.freshName(hint), op, inputs, origin);
+        return builder.add(builder.freshName(irName(hint)), op, inputs, origin);
+    }
+
+    private static final Pattern SCOPED_OUTPUT = Pattern.compile("/(.*?)_output_(\\d+)(\\..*)?");
+
+    /**
+     * A readable IR name for an ONNX value name: PyTorch's "/block1/depthwise/Conv_output_0"
+     * becomes "block1.depthwise.Conv" (".N" added for output N &gt; 0), other scoped names lose
+     * their slashes the same way, and everything else is kept. Origins keep the ONNX node names.
+     */
+    static String irName(String onnxName) {
+        Matcher m = SCOPED_OUTPUT.matcher(onnxName);
+        if (m.matches())
+            return m.group(1).replace('/', '.') + (m.group(2).equals("0") ? "" : "." + m.group(2)) + (m.group(3) == null ? "" : m.group(3));
+        if (onnxName.startsWith("/") && onnxName.length() > 1) return onnxName.substring(1).replace('/', '.');
+        return onnxName;
     }
 }

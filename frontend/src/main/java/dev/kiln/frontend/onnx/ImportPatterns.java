@@ -13,18 +13,19 @@ import java.util.Map;
 
 /**
  * Rewrites of the ONNX node list before lowering, for forms exporters spell out in several
- * nodes that Kiln has one op for. Each fires only when every intermediate has exactly one use.
+ * nodes that Kiln has one op for.
  * <ul>
  *   <li>GELU: x · 0.5 · (1 + erf(x / √2)), in any association of the three factors, with
  *       x/√2 written as a Div by √2 or a Mul by 1/√2, and operands in either order
  *       → Gelu(x).</li>
  *   <li>A zero Pad of the spatial axes feeding an AveragePool (PyTorch's avg_pool2d with
- *       padding and count_include_pad) or a Conv → that op with the padding.</li>
- *   <li>MatMul(x, W) + b with constant W [K,N] and b [N] (nn.Linear on rank &gt; 2 inputs)
- *       → LinearBias(x, W, b).</li>
+ *       padding and count_include_pad) or a Conv, its only use → that op with the padding.</li>
+ *   <li>MatMul(x, W) + b with constant W [K,N] and b [N] (nn.Linear on rank &gt; 2 inputs),
+ *       the Add the MatMul's only use → LinearBias(x, W, b).</li>
  * </ul>
  * Replaced nodes' outputs keep their names, so the rest of the graph is untouched; the nodes
- * they absorbed are dropped (their constants simply go unused).
+ * they absorbed are dropped (their constants simply go unused, and the importer lowers only
+ * nodes that some graph output needs).
  */
 final class ImportPatterns {
     private static final double SQRT2 = Math.sqrt(2), TOLERANCE = 1e-6;
@@ -58,7 +59,7 @@ final class ImportPatterns {
         ImportPatterns p = new ImportPatterns(g, source);
         for (Node n : p.nodes) {
             if (isDefault(n)) switch (n.opType()) {
-                case "Erf" -> p.gelu(n);
+                case "Mul" -> p.gelu(n);
                 case "Pad" -> p.padInto(n);
                 case "MatMul" -> p.linearBias(n);
                 default -> { }
@@ -72,37 +73,44 @@ final class ImportPatterns {
         return out;
     }
 
-    private void gelu(Node erf) {
-        Node scale = soleProducer(erf.input(0));
-        String x;
-        if (is(scale, "Div") && scalarIs(scale.input(1), SQRT2)) x = scale.input(0);
-        else if (is(scale, "Mul") && otherThanScalar(scale, 1 / SQRT2) != null) x = otherThanScalar(scale, 1 / SQRT2);
-        else return;
-        Node add = soleConsumer(erf.outputs().getFirst());
-        if (!is(add, "Add") || otherThanScalar(add, 1) == null) return;
-        String onePlusErf = add.outputs().getFirst();
-        Node m1 = soleConsumer(onePlusErf);
-        if (!is(m1, "Mul")) return;
-        String other = m1.input(0).equals(onePlusErf) ? m1.input(1) : m1.input(0);
-        List<Node> absorbed = new ArrayList<>(List.of(scale, erf, add));
-        Node last;
-        if (other.equals(x)) {                                      // (x · (1+erf)) · 0.5
-            last = soleConsumer(m1.outputs().getFirst());
-            if (!is(last, "Mul") || otherThanScalar(last, 0.5) == null) return;
-            absorbed.add(m1);
-        } else if (scalarIs(other, 0.5)) {                           // x · ((1+erf) · 0.5)
-            last = soleConsumer(m1.outputs().getFirst());
-            if (!is(last, "Mul") || !(last.input(0).equals(x) || last.input(1).equals(x))) return;
-            absorbed.add(m1);
-        } else {                                                     // (x · 0.5) · (1+erf)
-            Node half = soleProducer(other);
-            if (!is(half, "Mul") || !x.equals(otherThanScalar(half, 0.5))) return;
-            absorbed.add(half);
-            last = m1;
+    /**
+     * m = x·0.5·(1+erf(x/√2)) in one of its three associations; m becomes Gelu(x). Matched
+     * top-down from the last Mul, so intermediates may be shared (PyTorch's tracer merges equal
+     * subexpressions of GELUs written alike): they are left in place, and are dead code unless
+     * something else reads them.
+     */
+    private void gelu(Node m) {
+        String x = null;
+        for (int side = 0; side < 2 && x == null; side++) {
+            String p = m.input(side), q = m.input(1 - side);
+            Node inner = producers.get(q);
+            if (scalarIs(p, 0.5) && is(inner, "Mul")) {                      // (x · A(x)) · 0.5
+                for (int k = 0; k < 2 && x == null; k++) {
+                    String a = onePlusErfArgument(inner.input(k));
+                    if (a != null && a.equals(inner.input(1 - k))) x = a;
+                }
+            } else if (onePlusErfArgument(p) != null && is(inner, "Mul")) {  // A(x) · (x · 0.5)
+                String a = onePlusErfArgument(p);
+                if (a.equals(otherThanScalar(inner, 0.5))) x = a;
+            } else if (is(inner, "Mul") && otherThanScalar(inner, 0.5) != null) {  // x · (A(x) · 0.5)
+                String a = onePlusErfArgument(otherThanScalar(inner, 0.5));
+                if (p.equals(a)) x = a;
+            }
         }
-        if (absorbed.stream().anyMatch(n -> dropped.contains(n) || replaced.containsKey(n))) return;
-        dropped.addAll(absorbed);
-        replaced.put(last, last.with("Gelu", OpImporter.KILN_DOMAIN, List.of(x), Map.of()));
+        if (x == null || replaced.containsKey(m) || dropped.contains(m)) return;
+        replaced.put(m, m.with("Gelu", OpImporter.KILN_DOMAIN, List.of(x), Map.of()));
+    }
+
+    /** For a value 1 + erf(x/√2) (Add of 1 either side, x/√2 as Div by √2 or Mul by 1/√2), x; else null. */
+    private String onePlusErfArgument(String value) {
+        Node add = producers.get(value);
+        if (!is(add, "Add")) return null;
+        Node erf = producers.get(otherThanScalar(add, 1) == null ? "" : otherThanScalar(add, 1));
+        if (!is(erf, "Erf")) return null;
+        Node scale = producers.get(erf.input(0));
+        if (is(scale, "Div") && scalarIs(scale.input(1), SQRT2)) return scale.input(0);
+        if (is(scale, "Mul")) return otherThanScalar(scale, 1 / SQRT2);
+        return null;
     }
 
     private void padInto(Node pad) {
@@ -163,11 +171,6 @@ final class ImportPatterns {
     private static boolean isDefault(Node n) { return OnnxFields.isDefaultDomain(n.domain()); }
 
     private static boolean is(Node n, String opType) { return n != null && isDefault(n) && n.opType().equals(opType); }
-
-    /** The producer of value when value has exactly one use. */
-    private Node soleProducer(String value) {
-        return uses.getOrDefault(value, 0) == 1 ? producers.get(value) : null;
-    }
 
     /** The only consumer of value (and value is not a graph output), or null. */
     private Node soleConsumer(String value) {

@@ -74,10 +74,11 @@ final class NnOps {
         String y = n.emit("linear", new Linear(), in);
         if (alpha != 1) y = last ? n.emitOut(new Scale(alpha), List.of(y)) : n.emit("alpha", new Scale(alpha), List.of(y));
         if (last) return;
-        String cv = n.ctx.ir(c, n.node, false);
-        if (beta != 1) {
-            if (c instanceof Value.Const k) cv = n.constant(k.onnxName() + ".beta", scaled(k.data().toHost(), beta));
-            else cv = n.emit("beta_c", new Scale(beta), List.of(cv));
+        String cv;
+        if (beta != 1 && c instanceof Value.Const k) cv = n.constant(k.onnxName() + ".beta", scaled(k.data().toHost(), beta));
+        else {
+            cv = n.ctx.ir(c, n.node, false);
+            if (beta != 1) cv = n.emit("beta_c", new Scale(beta), List.of(cv));
         }
         n.emitOut(new Binary(Binary.Kind.ADD), List.of(y, cv));
     }
@@ -89,7 +90,7 @@ final class NnOps {
     private static void matMul(NodeView n) {
         int[] ad = n.dims(0), bd = n.dims(1);
         if (n.in(1) instanceof Value.Const k && k.data().isFloating() && bd.length == 2) {
-            n.emitOut(new Linear(), List.of(n.ir(0), weightTransposed(n, k, "")));
+            n.emitOut(new Linear(), List.of(n.ir(0), weightTransposed(n, k, linearWeightName(n, ""))));
             return;
         }
         String a = n.ir(0), b = n.ir(1);
@@ -109,9 +110,21 @@ final class NnOps {
     /** MatMul(x, W) + b found by {@link ImportPatterns}: one linear with W transposed and bias b. */
     private static void linearBias(NodeView n) {
         Value.Const w = (Value.Const) n.in(1);
-        String bias = n.node.input(2);
-        String hint = bias.endsWith(".bias") ? bias.substring(0, bias.length() - 5) + ".weight" : "";
-        n.emitOut(new Linear(), List.of(n.ir(0), weightTransposed(n, w, hint), n.ir(2)));
+        n.emitOut(new Linear(), List.of(n.ir(0), weightTransposed(n, w, linearWeightName(n, n.node.input(2))), n.ir(2)));
+    }
+
+    private static final java.util.regex.Pattern MODULE_MATMUL = java.util.regex.Pattern.compile("/(.+)/MatMul(_\\d+)?");
+
+    /**
+     * For a weight PyTorch renamed when it folded nn.Linear's transpose ("onnx::MatMul_22"), the
+     * name nn.Linear gives it: "query.weight" beside a bias "query.bias", or from the node scope
+     * "/query/MatMul". "" (keep the ONNX name) for any other weight.
+     */
+    private static String linearWeightName(NodeView n, String bias) {
+        if (!n.node.input(1).startsWith("onnx::")) return "";
+        if (bias.endsWith(".bias")) return bias.substring(0, bias.length() - ".bias".length()) + ".weight";
+        var m = MODULE_MATMUL.matcher(n.node.name());
+        return m.matches() ? m.group(1).replace('/', '.') + ".weight" : "";
     }
 
     /** A [K,N] weight as [N,K]: a transposed constant, or a transpose node when it is computed. */

@@ -5,7 +5,6 @@ import dev.kiln.frontend.onnx.OnnxModel.Attribute;
 import dev.kiln.frontend.onnx.OnnxModel.Node;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.MalformedFileException;
-import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Op;
 
@@ -21,13 +20,10 @@ import java.util.List;
 final class NodeView {
     final ImportContext ctx;
     final Node node;
-    /** The opset version of the node's domain. */
-    final long opset;
 
-    NodeView(ImportContext ctx, Node node, long opset) {
+    NodeView(ImportContext ctx, Node node) {
         this.ctx = ctx;
         this.node = node;
-        this.opset = opset;
     }
 
     String opType() { return node.opType(); }
@@ -47,8 +43,6 @@ final class NodeView {
     /** Input i, or null when it is absent (optional inputs may be "" or left off). */
     Value opt(int i) { return has(i) ? in(i) : null; }
 
-    boolean isConst(int i) { return has(i) && in(i) instanceof Value.Const; }
-
     /** Input i, which must be known at import time. */
     ConstTensor constIn(int i, String what) {
         if (in(i) instanceof Value.Const c) return c.data();
@@ -61,7 +55,6 @@ final class NodeView {
 
     int[] dims(int i) { return ctx.dims(in(i)); }
     int rank(int i) { return dims(i).length; }
-    TensorType type(int i) { return ctx.type(in(i)); }
 
     // ---- attributes ----
 
@@ -117,7 +110,7 @@ final class NodeView {
 
     /** Emits an intermediate IR node named after output 0 with a suffix. */
     String emit(String suffix, Op op, List<String> inputs) {
-        return ctx.emit(out(0) + "." + suffix, op, inputs, origin());
+        return ctx.emit(ImportContext.irName(out(0)) + "." + suffix, op, inputs, origin());
     }
 
     /** Declares a constant made by this importer (a transposed weight, a reordered bias). */

@@ -49,8 +49,9 @@ final class OnnxDecoder {
             }
         }
         if (graph == null || irVersion < 0)
-            throw new MalformedFileException(source + ": not an ONNX model: the file parses as protobuf but has no "
-                    + (graph == null ? "graph (ModelProto field 7)" : "ir_version (ModelProto field 1)"));
+            throw new MalformedFileException(source + ": at byte " + file.length + ": the file ends without "
+                    + (graph == null ? "a graph (ModelProto field 7)" : "an ir_version (ModelProto field 1)")
+                    + ": not an ONNX model, or a truncated one");
         String prod = (producer + " " + producerVersion).strip();
         return new Model(source, irVersion, opsets, prod, graph);
     }

@@ -18,14 +18,14 @@ final class OnnxFields {
 
     /** message GraphProto */
     static final int GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12,
-            GRAPH_VALUE_INFO = 13, GRAPH_SPARSE_INITIALIZER = 15;
+            GRAPH_SPARSE_INITIALIZER = 15;
 
     /** message NodeProto */
     static final int NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5, NODE_DOMAIN = 7;
 
     /** message AttributeProto */
     static final int ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_S = 4, ATTR_T = 5, ATTR_G = 6, ATTR_FLOATS = 7,
-            ATTR_INTS = 8, ATTR_STRINGS = 9, ATTR_TENSORS = 10, ATTR_GRAPHS = 11, ATTR_TYPE = 20, ATTR_REF_ATTR_NAME = 21;
+            ATTR_INTS = 8, ATTR_STRINGS = 9, ATTR_GRAPHS = 11, ATTR_TYPE = 20, ATTR_REF_ATTR_NAME = 21;
 
     /** enum AttributeProto.AttributeType */
     static final int ATTR_TYPE_FLOAT = 1, ATTR_TYPE_INT = 2, ATTR_TYPE_STRING = 3, ATTR_TYPE_TENSOR = 4, ATTR_TYPE_GRAPH = 5,
@@ -45,7 +45,7 @@ final class OnnxFields {
 
     /** message TensorProto */
     static final int TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_SEGMENT = 3, TENSOR_FLOAT_DATA = 4, TENSOR_INT32_DATA = 5,
-            TENSOR_STRING_DATA = 6, TENSOR_INT64_DATA = 7, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9, TENSOR_DOUBLE_DATA = 10,
+            TENSOR_INT64_DATA = 7, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9, TENSOR_DOUBLE_DATA = 10,
             TENSOR_UINT64_DATA = 11, TENSOR_EXTERNAL_DATA = 13, TENSOR_DATA_LOCATION = 14;
 
     /** enum TensorProto.DataLocation */

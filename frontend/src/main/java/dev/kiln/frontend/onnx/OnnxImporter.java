@@ -71,10 +71,9 @@ public final class OnnxImporter {
         List<Node> nodes = ImportPatterns.apply(graph, sourceName);
         Set<String> used = new HashSet<>();
         List<Node> live = liveNodes(nodes, graph, used);
-        refuseUnknownOps(model, live);
 
         ImportContext ctx = new ImportContext(sourceName, graphName(sourceName), graph.initializers(), used);
-        declareInputs(ctx, graph, inputShapes);
+        declareInputs(ctx, model, live, inputShapes);
         lowerNodes(ctx, model, live);
         declareOutputs(ctx, graph);
         return Verifier.verify(ctx.builder.build());
@@ -111,13 +110,11 @@ public final class OnnxImporter {
         return REGISTRY.containsKey(OpImporter.key(n.domain(), n.opType()));
     }
 
-    /** All ops Kiln has no importer for, listed at once. */
-    private static void refuseUnknownOps(Model model, List<Node> live) {
-        Set<String> lines = new LinkedHashSet<>();
-        for (Node n : live) if (!known(n)) lines.add(describe(model, n));
-        if (!lines.isEmpty())
-            throw new UnsupportedOpException(model.source() + ": " + lines.size() + " node" + (lines.size() == 1 ? "" : "s")
-                    + " with ops Kiln cannot import:\n  " + String.join("\n  ", lines));
+    private static final String UNKNOWN = "Kiln has no importer for this op";
+
+    private static UnsupportedOpException unsupported(String source, List<String> problems) {
+        return new UnsupportedOpException(source + ": " + problems.size() + " node" + (problems.size() == 1 ? "" : "s")
+                + " Kiln cannot import:\n  " + String.join("\n  ", problems));
     }
 
     private static String describe(Model model, Node n) {
@@ -126,7 +123,8 @@ public final class OnnxImporter {
                 + (dflt ? "" : "domain " + n.domain() + " ") + "opset " + model.opset(n.domain()) + ")";
     }
 
-    private static void declareInputs(ImportContext ctx, OnnxModel.Graph graph, Map<String, Shape> given) {
+    private static void declareInputs(ImportContext ctx, Model model, List<Node> live, Map<String, Shape> given) {
+        OnnxModel.Graph graph = model.graph();
         Set<String> names = new LinkedHashSet<>();
         List<String> dynamic = new ArrayList<>();
         for (ValueInfo in : graph.inputs()) {
@@ -146,8 +144,12 @@ public final class OnnxImporter {
         }
         for (String k : given.keySet())
             if (!names.contains(k)) throw new KilnException(ctx.source + ": an input shape is given for '" + k + "', but the model's inputs are " + names);
-        if (!dynamic.isEmpty())
+        if (!dynamic.isEmpty()) {
+            // an op Kiln cannot import is the more fundamental problem: report it first
+            List<String> unknown = live.stream().filter(n -> !known(n)).map(n -> describe(model, n) + ": " + UNKNOWN).toList();
+            if (!unknown.isEmpty()) throw unsupported(ctx.source, unknown);
             throw new KilnException(ctx.source + ": Kiln compiles for static shapes, and " + String.join("; ", dynamic));
+        }
     }
 
     private static String dynamicMessage(ValueInfo in) {
@@ -183,8 +185,14 @@ public final class OnnxImporter {
         Set<String> poisoned = new HashSet<>();
         List<String> problems = new ArrayList<>();
         for (Node node : live) {
+            if (!known(node)) {
+                problems.add(describe(model, node) + ": " + UNKNOWN);
+                poisoned.addAll(node.outputs());
+                continue;
+            }
+            // a node downstream of an unsupported one is not lowered (its inputs do not exist)
             if (node.inputs().stream().anyMatch(poisoned::contains)) { poisoned.addAll(node.outputs()); continue; }
-            NodeView n = new NodeView(ctx, node, model.opset(node.domain()));
+            NodeView n = new NodeView(ctx, node);
             try {
                 boolean allConst = true;
                 for (int i = 0; i < n.inputCount(); i++) allConst &= !n.has(i) || n.in(i) instanceof Value.Const;
@@ -201,9 +209,7 @@ public final class OnnxImporter {
                 poisoned.addAll(node.outputs());
             }
         }
-        if (!problems.isEmpty())
-            throw new UnsupportedOpException(ctx.source + ": " + problems.size() + " node" + (problems.size() == 1 ? "" : "s")
-                    + " Kiln cannot import:\n  " + String.join("\n  ", problems));
+        if (!problems.isEmpty()) throw unsupported(ctx.source, problems);
     }
 
     private static void declareOutputs(ImportContext ctx, OnnxModel.Graph graph) {

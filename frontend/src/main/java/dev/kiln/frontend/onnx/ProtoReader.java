@@ -48,12 +48,9 @@ final class ProtoReader {
     }
 
     int field() { return field; }
-    int wireType() { return wireType; }
 
     /** Byte offset of the current field's tag. */
     int tagOffset() { return tagAt; }
-
-    String source() { return source; }
 
     long varint() {
         expect(VARINT);
@@ -61,8 +58,6 @@ final class ProtoReader {
     }
 
     int int32() { return (int) varint(); }
-
-    boolean bool() { return varint() != 0; }
 
     float fixed32Float() {
         expect(FIXED32);
