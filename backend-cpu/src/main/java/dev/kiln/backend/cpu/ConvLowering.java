@@ -1,7 +1,9 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.cpu.kernels.ConvKernel;
+import dev.kiln.backend.cpu.kernels.DepthwiseKernel;
 import dev.kiln.backend.cpu.kernels.DwPwKernel;
+import dev.kiln.backend.cpu.kernels.Kernel;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
@@ -37,8 +39,14 @@ final class ConvLowering {
         Placement ev = e == null ? y : e;
         p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_S0", ev.strides()[0]).put("E_S1", ev.strides()[1]).put("E_S2", ev.strides()[2]);
         int range = y.dims()[0] * groups * ob * y.dims()[2];
-        if (label.isEmpty()) ctx.kernel(n, ConvKernel.class, p.map(), range);
-        else ctx.addKernel(n.describe() + label, ConvKernel.class, p.map(), range);
+        Class<? extends Kernel> template = ConvKernel.class;
+        if (og == 1 && w.dims()[1] == 1) {
+            // depthwise: no output-channel tile to share loads across, so vectorise wider along the row instead
+            template = DepthwiseKernel.class;
+            p.put("C", groups);
+        }
+        if (label.isEmpty()) ctx.kernel(n, template, p.map(), range);
+        else ctx.addKernel(n.describe() + label, template, p.map(), range);
     }
 
     /**

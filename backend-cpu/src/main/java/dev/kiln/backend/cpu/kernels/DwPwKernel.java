@@ -51,7 +51,33 @@ public final class DwPwKernel implements Kernel {
             int cb = rowBase + c * P_X_S1, wb = c * P_KH * P_KW;
             float bias = dwb[c];
             // vectors wholly past OW are never computed: their lanes of mid stay 0 and are never stored
-            for (int ox0 = 0; ox0 < P_OW; ox0 += L) {
+            int ox0 = 0;
+            // four vectors at a time: four independent FMA chains instead of one 9-deep chain
+            for (; ox0 + 4 * L <= P_OW; ox0 += 4 * L) {
+                FloatVector a0 = FloatVector.broadcast(S, bias), a1 = a0, a2 = a0, a3 = a0;
+                for (int ky = 0; ky < P_KH; ky++)
+                    for (int kx = 0; kx < P_KW; kx++) {
+                        int at = cb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
+                        FloatVector w = FloatVector.broadcast(S, dw[wb + ky * P_KW + kx]);
+                        if (P_SW == 1) {
+                            a0 = FloatVector.fromArray(S, x, at).fma(w, a0);
+                            a1 = FloatVector.fromArray(S, x, at + L).fma(w, a1);
+                            a2 = FloatVector.fromArray(S, x, at + 2 * L).fma(w, a2);
+                            a3 = FloatVector.fromArray(S, x, at + 3 * L).fma(w, a3);
+                        } else {
+                            a0 = FloatVector.fromArray(S, x, at, IDX, 0).fma(w, a0);
+                            a1 = FloatVector.fromArray(S, x, at + L * P_SW, IDX, 0).fma(w, a1);
+                            a2 = FloatVector.fromArray(S, x, at + 2 * L * P_SW, IDX, 0).fma(w, a2);
+                            a3 = FloatVector.fromArray(S, x, at + 3 * L * P_SW, IDX, 0).fma(w, a3);
+                        }
+                    }
+                int mo = c * OWP + ox0;
+                VecMath.apply(a0, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo);
+                VecMath.apply(a1, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + L);
+                VecMath.apply(a2, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + 2 * L);
+                VecMath.apply(a3, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + 3 * L);
+            }
+            for (; ox0 < P_OW; ox0 += L) {
                 VectorMask<Float> m = S.indexInRange(ox0, P_OW);
                 boolean full = ox0 + L <= P_OW;
                 FloatVector acc = FloatVector.broadcast(S, bias);

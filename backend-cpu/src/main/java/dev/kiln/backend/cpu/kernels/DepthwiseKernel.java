@@ -1,0 +1,93 @@
+package dev.kiln.backend.cpu.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Depthwise convolution (one filter per channel), vectorised along the output row with four
+ * vectors in flight so the taps form independent FMA chains. One task per (image, channel,
+ * output row); the input carries a halo covering the padding. Epilogue as {@link ConvKernel}.
+ */
+public final class DepthwiseKernel implements Kernel {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static int P_X_SLOT, P_X_OFF, P_X_S0, P_X_S1, P_X_S2;
+    static int P_Y_SLOT, P_Y_OFF, P_Y_S0, P_Y_S1, P_Y_S2;
+    static int P_E_SLOT, P_E_OFF, P_E_S0, P_E_S1, P_E_S2;
+    static int P_W_SLOT, P_W_OFF, P_B_SLOT, P_B_OFF, P_C, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
+    static int P_COMBINE, P_ACT;
+    static float P_ALPHA;
+    static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(P_OW % L);
+
+    /** Gather offsets for strided rows; lanes past the row end point at 0, since masked gathers still check every lane. */
+    private static int[] indexMap(int active) {
+        int[] m = new int[L];
+        for (int i = 0; i < active; i++) m[i] = i * P_SW;
+        return m;
+    }
+
+    @Override public void run(float[][] bufs, int lo, int hi) {
+        float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], w = bufs[P_W_SLOT], bias = bufs[P_B_SLOT];
+        float[] e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        for (int t = lo; t < hi; t++) {
+            int oy = t % P_OH, c = t / P_OH % P_C, n = t / P_OH / P_C;
+            int xb = P_X_OFF + n * P_X_S0 + c * P_X_S1 + (oy * P_SH - P_PT) * P_X_S2 - P_PL;
+            int yb = P_Y_OFF + n * P_Y_S0 + c * P_Y_S1 + oy * P_Y_S2, eb = P_E_OFF + n * P_E_S0 + c * P_E_S1 + oy * P_E_S2;
+            int wb = P_W_OFF + c * P_KH * P_KW;
+            float b = bias[P_B_OFF + c];
+            int ox0 = 0;
+            for (; ox0 + 4 * L <= P_OW; ox0 += 4 * L) {
+                FloatVector a0 = FloatVector.broadcast(S, b), a1 = a0, a2 = a0, a3 = a0;
+                for (int ky = 0; ky < P_KH; ky++)
+                    for (int kx = 0; kx < P_KW; kx++) {
+                        int at = xb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
+                        FloatVector wv = FloatVector.broadcast(S, w[wb + ky * P_KW + kx]);
+                        if (P_SW == 1) {
+                            a0 = FloatVector.fromArray(S, x, at).fma(wv, a0);
+                            a1 = FloatVector.fromArray(S, x, at + L).fma(wv, a1);
+                            a2 = FloatVector.fromArray(S, x, at + 2 * L).fma(wv, a2);
+                            a3 = FloatVector.fromArray(S, x, at + 3 * L).fma(wv, a3);
+                        } else {
+                            a0 = FloatVector.fromArray(S, x, at, IDX, 0).fma(wv, a0);
+                            a1 = FloatVector.fromArray(S, x, at + L * P_SW, IDX, 0).fma(wv, a1);
+                            a2 = FloatVector.fromArray(S, x, at + 2 * L * P_SW, IDX, 0).fma(wv, a2);
+                            a3 = FloatVector.fromArray(S, x, at + 3 * L * P_SW, IDX, 0).fma(wv, a3);
+                        }
+                    }
+                finish(a0, e, eb + ox0, y, yb + ox0);
+                finish(a1, e, eb + ox0 + L, y, yb + ox0 + L);
+                finish(a2, e, eb + ox0 + 2 * L, y, yb + ox0 + 2 * L);
+                finish(a3, e, eb + ox0 + 3 * L, y, yb + ox0 + 3 * L);
+            }
+            for (; ox0 < P_OW; ox0 += L) {
+                VectorMask<Float> m = S.indexInRange(ox0, P_OW);
+                boolean full = ox0 + L <= P_OW;
+                FloatVector a = FloatVector.broadcast(S, b);
+                for (int ky = 0; ky < P_KH; ky++)
+                    for (int kx = 0; kx < P_KW; kx++) {
+                        int at = xb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
+                        FloatVector v;
+                        if (P_SW == 1) v = full ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, m);
+                        else v = full ? FloatVector.fromArray(S, x, at, IDX, 0) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
+                        a = v.fma(FloatVector.broadcast(S, w[wb + ky * P_KW + kx]), a);
+                    }
+                FloatVector ex = P_COMBINE == 0 ? null : full ? FloatVector.fromArray(S, e, eb + ox0) : FloatVector.fromArray(S, e, eb + ox0, m);
+                FloatVector r = epilogue(a, ex);
+                if (full) r.intoArray(y, yb + ox0);
+                else r.intoArray(y, yb + ox0, m);
+            }
+        }
+    }
+
+    private static void finish(FloatVector a, float[] e, int eo, float[] y, int yo) {
+        epilogue(a, P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo)).intoArray(y, yo);
+    }
+
+    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
+    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
+        if (P_COMBINE == 1) v = v.add(extra);
+        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        return P_COMBINE == 2 ? v.mul(extra) : v;
+    }
+}
