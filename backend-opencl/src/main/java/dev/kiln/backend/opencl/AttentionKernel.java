@@ -91,9 +91,8 @@ final class AttentionKernel {
         b.append("            }\n");
         b.append("        }\n");
         b.append("    }\n");
-        b.append("    if (!valid) return;\n");
         b.append("    const float inv = 1.0f / l;\n");
-        b.append("    for (int c = 0; c < ").append(ec).append(" && e0 + c < ").append(e).append("; c++) {\n");
+        b.append("    if (valid) for (int c = 0; c < ").append(ec).append(" && e0 + c < ").append(e).append("; c++) {\n");
         b.append("        const float y = o[c] * inv;\n");
         String extraAt = extra == null ? null : extra.at("b", "i", "e0 + c");
         b.append("        ").append(out.at("b", "i", "e0 + c")).append(" = ")

@@ -85,7 +85,7 @@ final class Code {
 
     /** The fused epilogue on an already biased value: ADD extra, then the activation, then MUL extra. */
     static String epilogue(String t, Activation act, float alpha, Combine combine, String extra) {
-        String v = combine == Combine.ADD ? "(" + t + " + " + extra + ")" : t;
+        String v = combine == Combine.ADD ? "(" + t + " + " + extra + ")" : "(" + t + ")";
         v = activation(act, alpha, v);
         return combine == Combine.MUL ? "(" + v + " * " + extra + ")" : v;
     }

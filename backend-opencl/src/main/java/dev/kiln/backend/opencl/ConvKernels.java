@@ -32,6 +32,7 @@ final class ConvKernels {
         String ic = c.groups() == 1 ? "q_c" : "(b * " + cg + " + q_c)";
         GemmKernel.Operands ops = new GemmKernel.Operands() {
             @Override public String loadA() {
+                if (w.isContiguous()) return "v = " + w.reshape(new int[]{o, cg * kh * kw}).at(oc, "k") + ";";
                 String[] k = Code.unravel("k", new int[]{cg, kh, kw});
                 return "v = " + w.at(oc, k[0], k[1], k[2]) + ";";
             }
@@ -61,7 +62,7 @@ final class ConvKernels {
             b.append("    float s = ").append(c.hasBias() ? r.in(2).at(idx[1]) : "0.0f").append(";\n");
             b.append(GemmKernel.indent(window(x, c, w.dim(2), w.dim(3), idx[0], ch, idx[2], idx[3],
                     "s = fma(%s, " + w.at(idx[1], "0", "ky", "kx") + ", s);"), "    "));
-            return Code.epilogue("s", c.act(), c.alpha(), c.combine(), c.combine() == Combine.NONE ? null : extra(r, c).at(idx));
+            return Code.epilogue("s", c.act(), c.alpha(), c.combine(), c.combine() == Combine.NONE ? null : last(r).at(idx));
         });
     }
 
@@ -83,10 +84,7 @@ final class ConvKernels {
                 return b.toString();
             }
 
-            @Override public String store(String value) {
-                return storePixel(r, new Conv(f.stride(), f.padding(), f.dilation(), 1, true, f.act(), f.alpha(), f.combine()),
-                        "n", "m", value, 4);
-            }
+            @Override public String store(String value) { return storePixel(r, geometry, "n", "m", value, 4); }
 
             @Override public boolean aAlongK() { return true; }
             @Override public boolean bAlongK() { return false; }
@@ -124,7 +122,8 @@ final class ConvKernels {
         return pad == 0 ? e : e + " - " + pad;
     }
 
-    private static View extra(KernelRequest r, Conv c) { return r.in(r.in().size() - 1); }
+    /** The extra (residual or gate) operand: always the last. */
+    private static View last(KernelRequest r) { return r.in(r.in().size() - 1); }
 
     private static String storePixel(KernelRequest r, Conv c, String n, String oc, String value) {
         return storePixel(r, c, n, oc, value, 2);
@@ -136,7 +135,7 @@ final class ConvKernels {
         pixel(b, n, r.out());
         String[] at = {"q_img", oc, "q_oy", "q_ox"};
         String t = c.hasBias() ? value + " + " + r.in(biasIndex).at(oc) : value;
-        String extra = c.combine() == Combine.NONE ? null : extra(r, c).at(at);
+        String extra = c.combine() == Combine.NONE ? null : last(r).at(at);
         b.append(r.out().at(at)).append(" = ").append(Code.epilogue(t, c.act(), c.alpha(), c.combine(), extra)).append(";\n");
         return b.toString();
     }

@@ -16,8 +16,8 @@ import java.util.stream.Collectors;
  *   <li>{@code gpu}, {@code cpu}, {@code accelerator}: the first device of that type;</li>
  *   <li>{@code 2}: the device at that index in the listing (platforms in order, then their devices);</li>
  *   <li>{@code 0:1}: platform 0, device 1;</li>
- *   <li>anything else: the first device whose "platform / device" name contains it, ignoring case
- *       (e.g. {@code pocl}, {@code nvidia}, {@code rtx 3060}).</li>
+ *   <li>anything else: the first device whose platform name, device name or device version
+ *       contains it, ignoring case (e.g. {@code pocl}, {@code nvidia}, {@code rtx 3060}).</li>
  * </ul>
  */
 final class DeviceSelector {
@@ -57,8 +57,8 @@ final class DeviceSelector {
             throw noMatch(devices, selector, "no device " + d + " on platform " + p);
         }
         for (DeviceInfo d : devices)
-            if ((d.platformName() + " / " + d.name()).toLowerCase(Locale.ROOT).contains(s)) return d;
-        throw noMatch(devices, selector, "no platform or device name contains it");
+            if ((d.platformName() + " / " + d.name() + " / " + d.version()).toLowerCase(Locale.ROOT).contains(s)) return d;
+        throw noMatch(devices, selector, "no platform name, device name or version contains it");
     }
 
     private static KilnException noMatch(List<DeviceInfo> devices, String selector, String why) {

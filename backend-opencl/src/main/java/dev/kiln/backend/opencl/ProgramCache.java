@@ -13,12 +13,18 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * Built programs of one device, keyed by the SHA-256 of the device (name, version, driver), the
@@ -29,7 +35,7 @@ import java.util.Map;
  */
 final class ProgramCache {
     static final String BUILD_OPTIONS = "";
-    private static final int MEMORY_ENTRIES = 32;
+    private static final int MEMORY_ENTRIES = 32, DISK_ENTRIES = 256;
 
     private final DeviceContext device;
     private final LinkedHashMap<String, cl_program> memory = new LinkedHashMap<>(16, 0.75f, true);
@@ -135,6 +141,7 @@ final class ProgramCache {
         byte[] bin;
         try {
             bin = Files.readAllBytes(file);
+            Files.setLastModifiedTime(file, FileTime.from(Instant.now()));
         } catch (IOException e) {
             return null;
         }
@@ -164,8 +171,22 @@ final class ProgramCache {
             Path tmp = Files.createTempFile(dir, key, ".tmp");
             Files.write(tmp, bin);
             Files.move(tmp, dir.resolve(key + ".bin"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            prune(dir);
         } catch (IOException | CLException | UnsupportedOperationException e) {
             // keep going without the disk copy
         }
+    }
+
+    /** Keeps the newest DISK_ENTRIES binaries (loading one counts as using it). */
+    private static void prune(Path dir) throws IOException {
+        List<Path> bins;
+        try (var files = Files.list(dir)) {
+            bins = files.filter(f -> f.getFileName().toString().endsWith(".bin")).collect(Collectors.toList());
+        }
+        if (bins.size() <= DISK_ENTRIES) return;
+        Map<Path, Long> used = new HashMap<>();
+        for (Path b : bins) used.put(b, Files.getLastModifiedTime(b).toMillis());
+        bins.sort(Comparator.comparing(used::get));
+        for (Path old : bins.subList(0, bins.size() - DISK_ENTRIES)) Files.deleteIfExists(old);
     }
 }

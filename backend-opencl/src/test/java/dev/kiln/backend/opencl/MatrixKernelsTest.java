@@ -1,0 +1,46 @@
+package dev.kiln.backend.opencl;
+
+import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.FusedLinear;
+import dev.kiln.ir.op.Linear;
+import dev.kiln.ir.op.MatMul;
+import org.junit.jupiter.api.Test;
+
+import static dev.kiln.backend.opencl.OpenClTesting.assertMatchesReference;
+
+/** Linear, FusedLinear and MatMul against the reference interpreter. */
+class MatrixKernelsTest {
+    @Test
+    void linearOverEveryLeadingAxis() {
+        TestGraph t = new TestGraph("linear");
+        String y = t.op(new Linear(), t.input(2, 3, 19), t.weight(11, 19), t.weight(11));
+        String z = t.op(new Linear(), t.input(7), t.weight(3, 7));
+        assertMatchesReference(t.returning(y, z), 1);
+    }
+
+    @Test
+    void batchOneLinearWithALongReduction() {
+        TestGraph t = new TestGraph("fc");
+        String y = t.op(new FusedLinear(Activation.RELU, 0f, Combine.NONE), t.input(1, 2304), t.weight(128, 2304), t.weight(128));
+        assertMatchesReference(t.returning(y), 2);
+    }
+
+    @Test
+    void fusedLinearEpilogues() {
+        TestGraph t = new TestGraph("fused-linear");
+        String x = t.input(5, 13);
+        String a = t.op(new FusedLinear(Activation.GELU, 0f, Combine.NONE), x, t.weight(13, 13), t.weight(13));
+        String b = t.op(new FusedLinear(Activation.TANH, 0f, Combine.ADD), a, t.weight(13, 13), t.weight(13), x);
+        String c = t.op(new FusedLinear(Activation.SIGMOID, 0f, Combine.MUL), b, t.weight(13, 13), t.weight(13), a);
+        assertMatchesReference(t.returning(c), 3);
+    }
+
+    @Test
+    void matMulBroadcastsBatchAxes() {
+        TestGraph t = new TestGraph("matmul");
+        String y = t.op(new MatMul(), t.input(2, 1, 3, 4), t.input(3, 4, 5));
+        String z = t.op(new MatMul(), t.input(17, 33), t.input(33, 9));
+        assertMatchesReference(t.returning(y, z), 4);
+    }
+}
