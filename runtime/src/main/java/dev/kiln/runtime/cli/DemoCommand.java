@@ -2,61 +2,148 @@ package dev.kiln.runtime.cli;
 
 import dev.kiln.frontend.Tracer;
 import dev.kiln.frontend.models.Examples;
+import dev.kiln.ir.Backend;
+import dev.kiln.ir.BackendUnavailableException;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.IrPrinter;
+import dev.kiln.ir.KilnException;
 import dev.kiln.ir.ReferenceInterpreter;
-import dev.kiln.ir.Verifier;
+import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.passes.PassManager;
+import dev.kiln.runtime.CompiledModel;
+import dev.kiln.runtime.Kiln;
+import dev.kiln.runtime.Target;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.Callable;
 
-/** Kiln's main job on the built-in target models: trace, verify, show the IR, run the reference. */
-@Command(name = "demo", description = "Trace the built-in target models, verify them, print their IR and run them on the reference interpreter.")
-final class DemoCommand implements Runnable {
+/**
+ * Kiln's main job on the built-in target models: compile each for every backend available here,
+ * run it, and print the fusion report, the agreement with the reference interpreter and the
+ * latency. Fails (exit 1) if a result disagrees with the reference or a compilation breaks;
+ * an op a backend does not lower yet is reported and skipped.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, description = "Compile the built-in target models on each backend, run them and check them against the reference interpreter.")
+final class DemoCommand implements Callable<Integer> {
+    static final String NO_OPENCL = "OpenCL: no platform found (install ocl-icd-libopencl1 pocl-opencl-icd)";
+    static final double TOLERANCE = 1e-4;
+
+    @ParentCommand KilnCli root;
     @Spec CommandSpec spec;
 
     @Parameters(arity = "0..*", paramLabel = "MODEL", description = "built-in models to run (default: all)")
     List<String> models;
 
-    @Option(names = "--ir", negatable = true, defaultValue = "true", fallbackValue = "true", description = "print each model's IR (default: on)")
+    @Option(names = "--backend", paramLabel = "cpu|opencl", description = "only this backend (default: every available one)")
+    String backend;
+
+    @Option(names = "--time-ms", defaultValue = "400", paramLabel = "MS",
+            description = "how long to keep calling each model after its first call, to see past the JIT's warm-up (default: ${DEFAULT-VALUE})")
+    int timeMs;
+
+    @Option(names = "--ir", negatable = true, defaultValue = "false", fallbackValue = "true", description = "print each model's optimised IR (default: off)")
     boolean printIr;
 
-    @Override public void run() {
+    private int ran, skipped;
+    private final List<String> failures = new ArrayList<>();
+
+    @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        List<Examples.Example> examples = models == null || models.isEmpty() ? Examples.all() : models.stream().map(Examples::byName).toList();
+        if (timeMs < 0) throw NamedArgs.usage(spec, "--time-ms must not be negative, got " + timeMs);
+        List<Examples.Example> examples = examples();
+        List<Target> targets = targets(out);
         for (Examples.Example ex : examples) {
-            long t0 = System.nanoTime();
-            Graph g = Verifier.verify(Tracer.trace(ex.model().get(), "x", ex.inputShape()));
-            long t1 = System.nanoTime();
+            Graph g = Tracer.trace(ex.model().get(), "x", ex.inputShape());
             HostTensor x = HostTensor.normal(ex.inputShape(), 7);
-            HostTensor y = ReferenceInterpreter.run(g, x);
-            long t2 = System.nanoTime();
+            HostTensor expected = ReferenceInterpreter.run(g, x);
             PassManager.Result opt = PassManager.defaults().run(g);
-            HostTensor yo = ReferenceInterpreter.run(opt.graph(), x);
-            out.printf("== %s: %s%n", ex.name(), ex.description());
-            out.printf("   input %s -> output %s, %d nodes, %d weights (%,d parameters)%n", ex.inputShape(), y.shape(),
-                    g.nodes().size(), g.constants().size(), g.constants().values().stream().mapToLong(t -> t.shape().size()).sum());
-            out.printf("   traced+verified in %.1f ms, reference interpreter ran in %.1f ms; output[0..3] = %s%n",
-                    (t1 - t0) / 1e6, (t2 - t1) / 1e6, head(y));
-            out.printf("   optimised: %d -> %d nodes; reference before vs after passes: rel. L2 error %.2e%n",
-                    g.nodes().size(), opt.graph().nodes().size(), yo.relativeL2Error(y));
+            out.printf("%n== %s: %s, input %s -> output %s%n", ex.name(), ex.description(), ex.inputShape(), expected.shape());
+            out.printf("   passes: %d -> %d nodes%n", g.nodes().size(), opt.graph().nodes().size());
             out.print(opt.report().toString().indent(3));
             out.print(opt.memoryPlan().toString().lines().findFirst().orElse("").indent(3));
+            for (Target t : targets) runOn(out, ex, t, x, expected);
             if (printIr) out.print(IrPrinter.print(opt.graph()).indent(3));
             out.flush();
         }
+        out.printf("%ndemo: %d model runs agree with the reference interpreter (rel. L2 error < %.0e), %d skipped, %d failed%n",
+                ran, TOLERANCE, skipped, failures.size());
+        for (String f : failures) out.println("   failed: " + f);
+        return failures.isEmpty() ? KilnCli.OK : KilnCli.FAILURE;
     }
 
-    private static String head(HostTensor t) {
-        StringBuilder b = new StringBuilder("[");
-        for (int i = 0; i < Math.min(4, t.size()); i++) b.append(i > 0 ? ", " : "").append(String.format("%.5f", t.data()[i]));
-        return b.append(t.size() > 4 ? ", ...]" : "]").toString();
+    private List<Examples.Example> examples() {
+        if (models == null || models.isEmpty()) return Examples.all();
+        List<String> known = Examples.all().stream().map(Examples.Example::name).toList();
+        for (String m : models) if (!known.contains(m)) throw NamedArgs.usage(spec, "no built-in model '" + m + "'; known: " + known);
+        return models.stream().map(Examples::byName).toList();
+    }
+
+    /** The backends to demonstrate, saying which are missing here. */
+    private List<Target> targets(PrintWriter out) {
+        List<Target> targets = new ArrayList<>();
+        if (backend != null) {
+            Target t = root.target(spec, backend);
+            if (!t.backend().isAvailable()) throw new BackendUnavailableException(backend.equals("opencl") ? NO_OPENCL : "backend '" + backend + "' is not available here");
+            targets.add(t);
+            return targets;
+        }
+        List<Backend> all = new ArrayList<>(root.backends().all());
+        all.sort(Comparator.comparing((Backend b) -> !b.name().equals("cpu")).thenComparing(Backend::name));
+        for (Backend b : all) {
+            if (b.isAvailable()) targets.add(Target.of(b));
+            else out.println(b.name().equals("opencl") ? NO_OPENCL : b.name() + ": not available here, skipped");
+        }
+        out.println("backends: " + targets.stream().map(Target::backendName).toList());
+        return targets;
+    }
+
+    /** Latencies in ms of the calls made within the time budget (at least 3 unless it is 0, at most 2000). */
+    private double[] callFor(CompiledModel m, HostTensor x) {
+        double[] ms = new double[2000];
+        long deadline = System.nanoTime() + timeMs * 1_000_000L;
+        int n = 0;
+        while (n < ms.length && (System.nanoTime() < deadline || timeMs > 0 && n < 3)) {
+            long s = System.nanoTime();
+            m.run(x);
+            ms[n++] = (System.nanoTime() - s) / 1e6;
+        }
+        return Arrays.copyOf(ms, n);
+    }
+
+    private void runOn(PrintWriter out, Examples.Example ex, Target t, HostTensor x, HostTensor expected) {
+        String where = ex.name() + " on " + t.backendName();
+        long t0 = System.nanoTime();
+        try (CompiledModel m = Kiln.compile(ex.model().get(), t, ex.inputShape())) {
+            double compileMs = (System.nanoTime() - t0) / 1e6;
+            long c0 = System.nanoTime();
+            HostTensor y = m.run(x);
+            double firstMs = (System.nanoTime() - c0) / 1e6;
+            double[] ms = callFor(m, x);
+            double err = y.relativeL2Error(expected);
+            boolean ok = err < TOLERANCE;
+            String later = ms.length < 2 ? "" : String.format("   then median %8.3f ms (last %d of %d calls)",
+                    BenchStats.median(Arrays.copyOfRange(ms, ms.length / 2, ms.length)), ms.length - ms.length / 2, ms.length);
+            out.printf("   %-7s compile %7.1f ms   first call %8.2f ms%s   vs reference: rel. L2 %.1e  %s%n",
+                    t.backendName(), compileMs, firstMs, later, err, ok ? "ok" : "MISMATCH");
+            if (ok) ran++;
+            else failures.add(where + ": rel. L2 error " + err + " exceeds " + TOLERANCE);
+        } catch (UnsupportedOpException | BackendUnavailableException e) {
+            skipped++;
+            out.printf("   %-7s skipped: %s%n", t.backendName(), KilnCli.describe(e));
+        } catch (KilnException e) {
+            failures.add(where + ": " + KilnCli.describe(e));
+            out.printf("   %-7s FAILED: %s%n", t.backendName(), KilnCli.describe(e));
+        }
     }
 }

@@ -1,0 +1,41 @@
+package dev.kiln.runtime;
+
+import dev.kiln.passes.Passes;
+
+import java.util.List;
+import java.util.Set;
+import java.util.function.BiConsumer;
+
+/**
+ * How Kiln compiles, apart from the target: the name of a DSL model's input, how many shape
+ * specialisations a model keeps, the pass pipeline, and IR dumps after chosen passes.
+ *
+ * @param inputName     name of the graph input when a DSL model is traced (default "x")
+ * @param cacheCapacity shape specialisations kept per model; the least recently used beyond it are released
+ * @param passes        pass names in order (default {@link Passes#DEFAULT})
+ * @param dumpIrAfter   pass names ("all" for every pass) after which the IR goes to dumpSink
+ * @param dumpSink      receives (pass name, IR text); null prints to stderr
+ */
+public record CompileOptions(String inputName, int cacheCapacity, List<String> passes, Set<String> dumpIrAfter,
+                             BiConsumer<String, String> dumpSink) {
+    public static final int DEFAULT_CACHE_CAPACITY = 8;
+
+    public CompileOptions {
+        if (inputName == null || inputName.isBlank()) throw new IllegalArgumentException("input name must not be blank");
+        if (cacheCapacity < 1) throw new IllegalArgumentException("cache capacity must be at least 1, got " + cacheCapacity);
+        passes = List.copyOf(passes);
+        dumpIrAfter = Set.copyOf(dumpIrAfter);
+    }
+
+    public static CompileOptions defaults() {
+        return new CompileOptions("x", DEFAULT_CACHE_CAPACITY, Passes.DEFAULT, Set.of(), null);
+    }
+
+    public CompileOptions withInputName(String name) { return new CompileOptions(name, cacheCapacity, passes, dumpIrAfter, dumpSink); }
+    public CompileOptions withCacheCapacity(int n) { return new CompileOptions(inputName, n, passes, dumpIrAfter, dumpSink); }
+    public CompileOptions withPasses(List<String> names) { return new CompileOptions(inputName, cacheCapacity, names, dumpIrAfter, dumpSink); }
+
+    public CompileOptions dumpingIrAfter(Set<String> passNames, BiConsumer<String, String> sink) {
+        return new CompileOptions(inputName, cacheCapacity, passes, passNames, sink);
+    }
+}

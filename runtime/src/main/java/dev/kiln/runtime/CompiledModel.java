@@ -1,0 +1,129 @@
+package dev.kiln.runtime;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.KilnException;
+import dev.kiln.ir.MemoryPlan;
+import dev.kiln.ir.Shape;
+import dev.kiln.passes.FusionReport;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A model compiled for one target, called with named tensors. Calls with input shapes not seen
+ * before compile a specialisation on first use (DSL models) and cache it; models from a graph or
+ * an artifact have fixed shapes. Thread-safe: any number of threads may call {@link #run} at once.
+ *
+ * <p>The primary specialisation (the first shapes compiled) is what {@link #save}, {@link #signature}
+ * and the report accessors describe.
+ */
+public final class CompiledModel implements AutoCloseable {
+    private final GraphSource source;
+    private final Target target;
+    private final SpecialisationCache cache;
+    private volatile List<Shape> primary;
+
+    CompiledModel(GraphSource source, Target target, int cacheCapacity) {
+        this.source = source;
+        this.target = target;
+        this.cache = new SpecialisationCache(cacheCapacity, source::specialise);
+    }
+
+    /** Runs on named inputs; returns the named outputs in the graph's order. */
+    public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
+        try (SpecialisationCache.Lease lease = acquire(shapesOf(inputs))) {
+            return lease.specialisation().executable().run(inputs);
+        }
+    }
+
+    /** Runs a model with one input and one output. */
+    public HostTensor run(HostTensor input) {
+        List<String> names = source.inputNames();
+        if (names.size() != 1)
+            throw new KilnException("this model has inputs " + names + "; pass them by name with run(Map)");
+        Map<String, HostTensor> out = run(Map.of(names.getFirst(), input));
+        if (out.size() != 1) throw new KilnException("this model has outputs " + out.keySet() + "; use run(Map)");
+        return out.values().iterator().next();
+    }
+
+    /** Compiles (or finds) the specialisation for these input shapes, in input order, without running it. */
+    public Specialisation specialise(Shape... inputShapes) {
+        List<String> names = source.inputNames();
+        if (inputShapes.length != names.size())
+            throw new KilnException("this model has " + names.size() + " input(s) " + names + " but " + inputShapes.length + " shape(s) were given");
+        try (SpecialisationCache.Lease lease = acquire(List.of(inputShapes))) {
+            return lease.specialisation();
+        }
+    }
+
+    private SpecialisationCache.Lease acquire(List<Shape> key) {
+        boolean first = false;
+        if (primary == null) {
+            synchronized (this) {
+                if (primary == null) { primary = key; first = true; }
+            }
+        }
+        try {
+            return cache.acquire(key, first);
+        } catch (RuntimeException | Error e) {
+            if (first) primary = null;
+            throw e;
+        }
+    }
+
+    private List<Shape> shapesOf(Map<String, HostTensor> inputs) {
+        List<String> names = source.inputNames();
+        List<Shape> shapes = new ArrayList<>(names.size());
+        for (String n : names) {
+            HostTensor t = inputs.get(n);
+            if (t == null) throw new KilnException("missing input '" + n + "'" + expected(n) + "; given " + inputs.keySet());
+            shapes.add(t.shape());
+        }
+        for (String k : inputs.keySet())
+            if (!names.contains(k)) throw new KilnException("unknown input '" + k + "'; the model's inputs are " + names);
+        if (source instanceof GraphSource.Fixed f) f.check(shapes);
+        return shapes;
+    }
+
+    private String expected(String input) {
+        if (!(source instanceof GraphSource.Fixed f)) return "";
+        return f.graph().inputs().stream().filter(v -> v.name().equals(input)).findFirst().map(v -> " (expected " + v.type() + ")").orElse("");
+    }
+
+    /** The primary specialisation: the first input shapes this model was compiled for. */
+    public Specialisation primary() {
+        List<Shape> key = primary;
+        if (key == null) throw new KilnException("nothing compiled yet: run the model once or pass input shapes to Kiln.compile");
+        try (SpecialisationCache.Lease lease = cache.acquire(key, true)) {
+            return lease.specialisation();
+        }
+    }
+
+    public Signature signature() { return primary().signature(); }
+    public Graph optimisedGraph() { return primary().graph(); }
+    public String ir() { return primary().ir(); }
+    public Optional<FusionReport> fusionReport() { return primary().fusionReport(); }
+    public String fusionReportText() { return primary().fusionReportText(); }
+    public MemoryPlan memoryPlan() { return primary().memoryPlan(); }
+
+    public Target target() { return target; }
+
+    /** Specialisations compiled so far (a call that waited for another's compilation does not count). */
+    public int compilations() { return cache.compilations(); }
+
+    /** Input-shape signatures cached now, least recently used first. */
+    public List<List<Shape>> cachedShapes() { return cache.keys(); }
+
+    /** Writes the primary specialisation as a {@code .kiln} artifact (see {@link Artifact}). */
+    public void save(Path file) {
+        Specialisation s = primary();
+        Artifact.of(s.graph(), s.fusionReportText(), target.backendName()).write(file);
+    }
+
+    /** Releases every executable; calls still running finish first. */
+    @Override public void close() { cache.close(); }
+}

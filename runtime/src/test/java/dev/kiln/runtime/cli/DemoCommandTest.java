@@ -1,0 +1,42 @@
+package dev.kiln.runtime.cli;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DemoCommandTest {
+    @Test
+    void compilesRunsAndChecksTheBuiltInModelsOnEveryBackendHere() {
+        Cli.Result r = Cli.run("demo", "dwsep", "cnn", "--time-ms", "0").expect(0);
+        String out = r.out();
+        assertTrue(out.contains("== dwsep: depthwise-separable conv 32→64, input [1,32,56,56] -> output [1,64,56,56]"), out);
+        assertTrue(out.contains("fuse-depthwise-pointwise") && out.contains("fusions,"), out);
+        assertTrue(out.matches("(?s).*\n   cpu +compile +[0-9.]+ ms +first call +[0-9.]+ ms +vs reference: rel. L2 [0-9.e-]+  ok\n.*"), out);
+        boolean openCl = dev.kiln.runtime.Backends.discovered().find("opencl").orElseThrow().isAvailable();
+        assertTrue(openCl ? out.contains("backends: [cpu, opencl]") : out.contains(DemoCommand.NO_OPENCL), out);
+        assertTrue(out.contains("demo: " + (openCl ? 4 : 2) + " model runs agree with the reference interpreter"), out);
+        assertFalse(out.contains("graph @"), "no IR unless --ir");
+    }
+
+    @Test
+    void saysWhatToInstallWithoutOpenClAndCarriesOn() {
+        Cli.Result r = Cli.run(Cli.withoutOpenCl(), "demo", "cnn", "--time-ms", "20").expect(0);
+        assertTrue(r.out().startsWith(DemoCommand.NO_OPENCL + "\nbackends: [cpu]\n"), r.out());
+        assertTrue(r.out().contains("then median") && r.out().contains("1 model runs agree"), r.out());
+    }
+
+    @Test
+    void printsTheOptimisedIrOnRequest() {
+        String out = Cli.run("demo", "generator", "--ir", "--backend", "cpu", "--time-ms", "0").expect(0).out();
+        assertTrue(out.contains("   graph @Generator(%x: f32[1,3,32,32]) {") && out.contains("= fused_conv2d("), out);
+    }
+
+    @Test
+    void refusesAnUnknownModelOrBackend() {
+        assertTrue(Cli.run("demo", "resnet").expect(2).err().contains("no built-in model 'resnet'"));
+        assertTrue(Cli.run("demo", "--backend", "tpu").expect(2).err().contains("unknown backend 'tpu'"));
+        Cli.Result r = Cli.run(Cli.withoutOpenCl(), "demo", "cnn", "--backend", "opencl").expect(1);
+        assertTrue(r.err().startsWith("kiln: error: " + DemoCommand.NO_OPENCL), r.err());
+    }
+}
