@@ -38,8 +38,15 @@ public final class FoldBatchNorm implements Pass {
             for (int o = 0; o < out; o++) {
                 double s = gamma[o] / Math.sqrt((double) var[o] + bn.eps());
                 for (int i = 0; i < per; i++) nw[o * per + i] = (float) (w.data()[o * per + i] * s);
+                String lost = precisionLost(w.data(), nw, o * per, per, s);
+                if (lost != null) { refusal = "folding would change results: output channel " + o + " " + lost; break; }
                 double b = p.inputs().size() > 2 ? g.weight(p.inputs().get(2)).data()[o] : 0;
                 nb[o] = (float) ((b - mean[o]) * s + beta[o]);
+            }
+            if (refusal != null) {
+                ctx.refused(n, refusal);
+                r.copy(n);
+                continue;
             }
             List<String> operands = new ArrayList<>();
             operands.add(p.inputs().getFirst());
@@ -59,6 +66,21 @@ public final class FoldBatchNorm implements Pass {
         if (g.useCount(p.name()) != 1) return p.op().mnemonic() + " output has another consumer";
         for (int i = 1; i < 5; i++) if (!hasData(g, bn.inputs().get(i))) return "batch-norm parameter %" + bn.inputs().get(i) + " is not a bound constant";
         for (int i = 1; i < p.inputs().size(); i++) if (!hasData(g, p.inputs().get(i))) return "weight %" + p.inputs().get(i) + " is not a bound constant";
+        return null;
+    }
+
+    /**
+     * Scaling the weights first is exact enough except at the ends of the f32 range: a non-zero
+     * weight that underflows to 0 turns conv(±Inf)·s = ±Inf into 0·Inf = NaN, and a finite one that
+     * overflows gives Inf where the graph is finite. Such a batch norm stays unfolded. (A scale of
+     * exactly 0 is exact: both forms give 0, or NaN from ±Inf.)
+     */
+    private static String precisionLost(float[] w, float[] folded, int from, int count, double s) {
+        if (!Double.isFinite(s)) return "has scale γ/√(var+ε) = " + s;
+        for (int i = from; i < from + count; i++) {
+            if (w[i] != 0 && folded[i] == 0 && s != 0) return "weight " + w[i] + " underflows to 0 when scaled by " + s;
+            if (Float.isFinite(w[i]) && !Float.isFinite(folded[i])) return "weight " + w[i] + " overflows when scaled by " + s;
+        }
         return null;
     }
 

@@ -1,6 +1,9 @@
 package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.IrParser;
+import dev.kiln.ir.Shape;
 import dev.kiln.ir.op.BatchNorm2d;
 import org.junit.jupiter.api.Test;
 
@@ -153,5 +156,31 @@ class FoldBatchNormTest {
                 }
                 """, PASS);
         assertEquals("linear output of rank 3 (channels are not its last axis)", onlyRefusal(result));
+    }
+
+    @Test
+    void refusesWhenAScaledWeightWouldUnderflow() {
+        Graph g = IrParser.parse("""
+                graph @tiny_gamma(%x: f32[1,1,1,1]) {
+                  const %w: f32[1,1,1,2]
+                  const %gamma: f32[1]
+                  const %beta: f32[1]
+                  const %mean: f32[1]
+                  const %var: f32[1]
+                  %c: f32[1,1,1,1] = conv2d(%x, %w) {stride=[1,1], padding=[0,1,0,0], dilation=[1,1], groups=1} loc("conv")
+                  %y: f32[1,1,1,1] = batch_norm2d(%c, %gamma, %beta, %mean, %var) {eps=1.0E-5} loc("bn")
+                  return %y
+                }
+                """);
+        // -9.2e-11 · 3.6e-40/√1e-5 underflows to 0, and 0·∞ = NaN where the graph gives -∞
+        g = g.withWeights(java.util.Map.of(
+                "w", HostTensor.of(Shape.of(1, 1, 1, 2), new float[] {1.05f, -9.2e-11f}),
+                "gamma", HostTensor.of(Shape.of(1), new float[] {3.6e-40f}),
+                "beta", HostTensor.of(Shape.of(1), new float[] {0}),
+                "mean", HostTensor.of(Shape.of(1), new float[] {0}),
+                "var", HostTensor.of(Shape.of(1), new float[] {0})));
+        var result = PassManager.of(java.util.List.of(PASS)).run(g);
+        assertEquals(1, count(result.graph(), BatchNorm2d.class));
+        assertTrue(onlyRefusal(result).contains("underflows to 0"), result.report()::toString);
     }
 }

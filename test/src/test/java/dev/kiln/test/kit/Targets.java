@@ -1,0 +1,84 @@
+package dev.kiln.test.kit;
+
+import dev.kiln.ir.Backend;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.passes.Passes;
+import dev.kiln.runtime.Backends;
+import dev.kiln.runtime.CompileOptions;
+import dev.kiln.runtime.CompiledModel;
+import dev.kiln.runtime.Kiln;
+import dev.kiln.runtime.Target;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The backends under test and how many cases each gets. cpu is always there; opencl needs an
+ * OpenCL platform (PoCL in CI): without one its properties are skipped with a message, except
+ * under CI (environment CI=true), where they fail. -Dkiln.backend=cpu (or opencl) restricts a
+ * run to one backend. Tries: -Dkiln.tries for every backend, else -Dkiln.tries.&lt;backend&gt;,
+ * else {@value #CPU_TRIES} on cpu and {@value #OPENCL_TRIES} on opencl (each OpenCL graph costs a
+ * kernel build, ~0.5–1.5 s cold on PoCL, so OpenCL also gets smaller graphs: {@link #options}).
+ */
+public final class Targets {
+    private Targets() {}
+
+    public static final int CPU_TRIES = 200, OPENCL_TRIES = 30;
+    public static final List<String> ALL = List.of("cpu", "opencl");
+
+    /** The default pipeline without the fusions: what "unfused" means. */
+    public static final List<String> UNFUSED = Passes.DEFAULT.stream().filter(p -> !p.startsWith("fuse-")).toList();
+
+    public static Stream<String> backends() {
+        String only = System.getProperty("kiln.backend");
+        return ALL.stream().filter(b -> only == null || only.isBlank() || only.equals(b));
+    }
+
+    /** Graph sizes per backend: OpenCL graphs are smaller (fewer steps, no big graphs), since each costs a kernel build. */
+    public static GraphGen.Options options(String backend) {
+        return backend.equals("cpu") ? GraphGen.Options.DEFAULT : new GraphGen.Options(5, 1024, 0, false);
+    }
+
+    public static int tries(String backend) {
+        Integer all = Integer.getInteger("kiln.tries");
+        if (all != null) return all;
+        return Integer.getInteger("kiln.tries." + backend, backend.equals("cpu") ? CPU_TRIES : OPENCL_TRIES);
+    }
+
+    /** The backend's target, or the test is skipped (failed under CI) when the backend cannot run here. */
+    public static Target require(String name) {
+        Optional<Backend> b = Backends.discovered().find(name);
+        String why = b.isEmpty() ? "backend '" + name + "' is not on the class path (found " + Backends.discovered().names() + ")"
+                : b.get().isAvailable() ? null
+                : "backend '" + name + "' cannot run here: no OpenCL platform. Install one (Debian: apt-get install ocl-icd-libopencl1 pocl-opencl-icd) to run its properties";
+        if (why != null) {
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " (CI=true: a backend that cannot run fails the build)");
+            Assumptions.abort(why);
+        }
+        return Target.of(b.get());
+    }
+
+    /** Compiles the case's graph for the target with this pass pipeline (empty: no passes). */
+    public static CompiledModel compile(Case c, Target t, List<String> passes) {
+        return Kiln.compile(c.graph(), t, CompileOptions.defaults().withPasses(passes));
+    }
+
+    /** Compiles, runs once on the case's inputs, closes. A backend's {@link UnsupportedOpException} discards the case as a refusal. */
+    public static Map<String, HostTensor> run(Case c, Target t, List<String> passes) {
+        return run(c, t, passes, List.of(c.inputs())).getFirst();
+    }
+
+    /** Compiles once and runs on each set of inputs in turn (later calls see what earlier ones left behind). */
+    public static List<Map<String, HostTensor>> run(Case c, Target t, List<String> passes, List<Map<String, HostTensor>> inputs) {
+        try (CompiledModel m = compile(c, t, passes)) {
+            return inputs.stream().map(m::run).toList();
+        } catch (UnsupportedOpException e) {
+            throw Discard.refusal(e);
+        }
+    }
+}
