@@ -21,7 +21,8 @@ import java.util.ServiceLoader;
  * Runs every benchmark in one go and prints the README's tables: GFLOP/s against the measured
  * FMA peak, and ratios measured side by side (fused vs unfused, OpenCL vs CPU, Kiln vs ONNX
  * Runtime). Usage: java -jar bench/target/benchmarks.jar is plain JMH; this is
- * java -cp bench/target/benchmarks.jar dev.kiln.bench.BenchSuite [out.md] [quick].
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/benchmarks.jar
+ * dev.kiln.bench.BenchSuite [out.md] [quick].
  */
 public final class BenchSuite {
     private final StringBuilder md = new StringBuilder();
