@@ -28,6 +28,10 @@ final class ConvLowering {
 
     static void emitConv(LoweringContext ctx, Node n, String label, Placement x, Placement w, Placement b, Placement e, Placement y,
                          Conv2d c, Activation act, float alpha, Combine combine) {
+        if (label.isEmpty() && isPointwise(c, w) && GemmLowering.flatPlanes(x, y, e)) {
+            GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, act, alpha, combine);
+            return;
+        }
         int groups = c.groups(), og = w.dims()[0] / groups, ob = (og + 7) / 8;
         Params p = Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
                 .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
@@ -47,6 +51,11 @@ final class ConvLowering {
         }
         if (label.isEmpty()) ctx.kernel(n, template, p.map(), range);
         else ctx.addKernel(n.describe() + label, template, p.map(), range);
+    }
+
+    private static boolean isPointwise(Conv2d c, Placement w) {
+        return c.groups() == 1 && w.dims()[2] == 1 && w.dims()[3] == 1 && c.stride()[0] == 1 && c.stride()[1] == 1
+                && java.util.Arrays.stream(c.padding()).allMatch(q -> q == 0);
     }
 
     /**

@@ -40,6 +40,36 @@ final class GemmLowering {
         }
     }
 
+    /**
+     * A 1×1 convolution (stride 1, no padding, one group) is a GEMM per image: Y[O, HW] =
+     * W[O, C] · X[C, HW], bias per row. The direct conv kernel tiles one output row at a time,
+     * which wastes most of its 2-vector pixel tile on narrow images (12 of 32 lanes used at
+     * width 12); the GEMM tiles the flattened H·W instead. Needs each operand's H×W plane
+     * unbroken (no halo inside it); the caller checks {@link #flatPlanes}.
+     */
+    static void pointwiseConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
+                              Activation act, float alpha, Combine combine) {
+        int o = w.dims()[0], c = w.dims()[1], hw = y.dims()[2] * y.dims()[3], images = y.dims()[0];
+        Params p = Params.of()
+                .put("A_SLOT", w.slot()).put("A_OFF", w.offset()).put("A_RS", c).put("A_CS", 1).put("A_BS0", 0).put("A_BS1", 0)
+                .put("B_SLOT", x.slot()).put("B_OFF", x.offset()).put("B_RS", x.strides()[1]).put("B_BS0", x.strides()[0]).put("B_BS1", 0).put("B_PANEL", 0)
+                .put("C_SLOT", y.slot()).put("C_OFF", y.offset()).put("C_RS", y.strides()[1]).put("C_BS0", y.strides()[0]).put("C_BS1", 0).put("BD1", 1)
+                .put("M", o).put("N", hw).put("K", c)
+                .put("BIAS_MODE", 1).put("BIAS_SLOT", b.slot()).put("BIAS_OFF", b.offset());
+        Placement ev = e == null ? y : e;
+        p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_RS", ev.strides()[1]).put("E_BS0", ev.strides()[0]).put("E_BS1", 0)
+                .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
+        if (images == 1) packA(ctx, n, p, w.slot(), w.offset(), c, 1, o, c);
+        else p.put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+        emit(ctx, n, p, images, o, hw, c);
+    }
+
+    /** True when every placement's H×W plane is contiguous (row stride = width), whatever its channel stride. */
+    static boolean flatPlanes(Placement... ps) {
+        for (Placement q : ps) if (q != null && (q.strides()[3] != 1 || q.strides()[2] != q.dims()[3])) return false;
+        return true;
+    }
+
     /** Wᵀ in panels of NR columns: panel j holds W[j·NR + r][k] at [j][k][r], zero past N. */
     static float[] packPanels(HostTensor w) {
         int n = w.shape().dim(0), k = w.shape().dim(1), tiles = (n + NR - 1) / NR;
