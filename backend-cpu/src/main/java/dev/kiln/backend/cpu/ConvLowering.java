@@ -42,12 +42,17 @@ final class ConvLowering {
                 .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
         Placement ev = e == null ? y : e;
         p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_S0", ev.strides()[0]).put("E_S1", ev.strides()[1]).put("E_S2", ev.strides()[2]);
-        int range = y.dims()[0] * groups * ob * y.dims()[2];
+        int oh = y.dims()[2], range = y.dims()[0] * groups * ob * oh;
         Class<? extends Kernel> template = ConvKernel.class;
         if (og == 1 && w.dims()[1] == 1) {
             // depthwise: no output-channel tile to share loads across, so vectorise wider along the row instead
             template = DepthwiseKernel.class;
             p.put("C", groups);
+        } else {
+            // rows no wider than a vector: a tile covers two rows (see ConvKernel)
+            int rows2 = y.dims()[3] <= GemmLowering.NR / 2 && oh > 1 ? 1 : 0, oht = rows2 == 1 ? (oh + 1) / 2 : oh;
+            p.put("ROWS2", rows2).put("OHT", oht);
+            range = y.dims()[0] * groups * ob * oht;
         }
         if (label.isEmpty()) ctx.kernel(n, template, p.map(), range);
         else ctx.addKernel(n.describe() + label, template, p.map(), range);

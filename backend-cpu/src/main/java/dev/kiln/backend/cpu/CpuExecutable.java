@@ -27,6 +27,10 @@ final class CpuExecutable implements Executable {
     private final Map<String, Integer> inputSlots, outputSlots;
     private final ConcurrentLinkedQueue<float[][]> contexts = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
+    /** Per-step nanoseconds, summed over calls, when -Dkiln.cpu.profile=true; printed on close. */
+    private final long[] profile = Boolean.getBoolean("kiln.cpu.profile") ? new long[0] : null;
+    private long[] stepNanos;
+    private long profiledCalls;
 
     CpuExecutable(Graph graph, LoweringContext ctx, ParallelFor pool, boolean ownsPool) {
         this.graph = graph;
@@ -64,7 +68,8 @@ final class CpuExecutable implements Executable {
                     throw new KilnException("output '" + e.getKey() + "' needs a tensor of shape " + graph.typeOf(e.getKey()).shape());
                 bufs[e.getValue()] = t.data();
             }
-            for (Step s : steps) s.run(bufs, pool);
+            if (profile == null) for (Step s : steps) s.run(bufs, pool);
+            else profiledSteps(bufs);
             copyPassThroughOutputs(inputs, outputs);
         } finally {
             for (var e : inputSlots.values()) bufs[e] = null;
@@ -81,6 +86,33 @@ final class CpuExecutable implements Executable {
         }
     }
 
+    private synchronized void profiledSteps(float[][] bufs) {
+        if (stepNanos == null) stepNanos = new long[steps.size()];
+        for (int i = 0; i < steps.size(); i++) {
+            long t0 = System.nanoTime();
+            steps.get(i).run(bufs, pool);
+            stepNanos[i] += System.nanoTime() - t0;
+        }
+        profiledCalls++;
+    }
+
+    /** The profile: each step's mean time per call, slowest first, named after its IR node. */
+    synchronized String profileReport() {
+        if (stepNanos == null) return "no profiled calls";
+        StringBuilder sb = new StringBuilder("kiln cpu profile of @" + graph.name() + " over " + profiledCalls + " calls (µs per call):\n");
+        java.util.stream.IntStream.range(0, steps.size()).boxed().sorted((a, b) -> Long.compare(stepNanos[b], stepNanos[a]))
+                .forEach(i -> sb.append(String.format("  %9.2f  %s%n", stepNanos[i] / 1e3 / profiledCalls, describe(steps.get(i)))));
+        return sb.toString();
+    }
+
+    private static String describe(Step s) {
+        return switch (s) {
+            case Step.KernelStep k -> k.name() + " [range " + k.range() + "]";
+            case Step.ZeroHalo z -> "zero halo of slot " + z.p().slot();
+            case Step.CopyIn c -> "copy input into its halo";
+        };
+    }
+
     private float[][] newContext() {
         float[][] b = new float[slots][];
         b[LoweringContext.ARENA] = new float[arenaFloats];
@@ -91,6 +123,7 @@ final class CpuExecutable implements Executable {
     @Override public void close() {
         closed = true;
         contexts.clear();
+        if (profile != null) System.err.print(profileReport());
         if (ownsPool) pool.close();
     }
 }
