@@ -7,15 +7,17 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Streaming ("flash") attention for one batch and a block of 8 query rows per task:
- * scores for a tile of 2 vectors of keys come from an 8×2-vector register tile over the head
- * dimension, the online softmax rescales the running output and sums, and P·V accumulates
- * into an 8×E scratch. No M×N matrix is ever stored: extra memory is O(E + tile) per task.
+ * scores for a tile of KT = 4 vectors of keys come from two 8×2-vector register tiles over the
+ * head dimension, the online softmax rescales the running output and sums, and P·V accumulates
+ * into an 8×E scratch. The key tile is twice the register tile so that the per-row costs of
+ * the online softmax (a max and a sum reduction, a scalar exp, the rescale) are paid once per
+ * 64 keys rather than per 32. No M×N matrix is ever stored: extra memory is O(E + tile) per task.
  * K is read channel-major (Kᵀ, unit stride along keys) and V row-major (unit stride along E);
  * the lowering transposes an operand stored the other way once per call.
  */
 public final class AttentionKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    static final int L = S.length(), NR = 2 * L, MR = 8;
+    static final int L = S.length(), NR = 2 * L, KT = 2 * NR, MR = 8;
     static int P_Q_SLOT, P_Q_OFF, P_Q_SB, P_Q_SI, P_Q_SD;
     static int P_K_SLOT, P_K_OFF, P_K_SB, P_K_SD;
     static int P_V_SLOT, P_V_OFF, P_V_SB, P_V_SJ;
@@ -29,14 +31,16 @@ public final class AttentionKernel implements Kernel {
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] q = bufs[P_Q_SLOT], k = bufs[P_K_SLOT], v = bufs[P_V_SLOT], o = bufs[P_O_SLOT];
         float[] mask = P_HAS_MASK == 1 ? bufs[P_MASK_SLOT] : null, e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
-        float[] p = new float[MR * NR], acc = new float[MR * EP], m = new float[MR], l = new float[MR];
+        float[] p = new float[MR * KT], acc = new float[MR * EP], m = new float[MR], l = new float[MR];
         for (int t = lo; t < hi; t++) {
             int b = t / BLOCKS, i0 = t % BLOCKS * MR;
             java.util.Arrays.fill(acc, 0f);
             java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(l, 0f);
-            for (int j0 = 0; j0 < P_N; j0 += NR) {
-                scores(q, k, mask, p, acc, m, l, b, i0, j0);
+            for (int j0 = 0; j0 < P_N; j0 += KT) {
+                scores(q, k, p, b, i0, j0, 0);
+                if (j0 + NR < P_N) scores(q, k, p, b, i0, j0 + NR, NR);
+                for (int r = 0; r < MR; r++) row(r, mask, p, acc, m, l, b, i0, j0);
                 accumulate(v, p, acc, b, j0);
             }
             finish(o, e, acc, l, b, i0);
@@ -45,7 +49,8 @@ public final class AttentionKernel implements Kernel {
 
     private static int qrow(int b, int i) { return P_Q_OFF + b * P_Q_SB + Math.min(i, P_M - 1) * P_Q_SI; }
 
-    private static void scores(float[] q, float[] k, float[] mask, float[] p, float[] acc, float[] m, float[] l, int b, int i0, int j0) {
+    /** Raw scores Q·Kᵀ of the block's 8 rows for the NR keys from j0, into columns [col, col + NR) of p. */
+    private static void scores(float[] q, float[] k, float[] p, int b, int i0, int j0, int col) {
         FloatVector z = FloatVector.zero(S);
         FloatVector s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
         FloatVector s40 = z, s41 = z, s50 = z, s51 = z, s60 = z, s61 = z, s70 = z, s71 = z;
@@ -69,38 +74,50 @@ public final class AttentionKernel implements Kernel {
             a = FloatVector.broadcast(S, q[q7 + qd]); s70 = a.fma(b0, s70); s71 = a.fma(b1, s71);
         }
         // scores go through p (not arguments): a vector passed to a call C2 does not inline is boxed
-        s00.intoArray(p, 0); s01.intoArray(p, L); s10.intoArray(p, NR); s11.intoArray(p, NR + L);
-        s20.intoArray(p, 2 * NR); s21.intoArray(p, 2 * NR + L); s30.intoArray(p, 3 * NR); s31.intoArray(p, 3 * NR + L);
-        s40.intoArray(p, 4 * NR); s41.intoArray(p, 4 * NR + L); s50.intoArray(p, 5 * NR); s51.intoArray(p, 5 * NR + L);
-        s60.intoArray(p, 6 * NR); s61.intoArray(p, 6 * NR + L); s70.intoArray(p, 7 * NR); s71.intoArray(p, 7 * NR + L);
-        for (int r = 0; r < MR; r++) row(r, mask, p, acc, m, l, b, i0, j0, full);
+        s00.intoArray(p, col); s01.intoArray(p, col + L); s10.intoArray(p, KT + col); s11.intoArray(p, KT + col + L);
+        s20.intoArray(p, 2 * KT + col); s21.intoArray(p, 2 * KT + col + L); s30.intoArray(p, 3 * KT + col); s31.intoArray(p, 3 * KT + col + L);
+        s40.intoArray(p, 4 * KT + col); s41.intoArray(p, 4 * KT + col + L); s50.intoArray(p, 5 * KT + col); s51.intoArray(p, 5 * KT + col + L);
+        s60.intoArray(p, 6 * KT + col); s61.intoArray(p, 6 * KT + col + L); s70.intoArray(p, 7 * KT + col); s71.intoArray(p, 7 * KT + col + L);
     }
 
-    /** Online softmax for one query row over one key tile: new max, rescale, probabilities into p. */
-    private static void row(int r, float[] mask, float[] p, float[] acc, float[] m, float[] l, int b, int i0, int j0, boolean full) {
+    /** Online softmax for one query row over one key tile of KT: new max, rescale, probabilities into p. */
+    private static void row(int r, float[] mask, float[] p, float[] acc, float[] m, float[] l, int b, int i0, int j0) {
+        boolean full = j0 + KT <= P_N;
         VectorMask<Float> k0 = S.indexInRange(j0, P_N), k1 = S.indexInRange(j0 + L, P_N);
-        FloatVector s0 = FloatVector.fromArray(S, p, r * NR).mul(P_SCALE), s1 = FloatVector.fromArray(S, p, r * NR + L).mul(P_SCALE);
+        VectorMask<Float> k2 = S.indexInRange(j0 + 2 * L, P_N), k3 = S.indexInRange(j0 + 3 * L, P_N);
+        int pr = r * KT;
+        FloatVector s0 = FloatVector.fromArray(S, p, pr).mul(P_SCALE), s1 = FloatVector.fromArray(S, p, pr + L).mul(P_SCALE);
+        FloatVector s2 = FloatVector.fromArray(S, p, pr + 2 * L).mul(P_SCALE), s3 = FloatVector.fromArray(S, p, pr + 3 * L).mul(P_SCALE);
         if (P_HAS_MASK == 1) {
             int mo = P_MASK_OFF + b * P_MASK_SB + Math.min(i0 + r, P_M - 1) * P_MASK_SI + j0;
             s0 = s0.add(full ? FloatVector.fromArray(S, mask, mo) : FloatVector.fromArray(S, mask, mo, k0));
             s1 = s1.add(full ? FloatVector.fromArray(S, mask, mo + L) : FloatVector.fromArray(S, mask, mo + L, k1));
+            s2 = s2.add(full ? FloatVector.fromArray(S, mask, mo + 2 * L) : FloatVector.fromArray(S, mask, mo + 2 * L, k2));
+            s3 = s3.add(full ? FloatVector.fromArray(S, mask, mo + 3 * L) : FloatVector.fromArray(S, mask, mo + 3 * L, k3));
         }
         if (!full) {
             s0 = s0.blend(Float.NEGATIVE_INFINITY, k0.not());
             s1 = s1.blend(Float.NEGATIVE_INFINITY, k1.not());
+            s2 = s2.blend(Float.NEGATIVE_INFINITY, k2.not());
+            s3 = s3.blend(Float.NEGATIVE_INFINITY, k3.not());
         }
-        float tileMax = s0.max(s1).reduceLanes(VectorOperators.MAX);
+        float tileMax = s0.max(s1).max(s2.max(s3)).reduceLanes(VectorOperators.MAX);
         float mOld = m[r], mNew = Math.max(mOld, tileMax);
         float corr = (float) Math.exp(mOld - mNew);
         FloatVector p0 = s0.sub(mNew).lanewise(VectorOperators.EXP), p1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
+        FloatVector p2 = s2.sub(mNew).lanewise(VectorOperators.EXP), p3 = s3.sub(mNew).lanewise(VectorOperators.EXP);
         if (!full) {
             p0 = p0.blend(0f, k0.not());
             p1 = p1.blend(0f, k1.not());
+            p2 = p2.blend(0f, k2.not());
+            p3 = p3.blend(0f, k3.not());
         }
-        l[r] = l[r] * corr + p0.add(p1).reduceLanes(VectorOperators.ADD);
+        l[r] = l[r] * corr + p0.add(p1).add(p2.add(p3)).reduceLanes(VectorOperators.ADD);
         m[r] = mNew;
-        p0.intoArray(p, r * NR);
-        p1.intoArray(p, r * NR + L);
+        p0.intoArray(p, pr);
+        p1.intoArray(p, pr + L);
+        p2.intoArray(p, pr + 2 * L);
+        p3.intoArray(p, pr + 3 * L);
         if (corr != 1f) {
             int base = r * EP;
             for (int c = 0; c < EP; c += L) FloatVector.fromArray(S, acc, base + c).mul(corr).intoArray(acc, base + c);
@@ -109,7 +126,7 @@ public final class AttentionKernel implements Kernel {
 
     /** acc[r][:] += Σ_j p[r][j] · V[j][:] for the keys of this tile. */
     private static void accumulate(float[] v, float[] p, float[] acc, int b, int j0) {
-        int keys = Math.min(NR, P_N - j0), vb = P_V_OFF + b * P_V_SB + j0 * P_V_SJ;
+        int keys = Math.min(KT, P_N - j0), vb = P_V_OFF + b * P_V_SB + j0 * P_V_SJ;
         for (int e0 = 0; e0 < EP; e0 += NR) {
             boolean full = e0 + NR <= P_EV;
             VectorMask<Float> k0 = S.indexInRange(e0, P_EV), k1 = S.indexInRange(e0 + L, P_EV);
@@ -127,13 +144,13 @@ public final class AttentionKernel implements Kernel {
                 FloatVector b1 = full ? FloatVector.fromArray(S, v, vo + L) : FloatVector.fromArray(S, v, vo + L, k1);
                 FloatVector x;
                 x = FloatVector.broadcast(S, p[jj]); a00 = x.fma(b0, a00); a01 = x.fma(b1, a01);
-                x = FloatVector.broadcast(S, p[NR + jj]); a10 = x.fma(b0, a10); a11 = x.fma(b1, a11);
-                x = FloatVector.broadcast(S, p[2 * NR + jj]); a20 = x.fma(b0, a20); a21 = x.fma(b1, a21);
-                x = FloatVector.broadcast(S, p[3 * NR + jj]); a30 = x.fma(b0, a30); a31 = x.fma(b1, a31);
-                x = FloatVector.broadcast(S, p[4 * NR + jj]); a40 = x.fma(b0, a40); a41 = x.fma(b1, a41);
-                x = FloatVector.broadcast(S, p[5 * NR + jj]); a50 = x.fma(b0, a50); a51 = x.fma(b1, a51);
-                x = FloatVector.broadcast(S, p[6 * NR + jj]); a60 = x.fma(b0, a60); a61 = x.fma(b1, a61);
-                x = FloatVector.broadcast(S, p[7 * NR + jj]); a70 = x.fma(b0, a70); a71 = x.fma(b1, a71);
+                x = FloatVector.broadcast(S, p[KT + jj]); a10 = x.fma(b0, a10); a11 = x.fma(b1, a11);
+                x = FloatVector.broadcast(S, p[2 * KT + jj]); a20 = x.fma(b0, a20); a21 = x.fma(b1, a21);
+                x = FloatVector.broadcast(S, p[3 * KT + jj]); a30 = x.fma(b0, a30); a31 = x.fma(b1, a31);
+                x = FloatVector.broadcast(S, p[4 * KT + jj]); a40 = x.fma(b0, a40); a41 = x.fma(b1, a41);
+                x = FloatVector.broadcast(S, p[5 * KT + jj]); a50 = x.fma(b0, a50); a51 = x.fma(b1, a51);
+                x = FloatVector.broadcast(S, p[6 * KT + jj]); a60 = x.fma(b0, a60); a61 = x.fma(b1, a61);
+                x = FloatVector.broadcast(S, p[7 * KT + jj]); a70 = x.fma(b0, a70); a71 = x.fma(b1, a71);
             }
             a00.intoArray(acc, e0); a01.intoArray(acc, e0 + L);
             a10.intoArray(acc, EP + e0); a11.intoArray(acc, EP + e0 + L);
