@@ -16,7 +16,7 @@ final class Code {
             // Kiln OpenCL C: element-wise functions shared by the kernels below.
             float kiln_relu(float x) { return (x > 0.0f || isnan(x)) ? x : 0.0f; }
             float kiln_leaky_relu(float x, float a) { return (x >= 0.0f || isnan(x)) ? x : a * x; }
-            float kiln_sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+            float kiln_sigmoid(float x) { const float e = exp(-fabs(x)), r = 1.0f / (1.0f + e); return x < 0.0f ? e * r : r; }
             float kiln_gelu(float x) { return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f)); }
             """;
 

@@ -8,10 +8,14 @@ package dev.kiln.ir.op;
 public enum Combine {
     NONE, ADD, MUL;
 
-    /** Applies bias, extra and activation in the order the epilogue defines. */
+    /**
+     * Applies extra and activation in the order the epilogue defines, rounding to f32 after each
+     * step as the unfused chain of f32 tensors does: a fused op must mean exactly its chain (in
+     * double, σ(−614)·∞ = ∞, but the chain rounds σ(−614) to 0 first and gives NaN).
+     */
     public double epilogue(double t, Activation act, float alpha, double extra) {
-        if (this == ADD) t += extra;
-        t = act.apply(t, alpha);
+        if (this == ADD) t = (float) (t + extra);
+        t = (float) act.apply((float) t, alpha);
         if (this == MUL) t *= extra;
         return t;
     }

@@ -48,8 +48,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "cpu|opencl", description = "only this backend (default: every available one)")
     String backend;
 
-    @Option(names = "--time-ms", defaultValue = "400", paramLabel = "MS",
-            description = "how long to keep calling each model after its first call, to see past the JIT's warm-up (default: ${DEFAULT-VALUE})")
+    @Option(names = "--time-ms", defaultValue = "3000", paramLabel = "MS",
+            description = "at most how long to keep calling each model after its first call, to see past the JIT's warm-up; "
+                    + "it stops sooner once latency is steady (default: ${DEFAULT-VALUE})")
     int timeMs;
 
     @Option(names = "--ir", negatable = true, defaultValue = "false", fallbackValue = "true", description = "print each model's optimised IR (default: off)")
@@ -108,7 +109,12 @@ final class DemoCommand implements Callable<Integer> {
         return targets;
     }
 
-    /** Latencies in ms of the calls made within the time budget (at least 3 unless it is 0, at most 2000). */
+    /**
+     * Latencies in ms of the calls made within the time budget (at least 3 unless it is 0, at most
+     * 2000), stopping early once steady: the last 20 calls' median within 10 % of the 20 before.
+     * The CPU backend's kernels run interpreted until C2 compiles them, so the first calls can be
+     * hundreds of times slower than the steady state; a fixed short budget would report warm-up.
+     */
     private double[] callFor(CompiledModel m, HostTensor x) {
         double[] ms = new double[2000];
         long deadline = System.nanoTime() + timeMs * 1_000_000L;
@@ -117,8 +123,14 @@ final class DemoCommand implements Callable<Integer> {
             long s = System.nanoTime();
             m.run(x);
             ms[n++] = (System.nanoTime() - s) / 1e6;
+            if (n >= 100 && n % 20 == 0 && steady(ms, n)) break;
         }
         return Arrays.copyOf(ms, n);
+    }
+
+    private static boolean steady(double[] ms, int n) {
+        double last = BenchStats.median(Arrays.copyOfRange(ms, n - 20, n)), before = BenchStats.median(Arrays.copyOfRange(ms, n - 40, n - 20));
+        return Math.abs(last - before) <= 0.1 * before;
     }
 
     private void runOn(PrintWriter out, Examples.Example ex, Target t, HostTensor x, HostTensor expected) {
@@ -132,8 +144,9 @@ final class DemoCommand implements Callable<Integer> {
             double[] ms = callFor(m, x);
             double err = y.relativeL2Error(expected);
             boolean ok = err < TOLERANCE;
+            int tail = Math.min(20, ms.length - ms.length / 2);
             String later = ms.length < 2 ? "" : String.format("   then median %8.3f ms (last %d of %d calls)",
-                    BenchStats.median(Arrays.copyOfRange(ms, ms.length / 2, ms.length)), ms.length - ms.length / 2, ms.length);
+                    BenchStats.median(Arrays.copyOfRange(ms, ms.length - tail, ms.length)), tail, ms.length);
             out.printf("   %-7s compile %7.1f ms   first call %8.2f ms%s   vs reference: rel. L2 %.1e  %s%n",
                     t.backendName(), compileMs, firstMs, later, err, ok ? "ok" : "MISMATCH");
             if (ok) ran++;

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorOperators;
  * never depends on where it fell. Codes follow ir's Activation ordinals, plus EXP.
  *
  * <p>Accuracy against the double reference: ReLU/LeakyReLU exact; EXP and TANH use the Vector
- * API's intrinsics (SVML here, ≤ 1 ulp); sigmoid = 1/(1+exp(−x)) (≤ 2 ulp); GELU uses erf by
+ * API's intrinsics (SVML here, ≤ 1 ulp); sigmoid from exp(−|x|), which keeps its subnormal tail (≤ 2 ulp); GELU uses erf by
  * Abramowitz–Stegun 7.1.26 (|error| ≤ 1.5e-7 in erf, so ≤ 1e-7·|x| in GELU).
  */
 public final class VecMath {
@@ -29,8 +29,14 @@ public final class VecMath {
     public static FloatVector identity(FloatVector v, float alpha) { return v; }
     public static FloatVector relu(FloatVector v, float alpha) { return v.blend(0f, v.compare(VectorOperators.LT, 0f)); }
     public static FloatVector leakyRelu(FloatVector v, float alpha) { return v.blend(v.mul(alpha), v.compare(VectorOperators.LT, 0f)); }
+    /**
+     * σ(x) from e = exp(−|x|), which never overflows: 1/(1+e) for x ≥ 0 and e/(1+e) below, so
+     * σ of a very negative x is the subnormal it should be (σ(−91) ≈ 3e−40, not 0: times ∞ that
+     * is the difference between ∞ and NaN).
+     */
     public static FloatVector sigmoid(FloatVector v, float alpha) {
-        return inv(v.neg().lanewise(VectorOperators.EXP).add(1f)).blend(0f, v.compare(VectorOperators.LT, -100f));
+        FloatVector e = v.abs().neg().lanewise(VectorOperators.EXP), r = inv(e.add(1f));
+        return r.blend(e.mul(r), v.compare(VectorOperators.LT, 0f));
     }
     public static FloatVector tanh(FloatVector v, float alpha) { return v.lanewise(VectorOperators.TANH); }
     public static FloatVector gelu(FloatVector v, float alpha) { return v.mul(0.5f).mul(erf(v.mul(INV_SQRT2)).add(1f)); }
@@ -39,7 +45,7 @@ public final class VecMath {
     public static float identity(float x, float alpha) { return x; }
     public static float relu(float x, float alpha) { return x < 0f ? 0f : x; }
     public static float leakyRelu(float x, float alpha) { return x < 0f ? x * alpha : x; }
-    public static float sigmoid(float x, float alpha) { return x < -100f ? 0f : 1f / (1f + (float) Math.exp(-x)); }
+    public static float sigmoid(float x, float alpha) { return (float) (1.0 / (1.0 + Math.exp(-(double) x))); }
     public static float tanh(float x, float alpha) { return (float) Math.tanh(x); }
     public static float gelu(float x, float alpha) { return 0.5f * x * (1f + erf(x * INV_SQRT2)); }
     public static float exp(float x, float alpha) { return (float) Math.exp(x); }
