@@ -36,9 +36,21 @@ public final class ConvKernel implements Kernel {
         return m;
     }
 
+    /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+
+    private static float[] scratch(int floats) {
+        float[] s = SCRATCH.get();
+        if (s == null) {
+            s = new float[floats];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], w = bufs[P_W_SLOT], bias = bufs[P_B_SLOT];
-        float[] e = P_COMBINE == 0 ? null : bufs[P_E_SLOT], tile = new float[MR * NR];
+        float[] e = P_COMBINE == 0 ? null : bufs[P_E_SLOT], tile = scratch(MR * NR);
         for (int t = lo; t < hi; t++) {
             int oyt = t % P_OHT, ob = t / P_OHT % P_OB, g = t / P_OHT / P_OB % P_G, n = t / P_OHT / P_OB / P_G;
             int oy = P_ROWS2 == 1 ? 2 * oyt : oyt;
@@ -57,7 +69,8 @@ public final class ConvKernel implements Kernel {
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         boolean full = P_ROWS2 == 0 && ox0 + NR <= P_OW;
-        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = secondMask(ox0, second);
+        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = P_ROWS2 == 0 ? S.indexInRange(ox0 + L, P_OW)
+                : second ? S.indexInRange(0, P_OW) : S.maskAll(false);   // inline: a mask returned from a call may be boxed
         // a missing second row is masked off, but masked-off lanes are still range-checked: keep them on the first row
         int xNext = P_ROWS2 == 1 && !second ? 0 : X_NEXT;
         int wb = P_W_OFF + oc0 * KTOT;
@@ -92,7 +105,8 @@ public final class ConvKernel implements Kernel {
     private static void tile1(float[] x, float[] w, float[] y, float[] bias, float[] e, float[] tt, int xbase, int n, int oc, int oy, int ox0, boolean second) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0;
         boolean full = P_ROWS2 == 0 && ox0 + NR <= P_OW;
-        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = secondMask(ox0, second);
+        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = P_ROWS2 == 0 ? S.indexInRange(ox0 + L, P_OW)
+                : second ? S.indexInRange(0, P_OW) : S.maskAll(false);   // inline: a mask returned from a call may be boxed
         // a missing second row is masked off, but masked-off lanes are still range-checked: keep them on the first row
         int xNext = P_ROWS2 == 1 && !second ? 0 : X_NEXT;
         int wb = P_W_OFF + oc * KTOT;
@@ -116,7 +130,8 @@ public final class ConvKernel implements Kernel {
 
     /** Row r of the parked accumulator tile through bias and epilogue into Y (vectors never cross a call as arguments). */
     private static void store(float[] y, float[] bias, float[] e, float[] tt, int r, int n, int oc, int oy, int ox0, boolean full, boolean second) {
-        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = secondMask(ox0, second);
+        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = P_ROWS2 == 0 ? S.indexInRange(ox0 + L, P_OW)
+                : second ? S.indexInRange(0, P_OW) : S.maskAll(false);   // inline: a mask returned from a call may be boxed
         FloatVector v0 = FloatVector.fromArray(S, tt, r * NR), v1 = FloatVector.fromArray(S, tt, r * NR + L);
         float b = bias[P_B_OFF + oc];
         v0 = v0.add(b);
@@ -137,12 +152,6 @@ public final class ConvKernel implements Kernel {
             v0.intoArray(y, yo, k0);
             v1.intoArray(y, yo + (P_ROWS2 == 1 && !second ? 0 : Y_NEXT), k1);
         }
-    }
-
-    /** Lanes of the tile's second vector: the next L columns, or (ROWS2) the next row's columns if that row exists. */
-    private static VectorMask<Float> secondMask(int ox0, boolean second) {
-        if (P_ROWS2 == 0) return S.indexInRange(ox0 + L, P_OW);
-        return second ? S.indexInRange(0, P_OW) : S.maskAll(false);
     }
 
     /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */

@@ -30,10 +30,22 @@ public final class DwPwKernel implements Kernel {
         return m;
     }
 
+    /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>(), TILE = new ThreadLocal<>();
+
+    private static float[] scratch(ThreadLocal<float[]> local, int floats) {
+        float[] s = local.get();
+        if (s == null) {
+            s = new float[floats];
+            local.set(s);
+        }
+        return s;
+    }
+
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], dw = bufs[P_DW_SLOT], dwb = bufs[P_DWB_SLOT];
         float[] pw = bufs[P_PW_SLOT], pwb = bufs[P_PWB_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
-        float[] mid = new float[P_C * OWP], tile = new float[MR * NR];
+        float[] mid = scratch(SCRATCH, P_C * OWP), tile = scratch(TILE, MR * NR);
         for (int t = lo; t < hi; t++) {
             int oy = t % P_OH, n = t / P_OH;
             depthwiseRow(x, dw, dwb, mid, n, oy);
