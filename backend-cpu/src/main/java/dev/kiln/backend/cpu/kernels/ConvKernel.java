@@ -2,6 +2,7 @@ package dev.kiln.backend.cpu.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -142,8 +143,29 @@ public final class ConvKernel implements Kernel {
             e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
             e1 = full ? FloatVector.fromArray(S, e, eo + (P_ROWS2 == 1 && !second ? 0 : E_NEXT)) : FloatVector.fromArray(S, e, eo + (P_ROWS2 == 1 && !second ? 0 : E_NEXT), k1);
         }
-        v0 = epilogue(v0, e0);
-        v1 = epilogue(v1, e1);
+        // the epilogue written out, not called: C2 declined to inline it here ("low call site
+        // frequency"), and two vectors crossing a call are boxed on every output tile
+        if (P_COMBINE == 1) {
+            v0 = v0.add(e0);
+            v1 = v1.add(e1);
+        }
+        if (P_ACT == VecMath.RELU) {
+            v0 = v0.blend(0f, v0.compare(VectorOperators.LT, 0f));
+            v1 = v1.blend(0f, v1.compare(VectorOperators.LT, 0f));
+        } else if (P_ACT == VecMath.LEAKY_RELU) {
+            v0 = v0.blend(v0.mul(P_ALPHA), v0.compare(VectorOperators.LT, 0f));
+            v1 = v1.blend(v1.mul(P_ALPHA), v1.compare(VectorOperators.LT, 0f));
+        } else if (P_ACT == VecMath.TANH) {
+            v0 = v0.lanewise(VectorOperators.TANH);
+            v1 = v1.lanewise(VectorOperators.TANH);
+        } else if (P_ACT != VecMath.NONE) {
+            v0 = VecMath.apply(v0, P_ACT, P_ALPHA);
+            v1 = VecMath.apply(v1, P_ACT, P_ALPHA);
+        }
+        if (P_COMBINE == 2) {
+            v0 = v0.mul(e0);
+            v1 = v1.mul(e1);
+        }
         int yo = P_Y_OFF + n * P_Y_S0 + oc * P_Y_S1 + oy * P_Y_S2 + ox0;
         if (full) {
             v0.intoArray(y, yo);
@@ -152,12 +174,5 @@ public final class ConvKernel implements Kernel {
             v0.intoArray(y, yo, k0);
             v1.intoArray(y, yo + (P_ROWS2 == 1 && !second ? 0 : Y_NEXT), k1);
         }
-    }
-
-    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
-    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
-        if (P_COMBINE == 1) v = v.add(extra);
-        v = VecMath.apply(v, P_ACT, P_ALPHA);
-        return P_COMBINE == 2 ? v.mul(extra) : v;
     }
 }
