@@ -74,13 +74,15 @@ public record Lstm(int hiddenSize, int numLayers, boolean batchFirst, boolean ha
                         double acc = (double) bih[r] + bhh[r];
                         for (int f = 0; f < inF; f++) acc += wih[r * inF + f] * seq[t][b][f];
                         for (int j = 0; j < h; j++) acc += whh[r * h + j] * hs[b][j];
-                        gates[r] = acc;
+                        gates[r] = (float) acc;
                     }
+                    // every gate, c and h is an f32 value, as in an f32 LSTM: in double σ(−200) is
+                    // 1e-87 and σ(−200)·∞ = ∞, but the f32 gate is 0 and 0·∞ is NaN
                     for (int j = 0; j < h; j++) {
-                        double i = ScalarMath.sigmoid(gates[j]), f = ScalarMath.sigmoid(gates[h + j]);
-                        double g = Math.tanh(gates[2 * h + j]), o = ScalarMath.sigmoid(gates[3 * h + j]);
-                        cs[b][j] = f * cs[b][j] + i * g;
-                        next[t][b][j] = o * Math.tanh(cs[b][j]);
+                        double i = (float) ScalarMath.sigmoid(gates[j]), f = (float) ScalarMath.sigmoid(gates[h + j]);
+                        double g = (float) Math.tanh(gates[2 * h + j]), o = (float) ScalarMath.sigmoid(gates[3 * h + j]);
+                        cs[b][j] = (float) (f * cs[b][j] + i * g);
+                        next[t][b][j] = (float) (o * (float) Math.tanh(cs[b][j]));
                     }
                     // the new h is used only from the next step on
                     if (b == bsz - 1) for (int bb = 0; bb < bsz; bb++) hs[bb] = next[t][bb].clone();
