@@ -22,10 +22,15 @@ final class Harness implements AutoCloseable {
 
     /** Compiles g after the default pipeline minus the named passes (e.g. a fusion, for its unfused baseline). */
     Harness(Graph g, String backend, int threads, String... withoutPasses) {
+        this(g, backend, Map.of("threads", Integer.toString(threads)), withoutPasses);
+    }
+
+    /** As above, with any backend options (e.g. the cpu backend's "conv"). */
+    Harness(Graph g, String backend, Map<String, String> options, String... withoutPasses) {
         List<String> pipeline = new ArrayList<>(Passes.DEFAULT);
         pipeline.removeAll(List.of(withoutPasses));
         this.graph = PassManager.of(pipeline).run(g).graph();
-        this.exe = backend(backend).compile(graph, Map.of("threads", Integer.toString(threads)));
+        this.exe = backend(backend).compile(graph, options);
         long seed = 1;
         for (Graph.Value v : graph.inputs()) inputs.put(v.name(), HostTensor.normal(v.type().shape(), seed++));
         for (String o : graph.outputs()) outputs.put(o, HostTensor.zeros(graph.typeOf(o).shape()));

@@ -4,6 +4,7 @@ import dev.kiln.frontend.Tracer;
 import dev.kiln.frontend.models.Examples;
 import org.openjdk.jmh.annotations.*;
 
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** Each built-in target model end to end (default pipeline) at its demo input shape, batch 1. */
@@ -18,11 +19,14 @@ public class ModelBenchmark {
     String model;
     @Param({"2"}) int threads;
     @Param({"cpu"}) String backend;
+    /** The cpu backend's dense-conv lowering: auto (its own choice), direct or im2col, to compare them side by side. */
+    @Param({"auto"}) String conv;
     Harness h;
 
     @Setup public void setup() {
         Examples.Example ex = Examples.byName(model);
-        h = new Harness(Tracer.trace(ex.model().get().initialize(5), "x", ex.inputShape()), backend, threads);
+        Map<String, String> options = backend.equals("cpu") ? Map.of("threads", Integer.toString(threads), "conv", conv) : Map.of("threads", Integer.toString(threads));
+        h = new Harness(Tracer.trace(ex.model().get().initialize(5), "x", ex.inputShape()), backend, options);
     }
 
     @TearDown public void tearDown() { h.close(); }

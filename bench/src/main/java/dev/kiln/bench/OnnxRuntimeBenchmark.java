@@ -49,7 +49,8 @@ public class OnnxRuntimeBenchmark {
         session = env.createSession(file.toString(), options);
         long[] shape = java.util.Arrays.stream(x.shape().dims()).asLongStream().toArray();
         input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), shape);
-        kiln = new Harness(g, "cpu", threads);
+        // engine kiln-direct (not in the default set): Kiln with every dense conv on the direct kernel, to compare lowerings
+        kiln = new Harness(g, "cpu", Map.of("threads", Integer.toString(threads), "conv", engine.equals("kiln-direct") ? "direct" : "auto"));
         kiln.inputs.put(g.inputs().getFirst().name(), x);
         kiln.call();
         HostTensor ours = kiln.outputs.values().iterator().next();

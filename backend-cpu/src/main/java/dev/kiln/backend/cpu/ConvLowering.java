@@ -32,6 +32,10 @@ final class ConvLowering {
             GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, act, alpha, combine);
             return;
         }
+        if (label.isEmpty() && prefersIm2col(ctx.convMode, c, w, y) && GemmLowering.flatPlanes(e)) {
+            im2colGemm(ctx, n, x, w, b, e, y, c, act, alpha, combine);
+            return;
+        }
         int groups = c.groups(), og = w.dims()[0] / groups, ob = (og + 7) / 8;
         Params p = Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
                 .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
@@ -56,6 +60,49 @@ final class ConvLowering {
         }
         if (label.isEmpty()) ctx.kernel(n, template, p.map(), range);
         else ctx.addKernel(n.describe() + label, template, p.map(), range);
+    }
+
+    /**
+     * A dense conv goes through im2col + the packed GEMM when its rows are narrower than the
+     * direct kernel's 2-vector pixel tile: the direct kernel then leaves lanes idle (24 of 32
+     * at width 12 even with two rows per tile), the GEMM tiles the flattened H·W. The column
+     * buffer (K·OH·OW floats per image) must stay modest, since it is written and read each call.
+     * The backend option "conv" (direct or im2col) forces one way for every dense conv.
+     */
+    private static boolean prefersIm2col(String mode, Conv2d c, Placement w, Placement y) {
+        if (c.groups() != 1 || mode.equals("direct")) return false;
+        long colFloats = (long) y.dims()[0] * w.dims()[1] * w.dims()[2] * w.dims()[3] * y.dims()[2] * y.dims()[3];
+        if (colFloats > (1 << 22)) return false;
+        return mode.equals("im2col") || y.dims()[3] < GemmLowering.NR;
+    }
+
+    /**
+     * Y[O, OH·OW] = W[O, C·KH·KW] · cols[C·KH·KW, OH·OW] per image. The column buffer is filled
+     * by KW strided copies (each covers every channel, kernel row and output pixel for one kernel
+     * column) from the haloed input, so padding costs nothing here either. A result planned with
+     * a halo is computed contiguously, then copied inside it.
+     */
+    private static void im2colGemm(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement out,
+                                   Conv2d c, Activation act, float alpha, Combine combine) {
+        int images = out.dims()[0], ch = x.dims()[1], kh = w.dims()[2], kw = w.dims()[3], oh = out.dims()[2], ow = out.dims()[3];
+        int hw = oh * ow, k = ch * kh * kw;
+        Placement cols = Placement.contiguous(LoweringContext.ARENA, ctx.scratch(images * k * hw), TensorType.f32(images, k, oh, ow));
+        int[] xs = x.strides();
+        int origin = x.offset() - c.padding()[0] * xs[2] - c.padding()[1] * xs[3];
+        // images fold into the channel axis when each image's planes directly follow the previous one's
+        boolean fold = xs[0] == ch * xs[1];
+        int[] rs = {xs[1], c.dilation()[0] * xs[2], c.stride()[0] * xs[2], c.stride()[1] * xs[3]}, ws = {kh * kw * hw, kw * hw, ow, 1};
+        for (int img = 0; img < (fold ? 1 : images); img++)
+            for (int kx = 0; kx < kw; kx++)
+                MovementLowering.copy(ctx, n, " (im2col)", new int[]{fold ? images * ch : ch, kh, oh, ow},
+                        x.slot(), origin + img * xs[0] + kx * c.dilation()[1] * xs[3], rs,
+                        LoweringContext.ARENA, cols.offset() + img * k * hw + kx * hw, ws);
+        Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(w.dims()[0], k));
+        Placement y = GemmLowering.flatPlanes(out) ? out
+                : Placement.contiguous(LoweringContext.ARENA, ctx.scratch((int) out.elements()), TensorType.f32(out.dims()));
+        GemmLowering.pointwiseConv(ctx, n, cols, matrix, b, e, y, act, alpha, combine);
+        if (y != out)
+            MovementLowering.copy(ctx, n, " (into halo)", out.dims(), y.slot(), y.offset(), y.strides(), out.slot(), out.offset(), out.strides());
     }
 
     private static boolean isPointwise(Conv2d c, Placement w) {

@@ -16,7 +16,8 @@ import java.util.Map;
 /**
  * The CPU backend: each node is lowered to kernels specialised from Vector API templates
  * (shapes as constants) and loaded as hidden classes. Options: "threads" (default: available
- * processors), "dump-code" (a directory: each kernel's bytecode as text, named after its node).
+ * processors), "dump-code" (a directory: each kernel's bytecode as text, named after its node),
+ * "conv" (auto, direct or im2col: how dense convolutions are lowered; auto picks per conv).
  */
 public final class CpuBackend implements Backend {
     @Override public String name() { return "cpu"; }
@@ -26,7 +27,7 @@ public final class CpuBackend implements Backend {
     @Override public Executable compile(Graph g, Map<String, String> options) {
         Verifier.verify(g);
         int threads = threads(options);
-        LoweringContext ctx = new LoweringContext(g, MemoryPlan.plan(g));
+        LoweringContext ctx = new LoweringContext(g, MemoryPlan.plan(g), convMode(options));
         for (Node n : g.nodes()) Lowering.lower(ctx, n);
         CpuExecutable exe = new CpuExecutable(g, ctx, new ParallelFor(threads), true);
         String dump = options.get("dump-code");
@@ -44,6 +45,13 @@ public final class CpuBackend implements Backend {
         } catch (NumberFormatException e) {
             throw new KilnException("option threads must be a positive integer, got '" + t + "'");
         }
+    }
+
+    private static String convMode(Map<String, String> options) {
+        String m = options.getOrDefault("conv", "auto");
+        if (!m.equals("auto") && !m.equals("direct") && !m.equals("im2col"))
+            throw new KilnException("option conv must be auto, direct or im2col, got '" + m + "'");
+        return m;
     }
 
     private static void dump(CpuExecutable exe, Path dir) {

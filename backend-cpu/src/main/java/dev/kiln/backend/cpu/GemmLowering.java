@@ -59,7 +59,10 @@ final class GemmLowering {
         Placement ev = e == null ? y : e;
         p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_RS", ev.strides()[1]).put("E_BS0", ev.strides()[0]).put("E_BS1", 0)
                 .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
-        if (images == 1) packA(ctx, n, p, w.slot(), w.offset(), c, 1, o, c);
+        HostTensor constantW = ctx.constant(n.inputs().get(1));
+        if (constantW != null && o >= 8 && c >= 16)
+            p.put("A_PACK", 1).put("AP_SLOT", ctx.weight(packRowBlocks(constantW.data(), o, c))).put("AP_OFF", 0);
+        else if (images == 1) packA(ctx, n, p, w.slot(), w.offset(), c, 1, o, c);
         else p.put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
         emit(ctx, n, p, images, o, hw, c);
     }
@@ -79,6 +82,16 @@ final class GemmLowering {
             for (int q = 0; q < k; q++)
                 for (int r = 0; r < NR && j * NR + r < n; r++)
                     p[(j * k + q) * NR + r] = d[(j * NR + r) * k + q];
+        return p;
+    }
+
+    /** The full 8-row blocks of a constant [m][k] matrix as [block][k][8], once at compile time (what {@link #packA} does per call). */
+    static float[] packRowBlocks(float[] a, int m, int k) {
+        int blocks = m / 8;
+        float[] p = new float[blocks * k * 8];
+        for (int b = 0; b < blocks; b++)
+            for (int q = 0; q < k; q++)
+                for (int r = 0; r < 8; r++) p[(b * k + q) * 8 + r] = a[(b * 8 + r) * k + q];
         return p;
     }
 

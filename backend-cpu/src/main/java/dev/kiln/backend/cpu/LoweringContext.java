@@ -31,10 +31,15 @@ final class LoweringContext {
     private final Map<String, Integer> constantSlots = new HashMap<>();
     private int arenaFloats;
     private final int weightBase;
+    /** How dense convolutions are lowered: "auto", "direct" or "im2col" (see ConvLowering). */
+    final String convMode;
 
-    LoweringContext(Graph g, MemoryPlan plan) {
+    LoweringContext(Graph g, MemoryPlan plan) { this(g, plan, "auto"); }
+
+    LoweringContext(Graph g, MemoryPlan plan, String convMode) {
         this.graph = g;
         this.plan = plan;
+        this.convMode = convMode;
         int slot = 1;
         for (Graph.Value in : g.inputs()) inputSlots.put(in.name(), slot++);
         for (String out : g.outputs()) if (!outputSlots.containsKey(out)) outputSlots.put(out, slot++);

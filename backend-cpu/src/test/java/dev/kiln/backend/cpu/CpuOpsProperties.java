@@ -6,6 +6,8 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.MemoryPlan;
 import dev.kiln.ir.ReferenceInterpreter;
+import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.FusedConv2d;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -110,9 +112,11 @@ class CpuOpsProperties {
         Graph g = cs.graph();
         Map<String, HostTensor> first = cs.draw(seed * 31 + 7), second = cs.draw(seed * 31 + 1007);
         Map<String, HostTensor> want1 = ReferenceInterpreter.run(g, first), want2 = ReferenceInterpreter.run(g, second);
-        for (String threads : new String[]{"1", "2"}) {
-            String where = what + ", threads=" + threads;
-            try (Executable exe = new CpuBackend().compile(g, Map.of("threads", threads))) {
+        // a graph with a conv is checked both ways a dense conv lowers (direct kernel, im2col + GEMM)
+        boolean conv = g.nodes().stream().anyMatch(n -> n.op() instanceof Conv2d || n.op() instanceof FusedConv2d);
+        for (String threads : new String[]{"1", "2"}) for (String mode : conv ? new String[]{"direct", "im2col"} : new String[]{"auto"}) {
+            String where = what + ", threads=" + threads + ", conv=" + mode;
+            try (Executable exe = new CpuBackend().compile(g, Map.of("threads", threads, "conv", mode))) {
                 compare(cs, exe.run(first), want1, where + ", first call");
                 compare(cs, exe.run(second), want2, where + ", second call");
             } catch (AssertionError e) {

@@ -2,6 +2,7 @@ package dev.kiln.backend.cpu.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -136,50 +137,53 @@ public final class GemmKernel implements Kernel {
     }
 
     /**
-     * Row r of the accumulator tile (parked in t) through the epilogue into C. Accumulators go
-     * through memory rather than arguments: a vector passed to a call C2 does not inline is boxed.
+     * Row r of the accumulator tile (parked in t) through bias and epilogue into C. Accumulators
+     * go through memory rather than arguments, and the epilogue is written out rather than
+     * called: a vector that crosses a call C2 does not inline is boxed (seen: ~70 KB per call of
+     * the cnn model when the GEMM also serves its im2col convs).
      */
     private static void store(float[] c, float[] bias, float[] e, float[] t, int r, int batch, int m, int n0, boolean full) {
+        VectorMask<Float> k0 = S.indexInRange(n0, P_N), k1 = S.indexInRange(n0 + L, P_N);   // inline: a mask returned from a call may be boxed
         FloatVector v0 = FloatVector.fromArray(S, t, r * NR), v1 = FloatVector.fromArray(S, t, r * NR + L);
         int co = P_C_OFF + batch / P_BD1 * P_C_BS0 + batch % P_BD1 * P_C_BS1 + m * P_C_RS + n0;
         int eo = P_E_OFF + batch / P_BD1 * P_E_BS0 + batch % P_BD1 * P_E_BS1 + m * P_E_RS + n0;
-        if (full) storeFull(c, bias, e, co, eo, m, n0, v0, v1);
-        else storeMasked(c, bias, e, co, eo, m, n0, v0, v1, S.indexInRange(n0, P_N), S.indexInRange(n0 + L, P_N));
-    }
-
-    private static void storeFull(float[] c, float[] bias, float[] e, int co, int eo, int m, int n0, FloatVector v0, FloatVector v1) {
         if (P_BIAS_MODE == 1) {
             v0 = v0.add(bias[P_BIAS_OFF + m]);
             v1 = v1.add(bias[P_BIAS_OFF + m]);
         } else if (P_BIAS_MODE == 2) {
-            v0 = v0.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0));
-            v1 = v1.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L));
+            v0 = v0.add(full ? FloatVector.fromArray(S, bias, P_BIAS_OFF + n0) : FloatVector.fromArray(S, bias, P_BIAS_OFF + n0, k0));
+            v1 = v1.add(full ? FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L) : FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L, k1));
         }
-        FloatVector e0 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo);
-        FloatVector e1 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo + L);
-        epilogue(v0, e0).intoArray(c, co);
-        epilogue(v1, e1).intoArray(c, co + L);
-    }
-
-    private static void storeMasked(float[] c, float[] bias, float[] e, int co, int eo, int m, int n0, FloatVector v0, FloatVector v1,
-                                    VectorMask<Float> k0, VectorMask<Float> k1) {
-        if (P_BIAS_MODE == 1) {
-            v0 = v0.add(bias[P_BIAS_OFF + m]);
-            v1 = v1.add(bias[P_BIAS_OFF + m]);
-        } else if (P_BIAS_MODE == 2) {
-            v0 = v0.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0, k0));
-            v1 = v1.add(FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L, k1));
+        FloatVector e0 = null, e1 = null;
+        if (P_COMBINE != 0) {
+            e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
+            e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
         }
-        FloatVector e0 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo, k0);
-        FloatVector e1 = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo + L, k1);
-        epilogue(v0, e0).intoArray(c, co, k0);
-        epilogue(v1, e1).intoArray(c, co + L, k1);
-    }
-
-    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
-    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
-        if (P_COMBINE == 1) v = v.add(extra);
-        v = VecMath.apply(v, P_ACT, P_ALPHA);
-        return P_COMBINE == 2 ? v.mul(extra) : v;
+        // COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away)
+        if (P_COMBINE == 1) {
+            v0 = v0.add(e0);
+            v1 = v1.add(e1);
+        }
+        if (P_ACT == VecMath.RELU) {
+            v0 = v0.blend(0f, v0.compare(VectorOperators.LT, 0f));
+            v1 = v1.blend(0f, v1.compare(VectorOperators.LT, 0f));
+        } else if (P_ACT == VecMath.LEAKY_RELU) {
+            v0 = v0.blend(v0.mul(P_ALPHA), v0.compare(VectorOperators.LT, 0f));
+            v1 = v1.blend(v1.mul(P_ALPHA), v1.compare(VectorOperators.LT, 0f));
+        } else if (P_ACT != VecMath.NONE) {
+            v0 = VecMath.apply(v0, P_ACT, P_ALPHA);
+            v1 = VecMath.apply(v1, P_ACT, P_ALPHA);
+        }
+        if (P_COMBINE == 2) {
+            v0 = v0.mul(e0);
+            v1 = v1.mul(e1);
+        }
+        if (full) {
+            v0.intoArray(c, co);
+            v1.intoArray(c, co + L);
+        } else {
+            v0.intoArray(c, co, k0);
+            v1.intoArray(c, co + L, k1);
+        }
     }
 }
