@@ -17,6 +17,8 @@ public final class DwPwKernel implements Kernel {
     static int P_Y_SLOT, P_Y_OFF, P_Y_S0, P_Y_S1, P_Y_S2;
     static int P_E_SLOT, P_E_OFF, P_E_S0, P_E_S1, P_E_S2;
     static int P_DW_SLOT, P_DWB_SLOT, P_PW_SLOT, P_PWB_SLOT;
+    /** The pointwise weights' full 8-row blocks packed as [O/8][C][8] at compile time, so a tile's 8 broadcasts are adjacent. */
+    static int P_PWP_SLOT;
     static int P_C, P_O, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
     static int P_MID_ACT, P_COMBINE, P_ACT;
     static float P_MID_ALPHA, P_ALPHA;
@@ -44,14 +46,14 @@ public final class DwPwKernel implements Kernel {
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], dw = bufs[P_DW_SLOT], dwb = bufs[P_DWB_SLOT];
-        float[] pw = bufs[P_PW_SLOT], pwb = bufs[P_PWB_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] pw = bufs[P_PW_SLOT], pwp = bufs[P_PWP_SLOT], pwb = bufs[P_PWB_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
         float[] mid = scratch(SCRATCH, P_C * OWP), tile = scratch(TILE, MR * NR);
         for (int t = lo; t < hi; t++) {
             int oy = t % P_OH, n = t / P_OH;
             depthwiseRow(x, dw, dwb, mid, n, oy);
             for (int ox0 = 0; ox0 < P_OW; ox0 += NR) {
                 int o = 0;
-                for (; o + MR <= P_O; o += MR) pointwise8(mid, pw, pwb, y, e, tile, n, o, oy, ox0);
+                for (; o + MR <= P_O; o += MR) pointwise8(mid, pwp, pwb, y, e, tile, n, o, oy, ox0);
                 for (; o < P_O; o++) pointwise1(mid, pw, pwb, y, e, tile, n, o, oy, ox0);
             }
         }
@@ -106,23 +108,24 @@ public final class DwPwKernel implements Kernel {
         }
     }
 
+    /** pw here is the packed [O/8][C][8] copy. */
     private static void pointwise8(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, float[] tt, int n, int o0, int oy, int ox0) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
-        int wb = o0 * P_C;
+        int wb = o0 * P_C;   // block o0/8 of the packed weights starts at (o0/8)·C·8
         for (int c = 0; c < P_C; c++) {
             FloatVector b0 = FloatVector.fromArray(S, mid, c * OWP + ox0), b1 = FloatVector.fromArray(S, mid, c * OWP + ox0 + L);
-            int wo = wb + c;
+            int wo = wb + c * MR;
             FloatVector a;
             a = FloatVector.broadcast(S, pw[wo]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, pw[wo + P_C]); c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, pw[wo + 2 * P_C]); c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, pw[wo + 3 * P_C]); c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, pw[wo + 4 * P_C]); c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, pw[wo + 5 * P_C]); c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, pw[wo + 6 * P_C]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, pw[wo + 7 * P_C]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
+            a = FloatVector.broadcast(S, pw[wo + 1]); c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, pw[wo + 2]); c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, pw[wo + 3]); c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, pw[wo + 4]); c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, pw[wo + 5]); c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(S, pw[wo + 6]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(S, pw[wo + 7]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
         }
         c00.intoArray(tt, 0); c01.intoArray(tt, L); c10.intoArray(tt, NR); c11.intoArray(tt, NR + L);
         c20.intoArray(tt, 2 * NR); c21.intoArray(tt, 2 * NR + L); c30.intoArray(tt, 3 * NR); c31.intoArray(tt, 3 * NR + L);
