@@ -171,6 +171,25 @@ class CpuExecutableTest {
         }
     }
 
+    @Test void invalidConvOptionIsAClearError() {
+        KilnException e = assertThrows(KilnException.class, () -> new CpuBackend().compile(graph(), Map.of("conv", "winograd")));
+        assertTrue(e.getMessage().contains("auto, direct or im2col") && e.getMessage().contains("'winograd'"), e.getMessage());
+    }
+
+    /** auto: the 3×3 conv of graph() has rows of 19 (narrower than the GEMM's pixel tile), so it goes through im2col; forced modes are obeyed. */
+    @Test void convOptionChoosesHowADenseConvLowers() {
+        Map<String, String> expected = Map.of("auto", GemmLowering.NR > 19 ? "(im2col)" : "[ConvKernel]", "direct", "[ConvKernel]", "im2col", "(im2col)");
+        Map<String, HostTensor> want = ReferenceInterpreter.run(graph(), Map.of("x", input(3)));
+        for (var mode : expected.entrySet()) {
+            try (CpuExecutable exe = (CpuExecutable) new CpuBackend().compile(graph(), Map.of("conv", mode.getKey()))) {
+                List<String> convSteps = exe.steps().stream().filter(s -> s instanceof Step.KernelStep).map(s -> ((Step.KernelStep) s).name())
+                        .filter(n -> n.startsWith("conv2d")).toList();
+                assertTrue(convSteps.stream().anyMatch(n -> n.contains(mode.getValue())), "conv=" + mode.getKey() + ": " + convSteps);
+                assertTrue(output(exe.run(Map.of("x", input(3)))).relativeL2Error(output(want)) < 1e-5, "conv=" + mode.getKey());
+            }
+        }
+    }
+
     private static HostTensor output(Map<String, HostTensor> outputs) { return outputs.values().iterator().next(); }
 
     private static String read(Path f) {
