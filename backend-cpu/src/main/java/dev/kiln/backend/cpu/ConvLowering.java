@@ -67,7 +67,8 @@ final class ConvLowering {
      * direct kernel's 2-vector pixel tile: the direct kernel then leaves lanes idle (24 of 32
      * at width 12 even with two rows per tile), the GEMM tiles the flattened H·W. The column
      * buffer (K·OH·OW floats per image) must stay modest, since it is written and read each call.
-     * The backend option "conv" (direct or im2col) forces one way for every dense conv.
+     * The backend option "conv" forces one way: direct for every dense conv, or im2col for every
+     * one whose column buffer stays within 4 Mi floats (16 MiB of arena per call).
      */
     private static boolean prefersIm2col(String mode, Conv2d c, Placement w, Placement y) {
         if (c.groups() != 1 || mode.equals("direct")) return false;
