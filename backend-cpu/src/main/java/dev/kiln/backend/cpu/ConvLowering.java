@@ -23,16 +23,16 @@ final class ConvLowering {
         Placement b = n.inputs().size() > 2 ? contiguousOperand(ctx, n, n.inputs().get(2), "bias")
                 : Placement.contiguous(ctx.weight(new float[w.dims()[0]]), 0, TensorType.f32(w.dims()[0]));
         Placement e = combine == Combine.NONE ? null : ctx.of(n.inputs().get(3));
-        emitConv(ctx, n, "", x, w, b, e, ctx.of(n.name()), c, act, alpha, combine);
+        emitConv(ctx, n, x, w, b, e, ctx.of(n.name()), c, act, alpha, combine);
     }
 
-    static void emitConv(LoweringContext ctx, Node n, String label, Placement x, Placement w, Placement b, Placement e, Placement y,
+    static void emitConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                          Conv2d c, Activation act, float alpha, Combine combine) {
-        if (label.isEmpty() && isPointwise(c, w) && GemmLowering.flatPlanes(x, y, e)) {
+        if (isPointwise(c, w) && GemmLowering.flatPlanes(x, y, e)) {
             GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, act, alpha, combine);
             return;
         }
-        if (label.isEmpty() && prefersIm2col(ctx.convMode, c, w, y) && GemmLowering.flatPlanes(e)) {
+        if (prefersIm2col(ctx.convMode, c, w, y) && GemmLowering.flatPlanes(e)) {
             im2colGemm(ctx, n, x, w, b, e, y, c, act, alpha, combine);
             return;
         }
@@ -58,8 +58,7 @@ final class ConvLowering {
             p.put("ROWS2", rows2).put("OHT", oht);
             range = y.dims()[0] * groups * ob * oht;
         }
-        if (label.isEmpty()) ctx.kernel(n, template, p.map(), range);
-        else ctx.addKernel(n.describe() + label, template, p.map(), range);
+        ctx.kernel(n, template, p.map(), range);
     }
 
     /**

@@ -108,8 +108,7 @@ public final class DwPwKernel implements Kernel {
         }
     }
 
-    /** pw here is the packed [O/8][C][8] copy. */
-    private static void pointwise8(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, float[] tt, int n, int o0, int oy, int ox0) {
+    private static void pointwise8(float[] mid, float[] pwp, float[] pwb, float[] y, float[] e, float[] tt, int n, int o0, int oy, int ox0) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
@@ -118,14 +117,14 @@ public final class DwPwKernel implements Kernel {
             FloatVector b0 = FloatVector.fromArray(S, mid, c * OWP + ox0), b1 = FloatVector.fromArray(S, mid, c * OWP + ox0 + L);
             int wo = wb + c * MR;
             FloatVector a;
-            a = FloatVector.broadcast(S, pw[wo]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, pw[wo + 1]); c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, pw[wo + 2]); c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, pw[wo + 3]); c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, pw[wo + 4]); c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, pw[wo + 5]); c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, pw[wo + 6]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, pw[wo + 7]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
+            a = FloatVector.broadcast(S, pwp[wo]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, pwp[wo + 1]); c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, pwp[wo + 2]); c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, pwp[wo + 3]); c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, pwp[wo + 4]); c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, pwp[wo + 5]); c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(S, pwp[wo + 6]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(S, pwp[wo + 7]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
         }
         c00.intoArray(tt, 0); c01.intoArray(tt, L); c10.intoArray(tt, NR); c11.intoArray(tt, NR + L);
         c20.intoArray(tt, 2 * NR); c21.intoArray(tt, 2 * NR + L); c30.intoArray(tt, 3 * NR); c31.intoArray(tt, 3 * NR + L);
