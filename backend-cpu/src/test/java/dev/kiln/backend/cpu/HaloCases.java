@@ -29,7 +29,8 @@ final class HaloCases {
         // 18 producers and 17 consumers: coprime counts, so every pair comes up within 306 tries
         Producer p = Producer.values()[c.index % Producer.values().length];
         Consumer q = Consumer.values()[c.index % Consumer.values().length];
-        int[] d = {c.between(1, 2), c.between(1, 5), c.dim(6), c.dim(2 * L + 2)};
+        // the fused dw+pw producer gets tall planes, so its tasks take several rows and store them into the halo
+        int[] d = {c.between(1, 2), c.between(1, 5), p == Producer.DW_PW ? c.between(16, 40) : c.dim(6), c.dim(2 * L + 2)};
         String v = produce(c, p, d);
         List<String> outs = new ArrayList<>(List.of(paddedConv(c, v)));
         String z = consume(c, q, v);

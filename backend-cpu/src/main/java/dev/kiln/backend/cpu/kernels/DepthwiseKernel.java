@@ -18,7 +18,9 @@ public final class DepthwiseKernel implements Kernel {
     static int P_W_SLOT, P_W_OFF, P_B_SLOT, P_B_OFF, P_C, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
     static int P_COMBINE, P_ACT;
     static float P_ALPHA;
-    static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(P_OW % L);
+    /** The row's last group of up to four vectors (REM columns): TAIL_FULL whole vectors, then TAIL_PART lanes. */
+    static final int REM = P_OW % (4 * L), TAIL_FULL = REM / L, TAIL_PART = REM % L;
+    static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(TAIL_PART);
 
     /** Gather offsets for strided rows; lanes past the row end point at 0, since masked gathers still check every lane. */
     private static int[] indexMap(int active) {
@@ -43,41 +45,46 @@ public final class DepthwiseKernel implements Kernel {
                     for (int kx = 0; kx < P_KW; kx++) {
                         int at = xb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
                         FloatVector wv = FloatVector.broadcast(S, w[wb + ky * P_KW + kx]);
-                        if (P_SW == 1) {
-                            a0 = FloatVector.fromArray(S, x, at).fma(wv, a0);
-                            a1 = FloatVector.fromArray(S, x, at + L).fma(wv, a1);
-                            a2 = FloatVector.fromArray(S, x, at + 2 * L).fma(wv, a2);
-                            a3 = FloatVector.fromArray(S, x, at + 3 * L).fma(wv, a3);
-                        } else {
-                            a0 = FloatVector.fromArray(S, x, at, IDX, 0).fma(wv, a0);
-                            a1 = FloatVector.fromArray(S, x, at + L * P_SW, IDX, 0).fma(wv, a1);
-                            a2 = FloatVector.fromArray(S, x, at + 2 * L * P_SW, IDX, 0).fma(wv, a2);
-                            a3 = FloatVector.fromArray(S, x, at + 3 * L * P_SW, IDX, 0).fma(wv, a3);
-                        }
+                        a0 = load(x, at).fma(wv, a0);
+                        a1 = load(x, at + L * P_SW).fma(wv, a1);
+                        a2 = load(x, at + 2 * L * P_SW).fma(wv, a2);
+                        a3 = load(x, at + 3 * L * P_SW).fma(wv, a3);
                     }
                 finish(a0, e, eb + ox0, y, yb + ox0);
                 finish(a1, e, eb + ox0 + L, y, yb + ox0 + L);
                 finish(a2, e, eb + ox0 + 2 * L, y, yb + ox0 + 2 * L);
                 finish(a3, e, eb + ox0 + 3 * L, y, yb + ox0 + 3 * L);
             }
-            for (; ox0 < P_OW; ox0 += L) {
-                VectorMask<Float> m = S.indexInRange(ox0, P_OW);
-                boolean full = ox0 + L <= P_OW;
-                FloatVector a = FloatVector.broadcast(S, b);
-                for (int ky = 0; ky < P_KH; ky++)
-                    for (int kx = 0; kx < P_KW; kx++) {
-                        int at = xb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
-                        FloatVector v;
-                        if (P_SW == 1) v = full ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, m);
-                        else v = full ? FloatVector.fromArray(S, x, at, IDX, 0) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
-                        a = v.fma(FloatVector.broadcast(S, w[wb + ky * P_KW + kx]), a);
-                    }
-                FloatVector ex = P_COMBINE == 0 ? null : full ? FloatVector.fromArray(S, e, eb + ox0) : FloatVector.fromArray(S, e, eb + ox0, m);
-                FloatVector r = epilogue(a, ex);
-                if (full) r.intoArray(y, yb + ox0);
-                else r.intoArray(y, yb + ox0, m);
-            }
+            if (REM == 0) continue;
+            // the last REM columns, still four chains: vectors past REM are never loaded nor stored (the conditions are constants)
+            VectorMask<Float> m = S.indexInRange(0, TAIL_PART);
+            FloatVector a0 = FloatVector.broadcast(S, b), a1 = a0, a2 = a0, a3 = a0;
+            for (int ky = 0; ky < P_KH; ky++)
+                for (int kx = 0; kx < P_KW; kx++) {
+                    int at = xb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
+                    FloatVector wv = FloatVector.broadcast(S, w[wb + ky * P_KW + kx]);
+                    a0 = (TAIL_FULL > 0 ? load(x, at) : loadTail(x, at, m)).fma(wv, a0);
+                    if (REM > L) a1 = (TAIL_FULL > 1 ? load(x, at + L * P_SW) : loadTail(x, at + L * P_SW, m)).fma(wv, a1);
+                    if (REM > 2 * L) a2 = (TAIL_FULL > 2 ? load(x, at + 2 * L * P_SW) : loadTail(x, at + 2 * L * P_SW, m)).fma(wv, a2);
+                    if (REM > 3 * L) a3 = (TAIL_FULL > 3 ? load(x, at + 3 * L * P_SW) : loadTail(x, at + 3 * L * P_SW, m)).fma(wv, a3);
+                }
+            if (TAIL_FULL > 0) finish(a0, e, eb + ox0, y, yb + ox0); else finishTail(a0, e, eb + ox0, y, yb + ox0, m);
+            if (REM > L) { if (TAIL_FULL > 1) finish(a1, e, eb + ox0 + L, y, yb + ox0 + L); else finishTail(a1, e, eb + ox0 + L, y, yb + ox0 + L, m); }
+            if (REM > 2 * L) { if (TAIL_FULL > 2) finish(a2, e, eb + ox0 + 2 * L, y, yb + ox0 + 2 * L); else finishTail(a2, e, eb + ox0 + 2 * L, y, yb + ox0 + 2 * L, m); }
+            if (REM > 3 * L) { if (TAIL_FULL > 3) finish(a3, e, eb + ox0 + 3 * L, y, yb + ox0 + 3 * L); else finishTail(a3, e, eb + ox0 + 3 * L, y, yb + ox0 + 3 * L, m); }
         }
+    }
+
+    private static FloatVector load(float[] x, int at) {
+        return P_SW == 1 ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, IDX, 0);
+    }
+
+    private static FloatVector loadTail(float[] x, int at, VectorMask<Float> m) {
+        return P_SW == 1 ? FloatVector.fromArray(S, x, at, m) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
+    }
+
+    private static void finishTail(FloatVector a, float[] e, int eo, float[] y, int yo, VectorMask<Float> m) {
+        epilogue(a, P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo, m)).intoArray(y, yo, m);
     }
 
     private static void finish(FloatVector a, float[] e, int eo, float[] y, int yo) {

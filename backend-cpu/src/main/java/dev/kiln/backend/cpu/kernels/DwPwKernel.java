@@ -5,10 +5,12 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Fused depthwise + pointwise convolution, one output row per task: the depthwise results of
- * that row for every channel go into a small scratch ([C][OW], a few KB, cache resident) and
- * the pointwise GEMM consumes them at once (8 output channels × 2 vectors per register tile).
- * The [N,C,OH,OW] intermediate never exists. The input carries a halo covering the padding.
+ * Fused depthwise + pointwise convolution, ROWS output rows per task: the depthwise results of
+ * those rows for every channel go into a small scratch ([C][ROWS·OW] with the rows back to
+ * back, cache resident) and the pointwise GEMM consumes them at once (8 output channels × 2
+ * vectors per register tile) over the flattened ROWS·OW pixels, so narrow rows do not leave
+ * the tile's last columns idle. The [N,C,OH,OW] intermediate never exists. The input carries a
+ * halo covering the padding; the output may carry one too (stores go row segment by segment).
  */
 public final class DwPwKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -20,10 +22,17 @@ public final class DwPwKernel implements Kernel {
     /** The pointwise weights' full 8-row blocks packed as [O/8][C][8] at compile time, so a tile's 8 broadcasts are adjacent. */
     static int P_PWP_SLOT;
     static int P_C, P_O, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
+    /** Output rows per task, and tasks per image (ceil(OH / ROWS)). */
+    static int P_ROWS, P_RT;
     static int P_MID_ACT, P_COMBINE, P_ACT;
     static float P_MID_ALPHA, P_ALPHA;
-    static final int OWP = (P_OW + NR - 1) / NR * NR;
-    static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(P_OW % L);
+    /** Scratch pitch per channel: ROWS·OW rounded up to whole pixel tiles. */
+    static final int MP = (P_ROWS * P_OW + NR - 1) / NR * NR;
+    /** The row's last group of up to four vectors (REM columns): TAIL_FULL whole vectors, then TAIL_PART lanes. */
+    static final int REM = P_OW % (4 * L), TAIL_FULL = REM / L, TAIL_PART = REM % L;
+    /** Output (and extra operand) rows directly follow each other: a task's pixels are one stretch of Y. */
+    static final boolean FLAT = P_Y_S2 == P_OW && (P_COMBINE == 0 || P_E_S2 == P_OW);
+    static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(TAIL_PART);
 
     /** Lane i reads column i·SW; lanes from {@code active} on (past the row's end) read column 0, since a masked gather still range-checks them. */
     private static int[] indexMap(int active) {
@@ -47,74 +56,87 @@ public final class DwPwKernel implements Kernel {
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], dw = bufs[P_DW_SLOT], dwb = bufs[P_DWB_SLOT];
         float[] pw = bufs[P_PW_SLOT], pwp = bufs[P_PWP_SLOT], pwb = bufs[P_PWB_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
-        float[] mid = scratch(SCRATCH, P_C * OWP), tile = scratch(TILE, MR * NR);
+        float[] mid = scratch(SCRATCH, P_C * MP), tile = scratch(TILE, MR * NR);
         for (int t = lo; t < hi; t++) {
-            int oy = t % P_OH, n = t / P_OH;
-            depthwiseRow(x, dw, dwb, mid, n, oy);
-            for (int ox0 = 0; ox0 < P_OW; ox0 += NR) {
+            int n = t / P_RT, oy0 = t % P_RT * P_ROWS, pix = Math.min(P_ROWS, P_OH - oy0) * P_OW;
+            for (int r = 0; oy0 + r < P_OH && r < P_ROWS; r++) depthwiseRow(x, dw, dwb, mid, n, oy0 + r, r * P_OW);
+            for (int p0 = 0; p0 < pix; p0 += NR) {
                 int o = 0;
-                for (; o + MR <= P_O; o += MR) pointwise8(mid, pwp, pwb, y, e, tile, n, o, oy, ox0);
-                for (; o < P_O; o++) pointwise1(mid, pw, pwb, y, e, tile, n, o, oy, ox0);
+                for (; o + MR <= P_O; o += MR) pointwise8(mid, pwp, pwb, y, e, tile, n, o, oy0, p0, pix);
+                for (; o < P_O; o++) pointwise1(mid, pw, pwb, y, e, tile, n, o, oy0, p0, pix);
             }
         }
     }
 
-    private static void depthwiseRow(float[] x, float[] dw, float[] dwb, float[] mid, int n, int oy) {
+    /** Output row oy of every channel into mid at column base; always four vectors in flight, so the taps form independent FMA chains. */
+    private static void depthwiseRow(float[] x, float[] dw, float[] dwb, float[] mid, int n, int oy, int base) {
         int rowBase = P_X_OFF + n * P_X_S0 + (oy * P_SH - P_PT) * P_X_S2 - P_PL;
+        VectorMask<Float> m = S.indexInRange(0, TAIL_PART);
         for (int c = 0; c < P_C; c++) {
-            int cb = rowBase + c * P_X_S1, wb = c * P_KH * P_KW;
+            int cb = rowBase + c * P_X_S1, wb = c * P_KH * P_KW, mo = c * MP + base;
             float bias = dwb[c];
-            // vectors wholly past OW are never computed: their lanes of mid stay 0 and are never stored
             int ox0 = 0;
-            // four vectors at a time: four independent FMA chains instead of one 9-deep chain
             for (; ox0 + 4 * L <= P_OW; ox0 += 4 * L) {
                 FloatVector a0 = FloatVector.broadcast(S, bias), a1 = a0, a2 = a0, a3 = a0;
                 for (int ky = 0; ky < P_KH; ky++)
                     for (int kx = 0; kx < P_KW; kx++) {
                         int at = cb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
                         FloatVector w = FloatVector.broadcast(S, dw[wb + ky * P_KW + kx]);
-                        if (P_SW == 1) {
-                            a0 = FloatVector.fromArray(S, x, at).fma(w, a0);
-                            a1 = FloatVector.fromArray(S, x, at + L).fma(w, a1);
-                            a2 = FloatVector.fromArray(S, x, at + 2 * L).fma(w, a2);
-                            a3 = FloatVector.fromArray(S, x, at + 3 * L).fma(w, a3);
-                        } else {
-                            a0 = FloatVector.fromArray(S, x, at, IDX, 0).fma(w, a0);
-                            a1 = FloatVector.fromArray(S, x, at + L * P_SW, IDX, 0).fma(w, a1);
-                            a2 = FloatVector.fromArray(S, x, at + 2 * L * P_SW, IDX, 0).fma(w, a2);
-                            a3 = FloatVector.fromArray(S, x, at + 3 * L * P_SW, IDX, 0).fma(w, a3);
-                        }
+                        a0 = load(x, at).fma(w, a0);
+                        a1 = load(x, at + L * P_SW).fma(w, a1);
+                        a2 = load(x, at + 2 * L * P_SW).fma(w, a2);
+                        a3 = load(x, at + 3 * L * P_SW).fma(w, a3);
                     }
-                int mo = c * OWP + ox0;
-                VecMath.apply(a0, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo);
-                VecMath.apply(a1, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + L);
-                VecMath.apply(a2, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + 2 * L);
-                VecMath.apply(a3, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + 3 * L);
+                VecMath.apply(a0, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0);
+                VecMath.apply(a1, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0 + L);
+                VecMath.apply(a2, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0 + 2 * L);
+                VecMath.apply(a3, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0 + 3 * L);
             }
-            for (; ox0 < P_OW; ox0 += L) {
-                VectorMask<Float> m = S.indexInRange(ox0, P_OW);
-                boolean full = ox0 + L <= P_OW;
-                FloatVector acc = FloatVector.broadcast(S, bias);
-                for (int ky = 0; ky < P_KH; ky++)
-                    for (int kx = 0; kx < P_KW; kx++) {
-                        int at = cb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
-                        FloatVector v;
-                        if (P_SW == 1) v = full ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, m);
-                        else v = full ? FloatVector.fromArray(S, x, at, IDX, 0) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
-                        acc = v.fma(FloatVector.broadcast(S, dw[wb + ky * P_KW + kx]), acc);
-                    }
-                VecMath.apply(acc, P_MID_ACT, P_MID_ALPHA).intoArray(mid, c * OWP + ox0);
+            if (REM == 0) continue;
+            // the last REM columns: vectors past REM are never loaded nor stored (the conditions are constants)
+            FloatVector a0 = FloatVector.broadcast(S, bias), a1 = a0, a2 = a0, a3 = a0;
+            for (int ky = 0; ky < P_KH; ky++)
+                for (int kx = 0; kx < P_KW; kx++) {
+                    int at = cb + ky * P_DH * P_X_S2 + kx * P_DW + ox0 * P_SW;
+                    FloatVector w = FloatVector.broadcast(S, dw[wb + ky * P_KW + kx]);
+                    a0 = (TAIL_FULL > 0 ? load(x, at) : loadTail(x, at, m)).fma(w, a0);
+                    if (REM > L) a1 = (TAIL_FULL > 1 ? load(x, at + L * P_SW) : loadTail(x, at + L * P_SW, m)).fma(w, a1);
+                    if (REM > 2 * L) a2 = (TAIL_FULL > 2 ? load(x, at + 2 * L * P_SW) : loadTail(x, at + 2 * L * P_SW, m)).fma(w, a2);
+                    if (REM > 3 * L) a3 = (TAIL_FULL > 3 ? load(x, at + 3 * L * P_SW) : loadTail(x, at + 3 * L * P_SW, m)).fma(w, a3);
+                }
+            int to = mo + ox0;
+            a0 = VecMath.apply(a0, P_MID_ACT, P_MID_ALPHA);
+            if (TAIL_FULL > 0) a0.intoArray(mid, to); else a0.intoArray(mid, to, m);
+            if (REM > L) {
+                a1 = VecMath.apply(a1, P_MID_ACT, P_MID_ALPHA);
+                if (TAIL_FULL > 1) a1.intoArray(mid, to + L); else a1.intoArray(mid, to + L, m);
+            }
+            if (REM > 2 * L) {
+                a2 = VecMath.apply(a2, P_MID_ACT, P_MID_ALPHA);
+                if (TAIL_FULL > 2) a2.intoArray(mid, to + 2 * L); else a2.intoArray(mid, to + 2 * L, m);
+            }
+            if (REM > 3 * L) {
+                a3 = VecMath.apply(a3, P_MID_ACT, P_MID_ALPHA);
+                if (TAIL_FULL > 3) a3.intoArray(mid, to + 3 * L); else a3.intoArray(mid, to + 3 * L, m);
             }
         }
     }
 
-    private static void pointwise8(float[] mid, float[] pwp, float[] pwb, float[] y, float[] e, float[] tt, int n, int o0, int oy, int ox0) {
+    private static FloatVector load(float[] x, int at) {
+        return P_SW == 1 ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, IDX, 0);
+    }
+
+    private static FloatVector loadTail(float[] x, int at, VectorMask<Float> m) {
+        return P_SW == 1 ? FloatVector.fromArray(S, x, at, m) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
+    }
+
+    private static void pointwise8(float[] mid, float[] pwp, float[] pwb, float[] y, float[] e, float[] tt, int n, int o0, int oy0, int p0, int pix) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         int wb = o0 * P_C;   // block o0/8 of the packed weights starts at (o0/8)·C·8
         for (int c = 0; c < P_C; c++) {
-            FloatVector b0 = FloatVector.fromArray(S, mid, c * OWP + ox0), b1 = FloatVector.fromArray(S, mid, c * OWP + ox0 + L);
+            FloatVector b0 = FloatVector.fromArray(S, mid, c * MP + p0), b1 = FloatVector.fromArray(S, mid, c * MP + p0 + L);
             int wo = wb + c * MR;
             FloatVector a;
             a = FloatVector.broadcast(S, pwp[wo]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
@@ -130,51 +152,45 @@ public final class DwPwKernel implements Kernel {
         c20.intoArray(tt, 2 * NR); c21.intoArray(tt, 2 * NR + L); c30.intoArray(tt, 3 * NR); c31.intoArray(tt, 3 * NR + L);
         c40.intoArray(tt, 4 * NR); c41.intoArray(tt, 4 * NR + L); c50.intoArray(tt, 5 * NR); c51.intoArray(tt, 5 * NR + L);
         c60.intoArray(tt, 6 * NR); c61.intoArray(tt, 6 * NR + L); c70.intoArray(tt, 7 * NR); c71.intoArray(tt, 7 * NR + L);
-        for (int r = 0; r < MR; r++) store(pwb, y, e, tt, r, n, o0 + r, oy, ox0);
+        for (int r = 0; r < MR; r++) store(pwb, y, e, tt, r, n, o0 + r, oy0, p0, pix);
     }
 
-    private static void pointwise1(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, float[] tt, int n, int o, int oy, int ox0) {
+    private static void pointwise1(float[] mid, float[] pw, float[] pwb, float[] y, float[] e, float[] tt, int n, int o, int oy0, int p0, int pix) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0;
         for (int c = 0; c < P_C; c++) {
             FloatVector a = FloatVector.broadcast(S, pw[o * P_C + c]);
-            c0 = a.fma(FloatVector.fromArray(S, mid, c * OWP + ox0), c0);
-            c1 = a.fma(FloatVector.fromArray(S, mid, c * OWP + ox0 + L), c1);
+            c0 = a.fma(FloatVector.fromArray(S, mid, c * MP + p0), c0);
+            c1 = a.fma(FloatVector.fromArray(S, mid, c * MP + p0 + L), c1);
         }
         c0.intoArray(tt, 0);
         c1.intoArray(tt, L);
-        store(pwb, y, e, tt, 0, n, o, oy, ox0);
+        store(pwb, y, e, tt, 0, n, o, oy0, p0, pix);
     }
 
-    /** Row r of the parked accumulator tile through bias and epilogue into Y (vectors never cross a call as arguments). */
-    private static void store(float[] pwb, float[] y, float[] e, float[] tt, int r, int n, int o, int oy, int ox0) {
-        FloatVector v0 = FloatVector.fromArray(S, tt, r * NR), v1 = FloatVector.fromArray(S, tt, r * NR + L);
-        boolean full = ox0 + NR <= P_OW;
-        VectorMask<Float> k0 = S.indexInRange(ox0, P_OW), k1 = S.indexInRange(ox0 + L, P_OW);
+    /**
+     * Row r of the parked accumulator tile (task pixels p0 .. p0+NR, those below pix) through bias
+     * and epilogue into Y, one stretch per output row it touches, or one stretch when Y's rows are
+     * back to back. Vectors never cross a call as arguments.
+     */
+    private static void store(float[] pwb, float[] y, float[] e, float[] tt, int r, int n, int o, int oy0, int p0, int pix) {
         float b = pwb[o];
-        v0 = v0.add(b);
-        v1 = v1.add(b);
-        FloatVector e0 = null, e1 = null;
-        if (P_COMBINE != 0) {
-            int eo = P_E_OFF + n * P_E_S0 + o * P_E_S1 + oy * P_E_S2 + ox0;
-            e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
-            e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
+        int end = Math.min(p0 + NR, pix);
+        for (int p = p0; p < end; ) {
+            int row = p / P_OW, ox = p - row * P_OW, len = FLAT ? end - p : Math.min(end - p, P_OW - ox);
+            int yo = P_Y_OFF + n * P_Y_S0 + o * P_Y_S1 + (oy0 + row) * P_Y_S2 + ox;
+            int eo = P_E_OFF + n * P_E_S0 + o * P_E_S1 + (oy0 + row) * P_E_S2 + ox;
+            int to = r * NR + p - p0;
+            for (int j = 0; j < len; j += L) {
+                VectorMask<Float> k = S.indexInRange(j, len);
+                boolean full = j + L <= len;
+                FloatVector v = (full ? FloatVector.fromArray(S, tt, to + j) : FloatVector.fromArray(S, tt, to + j, k)).add(b);
+                if (P_COMBINE == 1) v = v.add(full ? FloatVector.fromArray(S, e, eo + j) : FloatVector.fromArray(S, e, eo + j, k));
+                v = VecMath.apply(v, P_ACT, P_ALPHA);
+                if (P_COMBINE == 2) v = v.mul(full ? FloatVector.fromArray(S, e, eo + j) : FloatVector.fromArray(S, e, eo + j, k));
+                if (full) v.intoArray(y, yo + j);
+                else v.intoArray(y, yo + j, k);
+            }
+            p += len;
         }
-        v0 = epilogue(v0, e0);
-        v1 = epilogue(v1, e1);
-        int yo = P_Y_OFF + n * P_Y_S0 + o * P_Y_S1 + oy * P_Y_S2 + ox0;
-        if (full) {
-            v0.intoArray(y, yo);
-            v1.intoArray(y, yo + L);
-        } else {
-            v0.intoArray(y, yo, k0);
-            v1.intoArray(y, yo + L, k1);
-        }
-    }
-
-    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
-    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
-        if (P_COMBINE == 1) v = v.add(extra);
-        v = VecMath.apply(v, P_ACT, P_ALPHA);
-        return P_COMBINE == 2 ? v.mul(extra) : v;
     }
 }
