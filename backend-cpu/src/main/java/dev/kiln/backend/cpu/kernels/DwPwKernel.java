@@ -59,7 +59,7 @@ public final class DwPwKernel implements Kernel {
         float[] mid = scratch(SCRATCH, P_C * MP), tile = scratch(TILE, MR * NR);
         for (int t = lo; t < hi; t++) {
             int n = t / P_RT, oy0 = t % P_RT * P_ROWS, pix = Math.min(P_ROWS, P_OH - oy0) * P_OW;
-            for (int r = 0; oy0 + r < P_OH && r < P_ROWS; r++) depthwiseRow(x, dw, dwb, mid, n, oy0 + r, r * P_OW);
+            depthwise(x, dw, dwb, mid, n, oy0, pix / P_OW);
             for (int p0 = 0; p0 < pix; p0 += NR) {
                 int o = 0;
                 for (; o + MR <= P_O; o += MR) pointwise8(mid, pwp, pwb, y, e, tile, n, o, oy0, p0, pix);
@@ -68,12 +68,17 @@ public final class DwPwKernel implements Kernel {
         }
     }
 
-    /** Output row oy of every channel into mid at column base; always four vectors in flight, so the taps form independent FMA chains. */
-    private static void depthwiseRow(float[] x, float[] dw, float[] dwb, float[] mid, int n, int oy, int base) {
-        int rowBase = P_X_OFF + n * P_X_S0 + (oy * P_SH - P_PT) * P_X_S2 - P_PL;
+    /**
+     * Output rows oy0 .. oy0+rows of every channel into mid, channel by channel so the input is
+     * read one plane at a time (a stream the prefetcher follows); always four vectors in flight,
+     * so the taps form independent FMA chains.
+     */
+    private static void depthwise(float[] x, float[] dw, float[] dwb, float[] mid, int n, int oy0, int rows) {
         VectorMask<Float> m = S.indexInRange(0, TAIL_PART);
-        for (int c = 0; c < P_C; c++) {
-            int cb = rowBase + c * P_X_S1, wb = c * P_KH * P_KW, mo = c * MP + base;
+        for (int i = 0; i < P_C * rows; i++) {
+            int c = i / rows, r = i - c * rows;
+            int cb = P_X_OFF + n * P_X_S0 + c * P_X_S1 + ((oy0 + r) * P_SH - P_PT) * P_X_S2 - P_PL;
+            int wb = c * P_KH * P_KW, mo = c * MP + r * P_OW;
             float bias = dwb[c];
             int ox0 = 0;
             for (; ox0 + 4 * L <= P_OW; ox0 += 4 * L) {
@@ -174,6 +179,26 @@ public final class DwPwKernel implements Kernel {
      */
     private static void store(float[] pwb, float[] y, float[] e, float[] tt, int r, int n, int o, int oy0, int p0, int pix) {
         float b = pwb[o];
+        int row0 = p0 / P_OW, ox0 = p0 - row0 * P_OW;
+        if (p0 + NR <= pix && (FLAT || ox0 + NR <= P_OW)) {
+            // the common case: the tile's pixels are one whole stretch of Y
+            int yo = P_Y_OFF + n * P_Y_S0 + o * P_Y_S1 + (oy0 + row0) * P_Y_S2 + ox0;
+            int eo = P_E_OFF + n * P_E_S0 + o * P_E_S1 + (oy0 + row0) * P_E_S2 + ox0;
+            FloatVector v0 = FloatVector.fromArray(S, tt, r * NR).add(b), v1 = FloatVector.fromArray(S, tt, r * NR + L).add(b);
+            if (P_COMBINE == 1) {
+                v0 = v0.add(FloatVector.fromArray(S, e, eo));
+                v1 = v1.add(FloatVector.fromArray(S, e, eo + L));
+            }
+            v0 = VecMath.apply(v0, P_ACT, P_ALPHA);
+            v1 = VecMath.apply(v1, P_ACT, P_ALPHA);
+            if (P_COMBINE == 2) {
+                v0 = v0.mul(FloatVector.fromArray(S, e, eo));
+                v1 = v1.mul(FloatVector.fromArray(S, e, eo + L));
+            }
+            v0.intoArray(y, yo);
+            v1.intoArray(y, yo + L);
+            return;
+        }
         int end = Math.min(p0 + NR, pix);
         for (int p = p0; p < end; ) {
             int row = p / P_OW, ox = p - row * P_OW, len = FLAT ? end - p : Math.min(end - p, P_OW - ox);
