@@ -20,16 +20,17 @@ final class AttentionLowering {
         int m = a.qChannelMajor() ? q.dims()[3] : q.dims()[2], d = a.qChannelMajor() ? q.dims()[2] : q.dims()[3];
         int keys = a.kChannelMajor() ? k.dims()[3] : k.dims()[2];
         int ev = a.vChannelMajor() ? v.dims()[2] : v.dims()[3];
-        // Kᵀ: [B][D][N] with unit stride along N
+        // Kᵀ: [B][D][N] with unit stride along N, and a row pitch that does not alias in the L1
         int kSlot = k.slot(), kOff = k.offset(), kSb = k.strides()[1], kSd;
-        if (a.kChannelMajor() && k.strides()[3] == 1) kSd = k.strides()[2];
+        if (a.kChannelMajor() && k.strides()[3] == 1 && !aliases(k.strides()[2])) kSd = k.strides()[2];
         else {
-            int off = ctx.scratch(batch * d * keys);
+            int pitch = pitch(keys);
+            int off = ctx.scratch(batch * d * pitch);
             int[] rs = a.kChannelMajor() ? new int[]{0, k.strides()[1], k.strides()[2], k.strides()[3]}
                                          : new int[]{0, k.strides()[1], k.strides()[3], k.strides()[2]};
             MovementLowering.copy(ctx, n, " (K transposed)", new int[]{1, batch, d, keys}, k.slot(), k.offset(), rs,
-                    LoweringContext.ARENA, off, new int[]{batch * d * keys, d * keys, keys, 1});
-            kSlot = LoweringContext.ARENA; kOff = off; kSb = d * keys; kSd = keys;
+                    LoweringContext.ARENA, off, new int[]{batch * d * pitch, d * pitch, pitch, 1});
+            kSlot = LoweringContext.ARENA; kOff = off; kSb = d * pitch; kSd = pitch;
         }
         // V: [B][N][E] with unit stride along E
         int vSlot = v.slot(), vOff = v.offset(), vSb = v.strides()[1], vSj;
@@ -58,5 +59,18 @@ final class AttentionLowering {
         p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_SB", e.strides()[1])
                 .put("E_SI", a.outChannelMajor() ? e.strides()[3] : e.strides()[2]).put("E_SE", a.outChannelMajor() ? e.strides()[2] : e.strides()[3]);
         ctx.kernel(n, AttentionKernel.class, p.map(), batch * ((m + 7) / 8));
+    }
+
+    /**
+     * The kernel reads a key tile as D rows of Kᵀ. Rows 2 KiB apart or a multiple of that (N a
+     * multiple of 512: a 32×32 SAGAN map, sequences of 1024 or 4096) fall into the same few L1
+     * sets, so the D lines of a tile evict each other and every load goes to L2.
+     */
+    private static boolean aliases(int rowStride) { return rowStride % 512 == 0; }
+
+    /** A row pitch of an odd number of 64-byte lines: consecutive rows start in different L1 sets. */
+    static int pitch(int keys) {
+        int lines = (keys + 15) / 16;
+        return (lines % 2 == 0 ? lines + 1 : lines) * 16;
     }
 }

@@ -36,7 +36,8 @@ class CpuAttentionProperties {
 
     private static void check(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        int b = 1 + r.nextInt(2), m = pick(r), n = pick(r), d = pick(r), e = pick(r);
+        // 512 keys now and then: a channel-major K with rows 2 KiB apart, which the lowering re-pitches (AttentionLowering.aliases)
+        int b = 1 + r.nextInt(2), m = pick(r), n = r.nextInt(8) == 0 ? 512 : pick(r), d = pick(r), e = pick(r);
         boolean qc = r.nextBoolean(), kc = r.nextBoolean(), vc = r.nextBoolean(), oc = r.nextBoolean(), mask = r.nextInt(3) == 0;
         Activation act = Activation.values()[r.nextInt(Activation.values().length)];
         Combine combine = Combine.values()[r.nextInt(Combine.values().length)];
