@@ -109,9 +109,32 @@ final class GemmLowering {
                 .put("COMBINE", 0).put("ACT", 0).put("ALPHA", 0f);
         if (b.strides()[3] != 1) throw new UnsupportedOpException(n.describe() + ": right operand must have unit stride along its last axis");
         int batches = c.dims()[0] * c.dims()[1];
-        if (batches == 1) packA(ctx, n, p, a.slot(), a.offset(), a.strides()[2], a.strides()[3], m, k);
-        else p.put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+        if (batches == 1) {
+            packA(ctx, n, p, a.slot(), a.offset(), a.strides()[2], a.strides()[3], m, k);
+            packB(ctx, n, p, b.slot(), b.offset(), b.strides()[2], k, nn);
+        } else p.put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
         emit(ctx, n, p, batches, m, nn, k);
+    }
+
+    /**
+     * For a single product whose B rows are far apart, a per-call step packs B into the panels
+     * a constant weight gets at compile time ([N/NR][K][NR]): a tile then streams one contiguous
+     * panel instead of K rows B_RS floats apart, which at a power-of-two row stride (4 KiB at
+     * N = 1024) map to a handful of cache sets and evict each other. Costs K·N floats of copy
+     * against the product's M·K·N multiply-adds. Columns past N in the last panel are never
+     * written: the kernel loads them but masks them out of every store.
+     */
+    private static void packB(LoweringContext ctx, Node n, Params p, int slot, int off, int rowStride, int k, int cols) {
+        if (k < 16 || cols < 2 * NR) return;
+        int full = cols / NR, rest = cols % NR, tiles = full + (rest > 0 ? 1 : 0);
+        int dst = ctx.scratch(tiles * k * NR);
+        if (full > 0)
+            MovementLowering.copy(ctx, n, " (pack B)", new int[]{1, full, k, NR}, slot, off, new int[]{0, NR, rowStride, 1},
+                    LoweringContext.ARENA, dst, new int[]{0, k * NR, NR, 1});
+        if (rest > 0)
+            MovementLowering.copy(ctx, n, " (pack B)", new int[]{1, 1, k, rest}, slot, off + full * NR, new int[]{0, 0, rowStride, 1},
+                    LoweringContext.ARENA, dst + full * k * NR, new int[]{0, 0, NR, 1});
+        p.put("B_SLOT", LoweringContext.ARENA).put("B_OFF", dst).put("B_RS", NR).put("B_BS0", 0).put("B_BS1", 0).put("B_PANEL", 1);
     }
 
     private static int[] batchStrides(Placement operand, Placement out) {
