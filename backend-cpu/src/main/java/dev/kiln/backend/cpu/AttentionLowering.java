@@ -69,7 +69,7 @@ final class AttentionLowering {
     private static boolean aliases(int rowStride) { return rowStride % 512 == 0; }
 
     /** A row pitch of an odd number of 64-byte lines: consecutive rows start in different L1 sets. */
-    static int pitch(int keys) {
+    private static int pitch(int keys) {
         int lines = (keys + 15) / 16;
         return (lines % 2 == 0 ? lines + 1 : lines) * 16;
     }

@@ -117,12 +117,13 @@ final class GemmLowering {
     }
 
     /**
-     * For a single product whose B rows are far apart, a per-call step packs B into the panels
-     * a constant weight gets at compile time ([N/NR][K][NR]): a tile then streams one contiguous
-     * panel instead of K rows B_RS floats apart, which at a power-of-two row stride (4 KiB at
-     * N = 1024) map to a handful of cache sets and evict each other. Costs K·N floats of copy
-     * against the product's M·K·N multiply-adds. Columns past N in the last panel are never
-     * written: the kernel loads them but masks them out of every store.
+     * For a single product, a per-call step packs B into the panels a constant weight gets at
+     * compile time ([N/NR][K][NR]): a tile then streams one contiguous panel instead of K rows
+     * B_RS floats apart, which at a power-of-two row stride (4 KiB at N = 1024) map to a handful
+     * of cache sets and evict each other. Costs K·N floats of copy against the product's M·K·N
+     * multiply-adds. Small products (K &lt; 16, fewer than two panels) keep reading B in place.
+     * Columns past N in the last panel are never written: the kernel loads them but masks them
+     * out of every store.
      */
     private static void packB(LoweringContext ctx, Node n, Params p, int slot, int off, int rowStride, int k, int cols) {
         if (k < 16 || cols < 2 * NR) return;
