@@ -1,6 +1,7 @@
 package dev.kiln.ir;
 
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A code generator for one kind of device, found through {@link java.util.ServiceLoader}.
@@ -12,6 +13,14 @@ public interface Backend {
 
     /** Whether the backend can run here; if not, {@link #compile} throws BackendUnavailableException. */
     boolean isAvailable();
+
+    /**
+     * Why the backend cannot run here (what is missing and how to get it), or empty when it can.
+     * Never throws. Tests and the CLI show this instead of guessing a reason.
+     */
+    default Optional<String> unavailability() {
+        return isAvailable() ? Optional.empty() : Optional.of("backend '" + name() + "' cannot run here");
+    }
 
     /** Compiles g; options are backend-specific (e.g. "threads", "dump-code"). */
     Executable compile(Graph g, Map<String, String> options);

@@ -31,6 +31,8 @@ class IrTextRoundTripTest {
             try {
                 g = RandomGraphs.generate(seed);
                 check.check(seed, g);
+            } catch (org.opentest4j.TestAbortedException t) {
+                throw t;
             } catch (Throwable t) {
                 String ir;
                 try { ir = g == null ? "<generation failed>" : IrPrinter.print(g); } catch (RuntimeException e) { ir = "<unprintable: " + e + ">"; }

@@ -2,11 +2,11 @@ package dev.kiln.runtime;
 
 import dev.kiln.frontend.models.Examples;
 import dev.kiln.frontend.models.SmallCnn;
-import dev.kiln.ir.Backend;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.KilnException;
 import dev.kiln.ir.MalformedFileException;
 import dev.kiln.ir.Shape;
+import dev.kiln.ir.testing.SkipOrFail;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,14 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class ArtifactTest {
     @TempDir Path dir;
-
-    static boolean openClAvailable() {
-        return Backends.discovered().find("opencl").map(Backend::isAvailable).orElse(false);
-    }
 
     private Path saveSmall(String name) {
         Path file = dir.resolve(name);
@@ -64,7 +59,7 @@ class ArtifactTest {
 
     @Test
     void compileSaveLoadRunIsBitForBitOnOpenCl() {
-        assumeTrue(openClAvailable(), "no OpenCL platform here");
+        SkipOrFail.requireBackend("opencl");
         roundTripIsBitForBit(Target.opencl());
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.ir.Backend;
+import dev.kiln.ir.BackendUnavailableException;
 import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.KilnException;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The CPU backend: each node is lowered to kernels specialised from Vector API templates
@@ -22,9 +24,17 @@ import java.util.Map;
 public final class CpuBackend implements Backend {
     @Override public String name() { return "cpu"; }
 
-    @Override public boolean isAvailable() { return true; }
+    /** What a JVM started without the incubator module is told, before any kernel is generated. */
+    static final String NO_VECTOR_API = "the cpu backend needs the Vector API, which this JVM was started without:"
+            + " add the JVM option --add-modules jdk.incubator.vector (and run on JDK 25)";
+
+    /** Whether jdk.incubator.vector is in this JVM; without it the generated kernels would fail mid-run with NoClassDefFoundError. */
+    @Override public boolean isAvailable() { return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(); }
+
+    @Override public Optional<String> unavailability() { return isAvailable() ? Optional.empty() : Optional.of(NO_VECTOR_API); }
 
     @Override public Executable compile(Graph g, Map<String, String> options) {
+        if (!isAvailable()) throw new BackendUnavailableException(NO_VECTOR_API);
         Verifier.verify(g);
         int threads = threads(options);
         LoweringContext ctx = new LoweringContext(g, MemoryPlan.plan(g), convMode(options));

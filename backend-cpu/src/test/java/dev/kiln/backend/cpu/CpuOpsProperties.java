@@ -119,7 +119,7 @@ class CpuOpsProperties {
             try (Executable exe = new CpuBackend().compile(g, Map.of("threads", threads, "conv", mode))) {
                 compare(cs, exe.run(first), want1, where + ", first call");
                 compare(cs, exe.run(second), want2, where + ", second call");
-            } catch (AssertionError e) {
+            } catch (AssertionError | org.opentest4j.TestAbortedException e) {
                 throw e;
             } catch (RuntimeException | LinkageError e) {
                 throw new AssertionError(where + ": " + e + "\n" + IrPrinter.print(g), e);

@@ -7,6 +7,7 @@ import dev.kiln.ir.Verifier;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The OpenCL backend: generates OpenCL C for every (fused) op of an optimised graph, with all
@@ -28,6 +29,8 @@ public final class OpenClBackend implements Backend {
 
     /** Whether an OpenCL device is usable here. Never throws, even without an OpenCL library. */
     @Override public boolean isAvailable() { return OpenClRuntime.isAvailable(); }
+
+    @Override public Optional<String> unavailability() { return OpenClRuntime.problem(); }
 
     /**
      * @throws dev.kiln.ir.BackendUnavailableException without an OpenCL library or platform (the message says what to install)

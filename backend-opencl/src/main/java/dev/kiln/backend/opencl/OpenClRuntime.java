@@ -46,6 +46,15 @@ final class OpenClRuntime {
         }
     }
 
+    /** Why no OpenCL device is usable (what to install), or empty when one is. Never throws. */
+    static java.util.Optional<String> problem() {
+        try {
+            return java.util.Optional.ofNullable(probe().problem());
+        } catch (Throwable t) {
+            return java.util.Optional.of("OpenCL backend unavailable: " + t + ". " + INSTALL_HINT);
+        }
+    }
+
     /** Every usable device, platforms in order; BackendUnavailableException (with the install hint) if none. */
     static List<DeviceInfo> devices() {
         Probe p = probe();
@@ -69,7 +78,15 @@ final class OpenClRuntime {
         return probe;
     }
 
+    /**
+     * JOCL logs its own failure to load a library (SEVERE, with nested stack traces) on stderr; Kiln
+     * explains a missing runtime once, in its own words, so JOCL's logger is kept quiet. Held here
+     * because java.util.logging keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger JOCL_LOG = java.util.logging.Logger.getLogger("org.jocl");
+
     private static Probe look() {
+        JOCL_LOG.setLevel(java.util.logging.Level.OFF);
         try {
             CL.setExceptionsEnabled(true);
             int[] count = new int[1];

@@ -4,14 +4,13 @@ import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.ReferenceInterpreter;
-import org.junit.jupiter.api.Assumptions;
+import dev.kiln.ir.testing.SkipOrFail;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Shared by the OpenCL tests. Without an OpenCL platform the tests that need one are skipped
@@ -29,24 +28,14 @@ final class OpenClTesting {
 
     static final double MAX_RELATIVE_L2 = 2e-5, RTOL = 1e-4, ATOL_OF_MAX = 1e-4;
 
-    static boolean underCi() { return "true".equalsIgnoreCase(System.getenv("CI")); }
+    static boolean underCi() { return SkipOrFail.underCi(); }
 
-    /** Skips the calling test when there is no OpenCL device, or fails it under CI. */
-    static void assumeOpenCl() {
-        if (OpenClRuntime.isAvailable()) return;
-        String why;
-        try {
-            OpenClRuntime.devices();
-            why = "no OpenCL device";
-        } catch (RuntimeException e) {
-            why = e.getMessage();
-        }
-        if (underCi()) fail("CI=true but OpenCL is unavailable, so the OpenCL backend would go untested: " + why);
-        Assumptions.abort("OpenCL unavailable: " + why);
-    }
+    /** Skips the calling test when there is no OpenCL device, or fails it under CI (one rule for every module). */
+    static void assumeOpenCl() { SkipOrFail.requireBackend(new OpenClBackend()); }
 
     static Executable compile(Graph g) { return compile(g, Map.of()); }
 
+    /** Compiles for the first device (surefire points the program cache into target/, never the user's ~/.cache). */
     static Executable compile(Graph g, Map<String, String> options) {
         assumeOpenCl();
         return new OpenClBackend().compile(g, options);

@@ -95,7 +95,8 @@ final class DemoCommand implements Callable<Integer> {
         List<Target> targets = new ArrayList<>();
         if (backend != null) {
             Target t = root.target(spec, backend);
-            if (!t.backend().isAvailable()) throw new BackendUnavailableException(backend.equals("opencl") ? NO_OPENCL : "backend '" + backend + "' is not available here");
+            if (!t.backend().isAvailable())
+                throw new BackendUnavailableException(backend.equals("opencl") ? NO_OPENCL : t.backend().unavailability().orElseThrow());
             targets.add(t);
             return targets;
         }
@@ -103,7 +104,7 @@ final class DemoCommand implements Callable<Integer> {
         all.sort(Comparator.comparing((Backend b) -> !b.name().equals("cpu")).thenComparing(Backend::name));
         for (Backend b : all) {
             if (b.isAvailable()) targets.add(Target.of(b));
-            else out.println(b.name().equals("opencl") ? NO_OPENCL : b.name() + ": not available here, skipped");
+            else out.println(b.name().equals("opencl") ? NO_OPENCL : b.unavailability().orElseThrow() + " (skipped)");
         }
         out.println("backends: " + targets.stream().map(Target::backendName).toList());
         return targets;

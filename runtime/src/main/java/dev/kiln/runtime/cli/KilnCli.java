@@ -17,7 +17,7 @@ import java.util.concurrent.Callable;
 
 /**
  * The {@code kiln} command. Exit codes: 0 success, 2 usage error, 1 any other failure, with
- * one clear line on stderr (the stack trace only with --verbose).
+ * the error on stderr: one summary line, then any details indented under it (the stack trace only with --verbose).
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln " + Kiln.VERSION,
         description = "Kiln: a compute-graph compiler for the JVM.",
@@ -78,10 +78,24 @@ public final class KilnCli implements Callable<Integer> {
         }
     }
 
+    /**
+     * The error as the user sees it, whole: the first line is the summary, every further line (the
+     * ops a model needs, a build log) is indented under it. Only the stack trace is for --verbose.
+     */
     static String describe(Throwable t) {
         String msg = t.getMessage();
-        if (t instanceof KilnException || t instanceof IllegalArgumentException && msg != null) return firstLine(msg);
-        return t.getClass().getSimpleName() + (msg == null ? "" : ": " + firstLine(msg));
+        String text = t instanceof KilnException || t instanceof IllegalArgumentException && msg != null ? msg
+                : t.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+        return indentContinuations(text == null ? "" : text.strip());
+    }
+
+    private static String indentContinuations(String s) {
+        StringBuilder b = new StringBuilder();
+        s.lines().forEach(l -> {
+            if (!b.isEmpty()) b.append('\n').append(l.startsWith("  ") ? "" : "  ");
+            b.append(l);
+        });
+        return b.toString();
     }
 
     private static String firstLine(String s) {

@@ -10,17 +10,19 @@ import dev.kiln.runtime.Artifact;
 import dev.kiln.runtime.CompiledModel;
 import dev.kiln.runtime.Kiln;
 import dev.kiln.runtime.Target;
+import dev.kiln.ir.testing.SkipOrFail;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class CompileCommandTest {
     @TempDir Path dir;
@@ -116,7 +118,7 @@ class CompileCommandTest {
 
     @Test
     void compilesForOpenClWhereAPlatformExists() {
-        assumeTrue(dev.kiln.runtime.Backends.discovered().find("opencl").orElseThrow().isAvailable(), "no OpenCL platform");
+        SkipOrFail.requireBackend("opencl");
         Cli.run("compile", "dwsep", "-o", out("cl.kiln"), "--input-shape", "x=1x32x6x6", "--backend", "opencl").expect(0);
         assertEquals("opencl", Artifact.read(dir.resolve("cl.kiln")).target());
     }
@@ -179,6 +181,18 @@ class CompileCommandTest {
         Cli.Result r = Cli.run("compile", src.toString(), "-o", out("a.kiln"), "--input-shape", "x=1x2").expect(1);
         assertTrue(r.err().startsWith("kiln: error: " + src + ":4:"), r.err());
         assertEquals(1, r.errorLines().lines().count(), r.err());
+    }
+
+    @Test
+    void printsAnUnsupportedOpErrorWholeWithOneLinePerOp() {
+        Path onnx = Cli.resource("onnx/unsupported/model.onnx");
+        Cli.Result r = Cli.run("compile", onnx.toString(), "-o", out("u.kiln")).expect(1);
+        List<String> lines = r.errorLines().lines().toList();
+        assertTrue(lines.getFirst().startsWith("kiln: error: " + onnx), r.err());
+        assertTrue(lines.stream().skip(1).allMatch(l -> l.startsWith("  ")), "details indented under the summary:\n" + r.err());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Hardmax")), r.err());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("LpNormalization")), r.err());
+        assertFalse(r.err().contains("\tat "), "no stack trace without --verbose:\n" + r.err());
     }
 
     @Test

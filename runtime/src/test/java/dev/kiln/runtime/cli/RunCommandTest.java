@@ -11,6 +11,7 @@ import dev.kiln.runtime.CompiledModel;
 import dev.kiln.runtime.Kiln;
 import dev.kiln.runtime.Target;
 import org.junit.jupiter.api.BeforeEach;
+import dev.kiln.ir.testing.SkipOrFail;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class RunCommandTest {
     static final Shape X = Shape.of(1, 32, 6, 6);
@@ -87,7 +87,7 @@ class RunCommandTest {
 
     @Test
     void runsAnOpenClArtifact() {
-        assumeTrue(dev.kiln.runtime.Backends.discovered().find("opencl").orElseThrow().isAvailable(), "no OpenCL platform");
+        SkipOrFail.requireBackend("opencl");
         Cli.run("compile", "dwsep", "-o", p("cl.kiln"), "--input-shape", "x=1x32x6x6", "--backend", "opencl").expect(0);
         Cli.run("run", p("cl.kiln"), "--input", x.toString(), "--backend", "opencl", "--output", p("y.npy")).expect(0);
         try (CompiledModel m = Kiln.load(dir.resolve("cl.kiln"))) {

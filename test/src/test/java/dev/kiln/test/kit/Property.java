@@ -2,6 +2,8 @@ package dev.kiln.test.kit;
 
 import dev.kiln.test.kit.GraphGen.Generator;
 
+import org.opentest4j.TestAbortedException;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,6 +67,8 @@ public final class Property {
                     refusals.merge(d.getMessage().substring(Discard.REFUSED.length()).replaceAll("%[^ :]+|\\([^)]*\\)|[0-9]+", "").strip(), 1, Integer::sum);
                 }
                 continue;
+            } catch (TestAbortedException e) {
+                throw e;                                  // a skip (no OpenCL here) is not a failure to shrink
             } catch (Exception | AssertionError | LinkageError | StackOverflowError e) {
                 f = Failure.of(e);
             }
@@ -94,6 +98,8 @@ public final class Property {
             return check.check(c);
         } catch (Discard d) {
             return null;
+        } catch (TestAbortedException e) {
+            throw e;
         } catch (Exception | AssertionError | LinkageError | StackOverflowError e) {
             return Failure.of(e);
         }

@@ -1,6 +1,5 @@
 package dev.kiln.test.kit;
 
-import dev.kiln.ir.Backend;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.passes.Passes;
@@ -9,12 +8,10 @@ import dev.kiln.runtime.CompileOptions;
 import dev.kiln.runtime.CompiledModel;
 import dev.kiln.runtime.Kiln;
 import dev.kiln.runtime.Target;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
+import dev.kiln.ir.testing.SkipOrFail;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -52,15 +49,8 @@ public final class Targets {
 
     /** The backend's target, or the test is skipped (failed under CI) when the backend cannot run here. */
     public static Target require(String name) {
-        Optional<Backend> b = Backends.discovered().find(name);
-        String why = b.isEmpty() ? "backend '" + name + "' is not on the class path (found " + Backends.discovered().names() + ")"
-                : b.get().isAvailable() ? null
-                : "backend '" + name + "' cannot run here: no OpenCL platform. Install one (Debian: apt-get install ocl-icd-libopencl1 pocl-opencl-icd) to run its properties";
-        if (why != null) {
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) Assertions.fail(why + " (CI=true: a backend that cannot run fails the build)");
-            Assumptions.abort(why);
-        }
-        return Target.of(b.get());
+        SkipOrFail.requireBackend(name);
+        return Target.of(Backends.discovered().find(name).orElseThrow());
     }
 
     /** Compiles the case's graph for the target with this pass pipeline (empty: no passes). */
