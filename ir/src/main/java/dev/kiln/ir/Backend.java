@@ -1,5 +1,6 @@
 package dev.kiln.ir;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,6 +22,12 @@ public interface Backend {
     default Optional<String> unavailability() {
         return isAvailable() ? Optional.empty() : Optional.of("backend '" + name() + "' cannot run here");
     }
+
+    /**
+     * What this backend sees of the machine, one fact per line ("vector width: 512 bits (16 floats)"),
+     * for {@code kiln doctor}: the first thing to ask for when a user reports a problem. Never throws.
+     */
+    default List<String> facts() { return List.of(); }
 
     /** Compiles g; options are backend-specific (e.g. "threads", "dump-code"). */
     Executable compile(Graph g, Map<String, String> options);

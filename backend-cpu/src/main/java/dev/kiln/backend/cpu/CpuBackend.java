@@ -12,6 +12,8 @@ import dev.kiln.ir.Verifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -32,6 +34,14 @@ public final class CpuBackend implements Backend {
     @Override public boolean isAvailable() { return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(); }
 
     @Override public Optional<String> unavailability() { return isAvailable() ? Optional.empty() : Optional.of(NO_VECTOR_API); }
+
+    @Override public List<String> facts() {
+        List<String> facts = new ArrayList<>();
+        if (isAvailable()) facts.add(VectorFacts.describe());
+        facts.add("JIT: " + JitFacts.describe());
+        facts.add("threads: " + Runtime.getRuntime().availableProcessors() + " (the default of option threads)");
+        return facts;
+    }
 
     @Override public Executable compile(Graph g, Map<String, String> options) {
         if (!isAvailable()) throw new BackendUnavailableException(NO_VECTOR_API);

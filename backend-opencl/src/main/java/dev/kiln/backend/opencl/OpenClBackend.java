@@ -6,6 +6,8 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.Verifier;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -31,6 +33,26 @@ public final class OpenClBackend implements Backend {
     @Override public boolean isAvailable() { return OpenClRuntime.isAvailable(); }
 
     @Override public Optional<String> unavailability() { return OpenClRuntime.problem(); }
+
+    /** Every device with the limits the kernel generators read, the program cache, or why there is no device. */
+    @Override public List<String> facts() {
+        List<String> facts = new ArrayList<>();
+        Optional<String> problem = unavailability();
+        if (problem.isPresent()) {
+            facts.add(problem.get());
+        } else {
+            for (DeviceInfo d : OpenClRuntime.devices()) {
+                DeviceLimits l = d.limits();
+                facts.add(String.format("device %s: %s, driver %s; %d compute units, max work-group %d, local memory %d KiB,"
+                                + " preferred float vector width %d, max allocation %d MiB, global memory %d MiB",
+                        d.describe(), d.version().strip(), d.driverVersion().strip(), l.computeUnits(), l.maxWorkGroupSize(),
+                        l.localMemBytes() >> 10, l.preferredVectorWidth(), l.maxAllocBytes() >> 20, l.globalMemBytes() >> 20));
+            }
+        }
+        Path cache = cacheDir(Map.of());
+        facts.add("program cache: " + (cache == null ? "off (KILN_OPENCL_CACHE=off)" : cache));
+        return facts;
+    }
 
     /**
      * @throws dev.kiln.ir.BackendUnavailableException without an OpenCL library or platform (the message says what to install)

@@ -15,17 +15,9 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,8 +32,16 @@ final class BenchCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.kiln", description = "the artifact")
     Path artifact;
 
-    @Option(names = "--iterations", defaultValue = "300", paramLabel = "N", description = "calls to time, the first included (default: ${DEFAULT-VALUE})")
-    int iterations;
+    @Option(names = "--iterations", paramLabel = "N", description = "time exactly N calls, the first included (default: time-based, see --seconds)")
+    Integer iterations;
+
+    @Option(names = "--seconds", defaultValue = "2", paramLabel = "S",
+            description = "without --iterations: call until S seconds of calls after warm-up are measured, at most "
+                    + (int) BUDGET_SECONDS + " s in all (default: ${DEFAULT-VALUE})")
+    double seconds;
+
+    /** A time-based run that has not reached steady state by then reports what it has. */
+    static final double BUDGET_SECONDS = 60;
 
     @Option(names = "--threads", defaultValue = "1", paramLabel = "T", description = "threads calling the model at once (default: ${DEFAULT-VALUE})")
     int threads;
@@ -53,7 +53,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean progress;
 
     @Override public Integer call() throws InterruptedException {
-        if (iterations < 2) throw NamedArgs.usage(spec, "--iterations must be at least 2, got " + iterations);
+        if (iterations != null && iterations < 2) throw NamedArgs.usage(spec, "--iterations must be at least 2, got " + iterations);
+        if (!(seconds > 0 && seconds <= BUDGET_SECONDS)) throw NamedArgs.usage(spec, "--seconds must be in (0, " + (int) BUDGET_SECONDS + "], got " + seconds);
         if (threads < 1) throw NamedArgs.usage(spec, "--threads must be at least 1, got " + threads);
         Target target = backend == null ? null : root.target(spec, backend);
         PrintWriter out = spec.commandLine().getOut();
@@ -65,57 +66,30 @@ final class BenchCommand implements Callable<Integer> {
             int seed = 1;
             for (Graph.Value v : a.signature().inputs()) inputs.put(v.name(), HostTensor.normal(v.type().shape(), seed++));
             out.printf("bench %s: @%s on %s, %s%n", artifact, a.graph().name(), m.target().backendName(), a.signature());
-            out.printf("load (verify, regenerate kernels): %.1f ms; %d calls on %d thread%s%n", loadMs, iterations, threads, threads == 1 ? "" : "s");
+            out.printf("load (verify, regenerate kernels): %.1f ms; %s on %d thread%s%n", loadMs,
+                    iterations != null ? iterations + " calls" : String.format("calls until %.1f s after warm-up", seconds), threads, threads == 1 ? "" : "s");
             out.flush();
-            long[][] calls = measure(m, inputs);
-            report(out, BenchStats.of(calls[0], calls[1]));
+            CallLoop.Until until = iterations != null ? CallLoop.Until.calls(iterations) : CallLoop.Until.steadyFor(seconds, BUDGET_SECONDS);
+            AtomicInteger claimed = new AtomicInteger();
+            CallLoop.Calls calls;
+            try (ProgressBar bar = progress && iterations != null ? new ProgressBar(spec.commandLine().getErr(), "bench", iterations, claimed::get) : null) {
+                calls = CallLoop.run(() -> m.run(inputs), threads, until, claimed);
+            }
+            report(out, calls.stats(), calls.timedOut());
         }
         return KilnCli.OK;
     }
 
-    /** [starts, durations] in ns, sorted by start: the first call alone, then the rest on the threads. */
-    private long[][] measure(CompiledModel m, Map<String, HostTensor> inputs) throws InterruptedException {
-        long[] start = new long[iterations], duration = new long[iterations];
-        AtomicInteger next = new AtomicInteger(1);
-        start[0] = System.nanoTime();
-        m.run(inputs);
-        duration[0] = System.nanoTime() - start[0];
-        try (ProgressBar bar = progress ? new ProgressBar(spec.commandLine().getErr(), "bench", iterations, next::get) : null;
-             ExecutorService pool = Executors.newFixedThreadPool(threads)) {
-            List<Future<?>> workers = new ArrayList<>();
-            for (int t = 0; t < threads; t++)
-                workers.add(pool.submit(() -> {
-                    for (int i = next.getAndIncrement(); i < iterations; i = next.getAndIncrement()) {
-                        long s = System.nanoTime();
-                        m.run(inputs);
-                        duration[i] = System.nanoTime() - s;
-                        start[i] = s;
-                    }
-                }));
-            for (Future<?> w : workers) {
-                try {
-                    w.get();
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException re) throw re;
-                    throw new IllegalStateException(e.getCause());
-                }
-            }
-        }
-        Integer[] order = new Integer[iterations];
-        for (int i = 0; i < iterations; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingLong(i -> start[i]));
-        long[][] sorted = new long[2][iterations];
-        for (int i = 0; i < iterations; i++) { sorted[0][i] = start[order[i]]; sorted[1][i] = duration[order[i]]; }
-        return sorted;
-    }
-
-    private void report(PrintWriter out, BenchStats s) {
-        out.printf("first call: %.3f ms%n", s.firstCallMs());
+    private void report(PrintWriter out, BenchStats s, boolean timedOut) {
+        out.printf("first call: %.3f ms; %d calls%n", s.firstCallMs(), s.calls());
+        if (timedOut)
+            out.printf("warm-up: after %.0f s (the budget) latency has not stayed within 10%% of its recent median for %.1f s; the figures below are not a steady state%n",
+                    BUDGET_SECONDS, seconds);
         if (s.reachedSteady())
             out.printf("warm-up: within 10%% of steady state (%.3f ms, the median of the last %d calls) after %d call%s and %.1f ms%n",
                     s.steadyMs(), s.steadyWindow(), s.warmUpCalls(), s.warmUpCalls() == 1 ? "" : "s", s.warmUpMs());
         else
-            out.printf("warm-up: not within 10%% of steady state (%.3f ms, the median of the last %d calls) in %d calls; try more --iterations%n",
+            out.printf("warm-up: not within 10%% of steady state (%.3f ms, the median of the last %d calls) in %d calls; try more --iterations or --seconds%n",
                     s.steadyMs(), s.steadyWindow(), s.calls());
         BenchStats.Percentiles p = s.latency();
         out.printf("latency over the %d calls after warm-up: min %.3f  median %.3f  p90 %.3f  p99 %.3f  max %.3f ms%n",

@@ -23,7 +23,6 @@ import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -111,27 +110,19 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * Latencies in ms of the calls made within the time budget (at least 3 unless it is 0, at most
-     * 2000), stopping early once steady: the last 20 calls' median within 10 % of the 20 before.
-     * The CPU backend's kernels run interpreted until C2 compiles them, so the first calls can be
-     * hundreds of times slower than the steady state; a fixed short budget would report warm-up.
+     * The model's calls after its first, until half a second of them after warm-up is measured or
+     * the time budget runs out (null with a budget of 0). The CPU backend's kernels run interpreted
+     * until C2 compiles them, so the first calls can be hundreds of times slower than the steady
+     * state; a fixed count would report warm-up as the model's speed.
      */
-    private double[] callFor(CompiledModel m, HostTensor x) {
-        double[] ms = new double[2000];
-        long deadline = System.nanoTime() + timeMs * 1_000_000L;
-        int n = 0;
-        while (n < ms.length && (System.nanoTime() < deadline || timeMs > 0 && n < 3)) {
-            long s = System.nanoTime();
-            m.run(x);
-            ms[n++] = (System.nanoTime() - s) / 1e6;
-            if (n >= 100 && n % 20 == 0 && steady(ms, n)) break;
+    private CallLoop.Calls callFor(CompiledModel m, HostTensor x) {
+        if (timeMs == 0) return null;
+        try {
+            return CallLoop.run(() -> m.run(x), 1, CallLoop.Until.steadyFor(Math.min(0.5, timeMs / 1e3), timeMs / 1e3), null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KilnException("interrupted while timing " + m.target().backendName());
         }
-        return Arrays.copyOf(ms, n);
-    }
-
-    private static boolean steady(double[] ms, int n) {
-        double last = BenchStats.median(Arrays.copyOfRange(ms, n - 20, n)), before = BenchStats.median(Arrays.copyOfRange(ms, n - 40, n - 20));
-        return Math.abs(last - before) <= 0.1 * before;
     }
 
     private void runOn(PrintWriter out, Examples.Example ex, Target t, HostTensor x, HostTensor expected) {
@@ -142,12 +133,14 @@ final class DemoCommand implements Callable<Integer> {
             long c0 = System.nanoTime();
             HostTensor y = m.run(x);
             double firstMs = (System.nanoTime() - c0) / 1e6;
-            double[] ms = callFor(m, x);
+            CallLoop.Calls calls = callFor(m, x);
+            BenchStats s = calls == null ? null : calls.stats();
             double err = y.relativeL2Error(expected);
             boolean ok = err < TOLERANCE;
-            int tail = Math.min(20, ms.length - ms.length / 2);
-            String later = ms.length < 2 ? "" : String.format("   then median %8.3f ms (last %d of %d calls)",
-                    BenchStats.median(Arrays.copyOfRange(ms, ms.length - tail, ms.length)), tail, ms.length);
+            String later = s == null ? "" : !calls.timedOut()
+                    ? String.format("   steady median %8.3f ms (%d calls after a %d-call warm-up)", s.latency().median(), s.latency().count(), s.warmUpCalls())
+                    : String.format("   still warming up: median %8.3f ms of the last %d of %d calls (kiln bench measures longer)",
+                            s.steadyMs(), s.steadyWindow(), s.calls());
             out.printf("   %-7s compile %7.1f ms   first call %8.2f ms%s   vs reference: rel. L2 %.1e  %s%n",
                     t.backendName(), compileMs, firstMs, later, err, ok ? "ok" : "MISMATCH");
             if (ok) ran++;

@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln " + Kiln.VERSION,
         description = "Kiln: a compute-graph compiler for the JVM.",
-        subcommands = {CompileCommand.class, RunCommand.class, InspectCommand.class, BenchCommand.class, DemoCommand.class})
+        subcommands = {CompileCommand.class, RunCommand.class, InspectCommand.class, BenchCommand.class, DemoCommand.class,
+                DoctorCommand.class})
 public final class KilnCli implements Callable<Integer> {
     static final int OK = 0, FAILURE = 1, USAGE = 2;
 

@@ -36,7 +36,17 @@ class BenchCommandTest {
     }
 
     @Test
+    void byDefaultMeasuresForAGivenTimeAfterWarmUp() {
+        String out = Cli.run("bench", model.toString(), "--seconds", "0.5").expect(0).out();
+        assertTrue(out.contains("calls until 0.5 s after warm-up on 1 thread"), out);
+        assertTrue(out.matches("(?s).*warm-up: within 10% of steady state .*"), out);
+        var m = java.util.regex.Pattern.compile("latency over the (\\d+) calls after warm-up").matcher(out);
+        assertTrue(m.find() && Integer.parseInt(m.group(1)) >= 20, out);
+    }
+
+    @Test
     void refusesBadCountsAndAnotherBackend() {
+        assertTrue(Cli.run("bench", model.toString(), "--seconds", "0").expect(2).err().contains("--seconds must be in (0, 60]"));
         assertTrue(Cli.run("bench", model.toString(), "--iterations", "1").expect(2).err().contains("--iterations must be at least 2"));
         assertTrue(Cli.run("bench", model.toString(), "--threads", "0").expect(2).err().contains("--threads must be at least 1"));
         assertTrue(Cli.run("bench", model.toString(), "--iterations", "ten").expect(2).err().contains("'ten'"));
