@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -39,7 +40,9 @@ final class DoctorCommand implements Callable<Integer> {
         out.printf("os: %s %s on %s, %d processors, max heap %d MiB%n", System.getProperty("os.name"), System.getProperty("os.version"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         out.println(cpu(Path.of("/proc/cpuinfo")));
-        for (Backend b : root.backends().all()) {
+        List<Backend> backends = root.backends().all().stream()
+                .sorted(Comparator.comparing((Backend b) -> !b.name().equals("cpu")).thenComparing(Backend::name)).toList();
+        for (Backend b : backends) {
             out.printf("backend %s: %s%n", b.name(), b.isAvailable() ? "available" : "unavailable");
             for (String fact : b.facts()) out.println("  " + fact);
         }
