@@ -68,7 +68,7 @@ public final class OnnxImporter {
         if (graph.sparseInitializers() > 0)
             throw new KilnException(sourceName + ": the model has " + graph.sparseInitializers() + " sparse initializers, which Kiln does not import");
 
-        List<Node> nodes = ImportPatterns.apply(graph, sourceName);
+        List<Node> nodes = ImportPatterns.apply(graph, sourceName, ConstantFolder.foldStatic(graph, sourceName));
         Set<String> used = new HashSet<>();
         List<Node> live = liveNodes(nodes, graph, used);
 

@@ -46,6 +46,19 @@ class OnnxBadInputTest {
         assertFalse(e.getMessage().contains("/Cast_1"), "the cast back to float is downstream of the failure, not a failure of its own");
     }
 
+    @Test
+    void aReflectPadBeforeAConvIsRefusedNamingItsMode() {
+        var e = assertThrowsExactly(UnsupportedOpException.class, () -> OnnxImporter.load(OnnxFixtures.path("bad/pad-reflect.onnx")));
+        assertMentions(e, "pad-reflect.onnx", "1 node", "Pad (node '/Pad', opset 17)", "mode 'reflect'", "no pad op");
+        assertFalse(e.getMessage().contains("ConstantOfShape"), "the pads' constant subgraph folds");
+    }
+
+    @Test
+    void aNonZeroPadBeforeAConvIsRefusedNamingItsValue() {
+        var e = assertThrowsExactly(UnsupportedOpException.class, () -> OnnxImporter.load(OnnxFixtures.path("bad/pad-nonzero.onnx")));
+        assertMentions(e, "pad-nonzero.onnx", "1 node", "Pad (node '/Pad', opset 17)", "value 0.5", "no pad op");
+    }
+
     // ---- files ----
 
     @ParameterizedTest
