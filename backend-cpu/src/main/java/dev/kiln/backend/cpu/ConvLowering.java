@@ -181,7 +181,7 @@ final class ConvLowering {
     /** A constant's own slot (offset 0) — the fused kernel indexes its weights from 0. */
     private static int packed(LoweringContext ctx, String value, Placement p) {
         HostTensor t = ctx.constant(value);
-        if (t == null) throw new UnsupportedOpException("fused_dw_pw_conv needs constant weights; %" + value + " is computed");
+        if (t == null) throw new UnsupportedOpException("the cpu backend needs fused_dw_pw_conv's weights and biases as constants (they are packed at compile time); %" + value + " is computed");
         return p.slot();
     }
 }

@@ -1,13 +1,28 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.ir.Node;
+import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.*;
 
 /** Which lowering handles which op: the one place the CPU backend learns about every op. */
 final class Lowering {
     private Lowering() {}
 
+    /**
+     * Lowers one node. A refusal from the helpers below (a placement of too high a rank, an
+     * operand that must be constant) is given the node's name and origin here when it lacks
+     * them, so every compile error points back at the model.
+     */
     static void lower(LoweringContext ctx, Node n) {
+        try {
+            dispatch(ctx, n);
+        } catch (UnsupportedOpException e) {
+            if (e.getMessage() != null && e.getMessage().contains(n.describe())) throw e;
+            throw new UnsupportedOpException(n.describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void dispatch(LoweringContext ctx, Node n) {
         switch (n.op()) {
             case Unary u -> ElementwiseLowering.unary(ctx, n, VecMathCodes.of(u.kind()), u.alpha(), 1f);
             case Scale s -> ElementwiseLowering.unary(ctx, n, 0, 0f, s.factor());

@@ -49,7 +49,8 @@ public record Placement(int slot, int offset, int[] dims, int[] strides, int[] h
     /** The same buffer viewed as 4-d [d0,d1,d2,d3] with leading axes of extent 1 (rank ≤ 4). */
     public Placement as4d() {
         if (dims.length == 4) return this;
-        if (dims.length > 4) throw new UnsupportedOpException("the cpu backend handles tensors up to rank 4, got rank " + dims.length);
+        if (dims.length > 4) throw new UnsupportedOpException("the cpu backend handles tensors up to rank 4, got rank " + dims.length
+                + " " + java.util.Arrays.toString(dims));
         int[] d = {1, 1, 1, 1}, s = new int[4];
         int k = 4 - dims.length;
         for (int i = 0; i < dims.length; i++) { d[k + i] = dims[i]; s[k + i] = strides[i]; }

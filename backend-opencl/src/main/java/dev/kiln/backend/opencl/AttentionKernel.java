@@ -31,7 +31,7 @@ final class AttentionKernel {
         int bkv = Math.min(32, n);
         while (bkv > 1 && 4L * bkv * (d + ec) > l.localBudgetBytes()) bkv = (bkv + 1) / 2;
         if (4L * bkv * (d + ec) > l.localBudgetBytes())
-            throw new dev.kiln.ir.UnsupportedOpException("fused_attention %" + r.node().name() + ": head size " + d
+            throw new dev.kiln.ir.UnsupportedOpException(r.node().describe() + ": head size " + d
                     + " does not fit the device's local memory (" + l.localMemBytes() + " B)");
         boolean privateQ = d <= MAX_PRIVATE_Q;
         long[] local = {bq, 1, 1};

@@ -81,9 +81,15 @@ final class DeviceLayout {
             }
         }
         planZeroFills(g);
-        for (Storage s : storage.values())
-            if (s.type().shape().size() + s.offset() >= Integer.MAX_VALUE || arenaBytes / 4 >= Integer.MAX_VALUE)
-                throw new UnsupportedOpException("graph @" + g.name() + " has a buffer of 2^31 or more elements; the OpenCL backend indexes with 32-bit ints");
+        if (arenaBytes / 4 >= Integer.MAX_VALUE)
+            throw new UnsupportedOpException("graph @" + g.name() + " needs an arena of " + MemoryPlan.bytes(arenaBytes)
+                    + ", 2^31 or more floats; the OpenCL backend indexes with 32-bit ints");
+        for (Map.Entry<String, Storage> e : storage.entrySet())
+            if (e.getValue().type().shape().size() + e.getValue().offset() >= Integer.MAX_VALUE) {
+                Node producer = g.producer(e.getKey());
+                throw new UnsupportedOpException("graph @" + g.name() + ": " + (producer != null ? producer.describe() : "%" + e.getKey())
+                        + " has a buffer of 2^31 or more elements (" + e.getValue().type() + "); the OpenCL backend indexes with 32-bit ints");
+            }
     }
 
     private static Storage arena(MemoryPlan.Slot slot, TensorType type) {

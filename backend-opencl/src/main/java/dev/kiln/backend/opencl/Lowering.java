@@ -1,6 +1,7 @@
 package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.Node;
+import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Activation;
 import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.BatchNorm2d;
@@ -44,7 +45,13 @@ final class Lowering {
             for (int j = 0; j < n.inputs().size(); j++) in.add(layout.of(n.inputs().get(j)).view("in" + j));
             String name = "k" + i + "_" + n.op().mnemonic();
             KernelRequest r = new KernelRequest(name, n, in, layout.of(n.name()).view("out"), limits);
-            kernels.add(lower(r));
+            try {
+                kernels.add(lower(r));
+            } catch (UnsupportedOpException e) {
+                // a generator's refusal that does not say which node is given its name and origin here
+                if (e.getMessage() != null && e.getMessage().contains(n.describe())) throw e;
+                throw new UnsupportedOpException(n.describe() + ": " + e.getMessage(), e);
+            }
         }
         return kernels;
     }

@@ -19,7 +19,7 @@ final class LstmKernel {
         int batch = x.dim(0), steps = x.dim(1);
         DeviceLimits l = r.limits();
         if (4L * 6 * h > l.localBudgetBytes())
-            throw new UnsupportedOpException("lstm %" + r.node().name() + ": hidden size " + h
+            throw new UnsupportedOpException(r.node().describe() + ": hidden size " + h
                     + " needs more local memory than the device has (" + l.localMemBytes() + " B)");
         int wg = Math.min(Math.min(l.targetWorkGroupSize(), l.maxItems(0)), Code.pow2AtLeast(4L * h));
         long[] local = {wg};

@@ -36,6 +36,9 @@ final class TestGraph {
 
     String op(Op op, String... inputs) { return b.add(op, List.of(inputs), ""); }
 
+    /** A node that records where it came from (a DSL path or an ONNX node name), as imported graphs' nodes do. */
+    String opFrom(String origin, Op op, String... inputs) { return b.add(op, List.of(inputs), origin); }
+
     TestGraph output(String... values) {
         for (String v : values) b.output(v);
         return this;

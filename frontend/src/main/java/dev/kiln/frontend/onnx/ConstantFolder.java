@@ -65,6 +65,31 @@ final class ConstantFolder {
     /** Whether this op type can be evaluated when all its inputs are constants. */
     static boolean canFold(String opType) { return FOLDS.containsKey(opType); }
 
+    /**
+     * The values known before any node is lowered: initializers and what folds from them alone
+     * (PyTorch computes F.pad's pads this way, in ConstantOfShape, Concat, Slice, Transpose, Cast...).
+     * ImportPatterns matches against these, so a pattern sees a constant however the exporter
+     * spelled it. Shape arithmetic on computed tensors folds later, during lowering, once their
+     * shapes are known. A node that fails to fold here is left to the lowering, which reports the
+     * error if a graph output needs the node.
+     */
+    static Map<String, ConstTensor> foldStatic(OnnxModel.Graph g, String source) {
+        ImportContext scratch = new ImportContext(source, "fold", g.initializers(), java.util.Set.of());
+        Map<String, ConstTensor> folded = new java.util.HashMap<>();
+        for (OnnxModel.Node node : g.nodes()) {
+            if (!isDefaultDomain(node.domain()) || !canFold(node.opType()) || node.outputs().isEmpty()) continue;
+            if (!node.inputs().stream().allMatch(i -> i.isEmpty() || scratch.isDefined(i))) continue;
+            NodeView n = new NodeView(scratch, node);
+            try {
+                fold(n);
+            } catch (RuntimeException e) {
+                continue;       // the lowering meets it again, and reports it if the node is live
+            }
+            folded.put(n.out(0), ((Value.Const) scratch.value(n.out(0), node)).data());
+        }
+        return folded;
+    }
+
     /** Folds the node (whose present inputs are all constants) and defines its first output. */
     static void fold(NodeView n) {
         List<ConstTensor> in = new ArrayList<>();

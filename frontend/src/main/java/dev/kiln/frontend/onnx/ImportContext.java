@@ -29,9 +29,19 @@ final class ImportContext {
         record Const(String onnxName, ConstTensor data) implements Value {}
     }
 
+    /**
+     * Thrown when a node reads a value that an unsupported node should have computed: the
+     * importer goes on past unsupported nodes to find every other one, and a node that needs
+     * such a value cannot be checked. Not a KilnException: it never leaves the importer.
+     */
+    static final class UnknownValue extends RuntimeException {
+        UnknownValue(String onnxName) { super(onnxName, null, false, false); }
+    }
+
     final String source;
     final GraphBuilder builder;
     private final Map<String, Value> values = new HashMap<>();
+    private final Set<String> unknown = new java.util.HashSet<>();
     private final Map<String, OnnxModel.Tensor> initializers = new HashMap<>();
     private final Map<String, String> materialised = new HashMap<>();
     private final Set<String> used;
@@ -52,8 +62,14 @@ final class ImportContext {
 
     void define(String onnxName, Value v) { values.put(onnxName, v); }
 
+    /** Marks the outputs of a node that could not be imported (or checked): reading them throws {@link UnknownValue}. */
+    void markUnknown(List<String> onnxNames) { for (String n : onnxNames) if (!n.isEmpty()) unknown.add(n); }
+
+    boolean isUnknown(String onnxName) { return unknown.contains(onnxName); }
+
     /** The value of an ONNX name; initializers are decoded on first use. */
     Value value(String onnxName, OnnxModel.Node user) {
+        if (unknown.contains(onnxName)) throw new UnknownValue(onnxName);
         Value v = values.get(onnxName);
         if (v != null) return v;
         OnnxModel.Tensor t = initializers.get(onnxName);

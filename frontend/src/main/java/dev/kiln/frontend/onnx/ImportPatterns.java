@@ -25,13 +25,15 @@ import java.util.Map;
  * </ul>
  * Replaced nodes' outputs keep their names, so the rest of the graph is untouched; the nodes
  * they absorbed are dropped (their constants simply go unused, and the importer lowers only
- * nodes that some graph output needs).
+ * nodes that some graph output needs). Constants are matched after folding
+ * ({@link ConstantFolder#foldStatic}), so a pad or scalar computed by a constant subgraph counts.
  */
 final class ImportPatterns {
     private static final double SQRT2 = Math.sqrt(2), TOLERANCE = 1e-6;
 
     private final List<Node> nodes;
     private final Map<String, Tensor> initializers = new HashMap<>();
+    private final Map<String, ConstTensor> folded;
     private final Map<String, Node> producers = new HashMap<>();
     private final Map<String, Integer> uses = new HashMap<>();
     private final Map<String, List<Node>> consumers = new HashMap<>();
@@ -39,9 +41,10 @@ final class ImportPatterns {
     private final java.util.Set<Node> dropped = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     private final String source;
 
-    private ImportPatterns(Graph g, String source) {
+    private ImportPatterns(Graph g, String source, Map<String, ConstTensor> folded) {
         this.nodes = g.nodes();
         this.source = source;
+        this.folded = folded;
         for (Tensor t : g.initializers()) initializers.put(t.name(), t);
         for (Node n : nodes) {
             for (String o : n.outputs()) producers.put(o, n);
@@ -54,9 +57,9 @@ final class ImportPatterns {
         for (var o : g.outputs()) uses.merge(o.name(), 1, Integer::sum);
     }
 
-    /** The graph's nodes with the rewrites applied, in an order that is still topological. */
-    static List<Node> apply(Graph g, String source) {
-        ImportPatterns p = new ImportPatterns(g, source);
+    /** The graph's nodes with the rewrites applied, in an order that is still topological; folded: values known now. */
+    static List<Node> apply(Graph g, String source, Map<String, ConstTensor> folded) {
+        ImportPatterns p = new ImportPatterns(g, source, folded);
         for (Node n : p.nodes) {
             if (isDefault(n)) switch (n.opType()) {
                 case "Mul" -> p.gelu(n);
@@ -200,9 +203,11 @@ final class ImportPatterns {
         return a == null ? null : a.t();
     }
 
-    /** The decoded value of a small static tensor (also Constant's value_float / value_ints forms). */
+    /** The decoded value of a small static tensor (also Constant's value_float / value_ints forms, and folded values). */
     private ConstTensor staticConst(String value) {
         if (value.isEmpty()) return null;
+        ConstTensor known = folded.get(value);
+        if (known != null) return known.size() <= 64 ? known : null;
         Tensor t = staticTensor(value);
         if (t != null) {
             long count = 1;

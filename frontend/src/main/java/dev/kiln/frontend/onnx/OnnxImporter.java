@@ -34,7 +34,9 @@ import java.util.Set;
  *
  * <p>Errors: a file that is not ONNX or is cut short is a MalformedFileException naming the
  * file and byte offset; every op Kiln cannot import is listed in one UnsupportedOpException
- * with its node name and opset; an out-of-range opset, a dynamic input without a given shape,
+ * with its node name and opset (the import goes on past each, so one after another on a path is
+ * listed too, and the nodes that could not be checked without their results are named after
+ * them); an out-of-range opset, a dynamic input without a given shape,
  * and a given shape that contradicts the model are refused with what to do instead.
  */
 public final class OnnxImporter {
@@ -68,7 +70,7 @@ public final class OnnxImporter {
         if (graph.sparseInitializers() > 0)
             throw new KilnException(sourceName + ": the model has " + graph.sparseInitializers() + " sparse initializers, which Kiln does not import");
 
-        List<Node> nodes = ImportPatterns.apply(graph, sourceName);
+        List<Node> nodes = ImportPatterns.apply(graph, sourceName, ConstantFolder.foldStatic(graph, sourceName));
         Set<String> used = new HashSet<>();
         List<Node> live = liveNodes(nodes, graph, used);
 
@@ -112,15 +114,18 @@ public final class OnnxImporter {
 
     private static final String UNKNOWN = "Kiln has no importer for this op";
 
-    private static UnsupportedOpException unsupported(String source, List<String> problems) {
+    /** The error listing every node Kiln cannot import, one a line; after is appended (what could not be checked). */
+    private static UnsupportedOpException unsupported(String source, List<String> problems, String after) {
         return new UnsupportedOpException(source + ": " + problems.size() + " node" + (problems.size() == 1 ? "" : "s")
-                + " Kiln cannot import:\n  " + String.join("\n  ", problems));
+                + " Kiln cannot import:\n  " + String.join("\n  ", problems) + after);
     }
+
+    /** "Conv", or "com.example.Foo" outside the default domain. */
+    private static String opName(Node n) { return (OnnxFields.isDefaultDomain(n.domain()) ? "" : n.domain() + ".") + n.opType(); }
 
     private static String describe(Model model, Node n) {
         boolean dflt = OnnxFields.isDefaultDomain(n.domain());
-        return (dflt ? "" : n.domain() + ".") + n.opType() + " (node '" + n.label() + "', "
-                + (dflt ? "" : "domain " + n.domain() + " ") + "opset " + model.opset(n.domain()) + ")";
+        return opName(n) + " (node '" + n.label() + "', " + (dflt ? "" : "domain " + n.domain() + " ") + "opset " + model.opset(n.domain()) + ")";
     }
 
     private static void declareInputs(ImportContext ctx, Model model, List<Node> live, Map<String, Shape> given) {
@@ -147,7 +152,7 @@ public final class OnnxImporter {
         if (!dynamic.isEmpty()) {
             // an op Kiln cannot import is the more fundamental problem: report it first
             List<String> unknown = live.stream().filter(n -> !known(n)).map(n -> describe(model, n) + ": " + UNKNOWN).toList();
-            if (!unknown.isEmpty()) throw unsupported(ctx.source, unknown);
+            if (!unknown.isEmpty()) throw unsupported(ctx.source, unknown, "");
             throw new KilnException(ctx.source + ": Kiln compiles for static shapes, and " + String.join("; ", dynamic));
         }
     }
@@ -180,25 +185,26 @@ public final class OnnxImporter {
                     + in.dims() + ": " + String.join(", ", clashes));
     }
 
-    /** Lowers every live node; unsupported ones are collected and reported together. */
+    /**
+     * Lowers every live node; unsupported ones are collected and reported together. The import
+     * goes on past an unsupported node, its outputs unknown: a node reading one is still checked
+     * as far as it can be without that value (an op with no importer, a Pad's mode, a lone Erf
+     * are refused all the same), and is listed as not checked where it needs the value.
+     */
     private static void lowerNodes(ImportContext ctx, Model model, List<Node> live) {
-        Set<String> poisoned = new HashSet<>();
         List<String> problems = new ArrayList<>();
+        List<Node> unchecked = new ArrayList<>();
         for (Node node : live) {
             if (!known(node)) {
                 problems.add(describe(model, node) + ": " + UNKNOWN);
-                poisoned.addAll(node.outputs());
+                ctx.markUnknown(node.outputs());
                 continue;
             }
-            // a node downstream of an unsupported one is not lowered (its inputs do not exist)
-            if (node.inputs().stream().anyMatch(poisoned::contains)) { poisoned.addAll(node.outputs()); continue; }
             NodeView n = new NodeView(ctx, node);
             try {
-                boolean allConst = true;
-                for (int i = 0; i < n.inputCount(); i++) allConst &= !n.has(i) || n.in(i) instanceof Value.Const;
                 boolean dflt = OnnxFields.isDefaultDomain(node.domain());
                 OpImporter importer = REGISTRY.get(OpImporter.key(node.domain(), node.opType()));
-                if (dflt && allConst && ConstantFolder.canFold(node.opType())) ConstantFolder.fold(n);
+                if (dflt && ConstantFolder.canFold(node.opType()) && allConst(ctx, n)) ConstantFolder.fold(n);
                 else if (importer != null) importer.lower(n);
                 else throw n.unsupported("Kiln evaluates " + node.opType() + " only on constants (shape arithmetic),"
                             + " but here it reads a tensor computed at run time");
@@ -206,10 +212,38 @@ public final class OnnxImporter {
                     if (n.used(i) && !ctx.isDefined(node.outputs().get(i))) throw n.unsupported("output " + i + " ('" + n.out(i) + "') is not supported");
             } catch (UnsupportedOpException e) {
                 problems.add(describe(model, node) + ": " + e.getMessage());
-                poisoned.addAll(node.outputs());
+                ctx.markUnknown(node.outputs());
+            } catch (ImportContext.UnknownValue e) {
+                unchecked.add(node);
+                ctx.markUnknown(node.outputs());
             }
         }
-        if (!problems.isEmpty()) throw unsupported(ctx.source, problems);
+        if (!problems.isEmpty()) throw unsupported(ctx.source, problems, unchecked(model, unchecked));
+    }
+
+    /** Whether every present input is a constant; an unknown input leaves that open, so the node cannot be checked. */
+    private static boolean allConst(ImportContext ctx, NodeView n) {
+        boolean unknown = false;
+        for (int i = 0; i < n.inputCount(); i++) {
+            if (!n.has(i)) continue;
+            if (ctx.isUnknown(n.node.input(i))) unknown = true;
+            else if (!(n.in(i) instanceof Value.Const)) return false;
+        }
+        if (unknown) throw new ImportContext.UnknownValue(n.node.inputs().toString());
+        return true;
+    }
+
+    /** The nodes not checked, one line per op type (a model may have hundreds after an early failure). */
+    private static String unchecked(Model model, List<Node> nodes) {
+        if (nodes.isEmpty()) return "";
+        Map<String, List<Node>> byOp = new java.util.LinkedHashMap<>();
+        for (Node n : nodes) byOp.computeIfAbsent(opName(n), k -> new ArrayList<>()).add(n);
+        StringBuilder b = new StringBuilder("\nand " + nodes.size() + " node" + (nodes.size() == 1 ? "" : "s")
+                + " after them that could not be checked, as they read what those nodes compute:");
+        byOp.forEach((op, ns) -> b.append("\n  ").append(op).append(" (").append(ns.size() == 1 ? "node " : ns.size() + " nodes: ")
+                .append(String.join(", ", ns.stream().limit(4).map(n -> "'" + n.label() + "'").toList())).append(ns.size() > 4 ? ", ..." : "")
+                .append(", opset ").append(model.opset(ns.getFirst().domain())).append(")"));
+        return b.toString();
     }
 
     private static void declareOutputs(ImportContext ctx, OnnxModel.Graph graph) {

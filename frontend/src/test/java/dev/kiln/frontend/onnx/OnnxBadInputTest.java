@@ -14,8 +14,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
+import static dev.kiln.frontend.onnx.OnnxTestModel.attr;
+import static dev.kiln.frontend.onnx.OnnxTestModel.in;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Each way an ONNX file or the shapes given with it can be wrong, and the error that says so. */
@@ -43,7 +46,52 @@ class OnnxBadInputTest {
                 "CumSum (node '/CumSum', opset 17)",
                 "Erf (node '/Erf', opset 17)", "GELU",
                 "Cast (node '/Cast', opset 17)", "int64");
-        assertFalse(e.getMessage().contains("/Cast_1"), "the cast back to float is downstream of the failure, not a failure of its own");
+        String failures = e.getMessage().split("could not be checked")[0];
+        assertFalse(failures.contains("/Cast_1"), "the cast back to float is downstream of the failure, not a failure of its own");
+    }
+
+    @Test
+    void unsupportedNodesAfterAnotherOnTheSamePathAreReportedTooInOneGo() {
+        OnnxTestModel m = new OnnxTestModel().input("x", 2, 8)
+                .floats("gamma", new long[]{8}, 1, 1, 1, 1, 1, 1, 1, 1).ints("pads", new long[]{4}, 0, 1, 0, 1).ints("axis", new long[]{}, 1)
+                // a path with three refusals in a row, then an op Kiln has
+                .node("LayerNormalization", in("x", "gamma"), in("a"))
+                .node("Erf", "a", "b")
+                .node("Pad", in("b", "pads"), in("c"), attr("mode", "reflect"))
+                .node("Relu", "c", "d")
+                // a parallel path: an op Kiln has, a refusal, an op Kiln has
+                .node("Sigmoid", "x", "e")
+                .node("CumSum", in("e", "axis"), in("f"))
+                .node("Relu", "f", "g")
+                // a path Kiln imports, and where the paths meet
+                .node("Relu", "x", "h")
+                .node("Concat", in("d", "g", "h"), in("y"), attr("axis", 1L))
+                .output("y");
+        var e = assertThrowsExactly(UnsupportedOpException.class, () -> OnnxImporter.load(m.build(), "model.onnx", Map.of()));
+        String[] lines = e.getMessage().split("\n");
+        assertEquals("model.onnx: 4 nodes Kiln cannot import:", lines[0], e::getMessage);
+        assertTrue(lines[1].startsWith("  LayerNormalization (node 'layernormalization_0', opset 17): "), e::getMessage);
+        assertTrue(lines[2].startsWith("  Erf (node 'erf_1', opset 17): ") && lines[2].contains("GELU"), e::getMessage);
+        assertTrue(lines[3].startsWith("  Pad (node 'pad_2', opset 17): ") && lines[3].contains("mode 'reflect'"), e::getMessage);
+        assertTrue(lines[4].startsWith("  CumSum (node 'cumsum_5', opset 17): "), e::getMessage);
+        // what reads a refused node's result cannot be checked without it, and is said so, apart from the failures
+        assertTrue(lines[5].contains("3 nodes") && lines[5].contains("could not be checked"), e::getMessage);
+        assertEquals(List.of("  Relu (2 nodes: 'relu_3', 'relu_6', opset 17)", "  Concat (node 'concat_8', opset 17)"),
+                List.of(lines).subList(6, lines.length), e::getMessage);
+        assertFalse(e.getMessage().contains("sigmoid_4") || e.getMessage().contains("relu_7"), "imported nodes are not mentioned");
+    }
+
+    @Test
+    void aReflectPadBeforeAConvIsRefusedNamingItsMode() {
+        var e = assertThrowsExactly(UnsupportedOpException.class, () -> OnnxImporter.load(OnnxFixtures.path("bad/pad-reflect.onnx")));
+        assertMentions(e, "pad-reflect.onnx", "1 node", "Pad (node '/Pad', opset 17)", "mode 'reflect'", "no pad op");
+        assertFalse(e.getMessage().contains("ConstantOfShape"), "the pads' constant subgraph folds");
+    }
+
+    @Test
+    void aNonZeroPadBeforeAConvIsRefusedNamingItsValue() {
+        var e = assertThrowsExactly(UnsupportedOpException.class, () -> OnnxImporter.load(OnnxFixtures.path("bad/pad-nonzero.onnx")));
+        assertMentions(e, "pad-nonzero.onnx", "1 node", "Pad (node '/Pad', opset 17)", "value 0.5", "no pad op");
     }
 
     // ---- files ----

@@ -84,6 +84,19 @@ class OnnxImportMatchesPyTorchTest {
     }
 
     @Test
+    void zeroPadsComputedByPyTorchsConstantSubgraphBecomeTheConvsPadding() {
+        for (int opset : new int[]{13, 17}) {
+            Graph g = OnnxFixtures.of("pad-conv", opset).load();
+            // F.pad(x, (1,1,2,0)) → conv; F.pad(x, (0,1,0,1)) → conv with padding 1: [top, left, bottom, right]
+            List<int[]> paddings = g.nodes().stream().map(Node::op).filter(Conv2d.class::isInstance).map(c -> ((Conv2d) c).padding()).toList();
+            assertEquals(2, paddings.size(), () -> "opset " + opset + ":\n" + g);
+            assertArrayEquals(new int[]{2, 1, 0, 1}, paddings.get(0));
+            assertArrayEquals(new int[]{1, 1, 2, 2}, paddings.get(1));
+            assertEquals(2, g.nodes().size(), () -> "nothing but the convs is left:\n" + g);
+        }
+    }
+
+    @Test
     void linearLayersImportAsLinearWithTheirPyTorchWeightNames() {
         Graph g = OnnxFixtures.of("seq-attention", 17).load();
         // MatMul + Add of nn.Linear on a rank-3 input: one linear, weight stored [out, in] like nn.Linear's
