@@ -158,8 +158,8 @@ class CpuExecutableTest {
                             done++;
                         }
                     } catch (KilnException e) {
-                        calls.complete(done);
-                        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+                        if (e.getMessage().contains("closed")) calls.complete(done);
+                        else calls.completeExceptionally(e);
                     } catch (Throwable t) {
                         calls.completeExceptionally(t);
                     }
