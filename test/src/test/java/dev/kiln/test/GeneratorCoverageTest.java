@@ -29,8 +29,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The generator is only as good as what it makes: over the first 200 seeds (the cases CI's
  * properties see) every op occurs, chains and DAGs and several outputs occur, the special sizes
- * occur, every kind of data occurs, every fusion fires and each near-miss is refused for its
- * reason, and few cases are discarded. Prints the distribution.
+ * occur, every kind of data occurs (attention masks hiding whole leading key tiles too), every
+ * fusion fires and each near-miss is refused for its reason, and few cases are discarded. Prints
+ * the distribution.
  */
 class GeneratorCoverageTest {
     static final int SEEDS = 200;
@@ -74,7 +75,7 @@ class GeneratorCoverageTest {
         for (Class<?> op : Op.class.getPermittedSubclasses())
             assertTrue(ops.getOrDefault(Op.mnemonicOf(op), 0) >= 3, "op " + Op.mnemonicOf(op) + " is (nearly) never generated: " + ops);
         for (String f : List.of("chain", "DAG (a node read twice)", "several outputs", "dead nodes", "zeros", "-0.0", "large (≥1e3)",
-                "tiny (<1e-6)", "subnormal", "small integers"))
+                "tiny (<1e-6)", "subnormal", "small integers", "mask rows hiding their first 4·L keys"))
             assertTrue(features.getOrDefault(f, 0) >= 3, "'" + f + "' is (nearly) never generated: " + features);
         for (int d : new int[]{1, 2, 3, 5, 7, 11, 13, Sizes.L - 1, Sizes.L, Sizes.L + 1})
             assertTrue(dims.contains(d), "size " + d + " never occurs: " + dims);
@@ -100,6 +101,20 @@ class GeneratorCoverageTest {
         if (hasAny(d, v -> Math.abs(v) >= 1e3)) count(features, "large (≥1e3)");
         if (hasAny(d, v -> v != 0 && Math.abs(v) < 1e-6)) count(features, "tiny (<1e-6)");
         if (hasAny(d, v -> v != 0 && Math.abs(v) < Float.MIN_NORMAL)) count(features, "subnormal");
+        if (hidesLeadingKeys(t, 4 * Sizes.L)) count(features, "mask rows hiding their first 4·L keys");
+    }
+
+    /** A [B,M,N] mask with a row whose first keys (at least a CPU attention key tile) are −∞ and a later key is not. */
+    private static boolean hidesLeadingKeys(HostTensor t, int atLeast) {
+        if (t.shape().rank() != 3) return false;
+        int n = t.shape().dim(2);
+        float[] d = t.data();
+        for (int row = 0; row < t.size() / n; row++) {
+            int j = 0;
+            while (j < n && d[row * n + j] == Float.NEGATIVE_INFINITY) j++;
+            if (j >= atLeast && j < n) return true;
+        }
+        return false;
     }
 
     private interface FloatTest { boolean test(float v); }

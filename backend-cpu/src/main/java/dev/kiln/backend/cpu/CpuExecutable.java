@@ -11,11 +11,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A graph lowered to a list of steps over one bufs array per call context. Contexts (the
  * arena and the bufs table) are pooled: a call takes one, so concurrent calls never share an
  * arena, and a steady stream of calls allocates only its output tensors.
+ *
+ * <p>close() waits for the calls in flight, then closes the worker pool; a call that starts
+ * after it fails. Calls are counted rather than holding a read lock: a ReentrantReadWriteLock
+ * tracks each reader thread's holds and, with concurrent callers, allocates for them per call.
  */
 final class CpuExecutable implements Executable {
     private final Graph graph;
@@ -27,6 +32,9 @@ final class CpuExecutable implements Executable {
     private final Map<String, Integer> inputSlots, outputSlots;
     private final ConcurrentLinkedQueue<float[][]> contexts = new ConcurrentLinkedQueue<>();
     private volatile boolean closed;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** close() waits on it until inFlight is 0; the last call out notifies. */
+    private final Object drained = new Object();
     /** Per-step nanoseconds, summed over calls, when -Dkiln.cpu.profile=true; printed on close. */
     private final long[] profile = Boolean.getBoolean("kiln.cpu.profile") ? new long[0] : null;
     private long[] stepNanos, stepBytes;
@@ -58,7 +66,17 @@ final class CpuExecutable implements Executable {
 
     /** Runs writing into caller-owned output tensors (no allocation on this path once warm). */
     @Override public void runInto(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
-        if (closed) throw new KilnException("executable for graph @" + graph.name() + " is closed");
+        // counted before closed is read, and close() sets closed before it reads the count: one of them sees the other
+        inFlight.incrementAndGet();
+        try {
+            if (closed) throw new KilnException("executable for graph @" + graph.name() + " is closed");
+            runSteps(inputs, outputs);
+        } finally {
+            if (inFlight.decrementAndGet() == 0 && closed) synchronized (drained) { drained.notifyAll(); }
+        }
+    }
+
+    private void runSteps(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
         ReferenceInterpreter.bindInputs(graph, inputs, new HashMap<>());
         float[][] bufs = contexts.poll();
         if (bufs == null) bufs = newContext();
@@ -128,7 +146,21 @@ final class CpuExecutable implements Executable {
     }
 
     @Override public void close() {
-        closed = true;
+        boolean first;
+        synchronized (drained) {
+            first = !closed;
+            closed = true;
+            boolean interrupted = false;
+            while (inFlight.get() != 0) {
+                try {
+                    drained.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;     // still wait: the pool must not close under a running call
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+        if (!first) return;
         contexts.clear();
         if (profile != null) System.err.print(profileReport());
         if (ownsPool) pool.close();

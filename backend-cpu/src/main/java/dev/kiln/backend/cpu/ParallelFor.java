@@ -21,6 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The workers serve one call at a time. A concurrent caller that finds them busy runs its
  * whole range on its own thread: no call ever waits for another's kernels, and with more calls
  * than cores in flight there is nothing to gain from splitting anyway.
+ *
+ * <p>close() takes the same lock as a dispatch, so it waits for the one in flight: a worker may
+ * only leave once no chunk it was posted can still be waited for. A run after close() fails.
  */
 public final class ParallelFor implements AutoCloseable {
     /** How long an idle worker spins before it parks: longer than the gaps between kernels of one call. */
@@ -46,12 +49,14 @@ public final class ParallelFor implements AutoCloseable {
     public int threads() { return threads; }
 
     public void run(Kernel k, float[][] bufs, int range) {
+        if (closed) throw closedError();
         int chunks = Math.min(threads, range);
-        if (chunks <= 1 || closed || !busy.tryLock()) {
+        if (chunks <= 1 || !busy.tryLock()) {
             k.run(bufs, 0, range);
             return;
         }
         try {
+            if (closed) throw closedError();     // close() came between the check above and the lock
             failure.set(null);
             pending.set(chunks - 1);
             for (int c = 1; c < chunks; c++)
@@ -76,8 +81,17 @@ public final class ParallelFor implements AutoCloseable {
         }
     }
 
+    private IllegalStateException closedError() {
+        return new IllegalStateException("the CPU worker pool (" + threads + " threads) is closed");
+    }
+
     @Override public void close() {
-        closed = true;
+        busy.lock();
+        try {
+            closed = true;
+        } finally {
+            busy.unlock();
+        }
         for (Worker w : workers) LockSupport.unpark(w);
     }
 
@@ -116,7 +130,7 @@ public final class ParallelFor implements AutoCloseable {
                     if (posted == done && !closed) LockSupport.park(this);
                     parked = false;
                 }
-                if (closed) return;
+                if (posted == done) return;   // closed, and nothing posted: a posted chunk always runs, or its caller would wait forever
                 done = posted;
                 try {
                     kernel.run(bufs, lo, hi);

@@ -22,18 +22,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The executable's contract: thread safety, closing, input checks, code dumps, options. */
@@ -123,6 +129,49 @@ class CpuExecutableTest {
         exe.close();
         KilnException e = assertThrows(KilnException.class, () -> exe.run(Map.of("x", input(1))));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    /**
+     * close() on one thread while another keeps calling: each call either finishes with the right
+     * result or fails saying the executable is closed, close() returns, and nothing hangs. A
+     * fresh executable per round, so the kernels run interpreted at first (slow chunks, workers
+     * that park between them) as well as compiled.
+     */
+    @Test void closeWhileAnotherThreadRunsEndsCleanly() {
+        Graph g = graph();
+        float[] want;
+        try (Executable single = new CpuBackend().compile(g, Map.of("threads", "1"))) {
+            want = output(single.run(Map.of("x", input(1)))).data();
+        }
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            SplittableRandom random = new SplittableRandom(11);
+            for (int round = 0; round < 150; round++) {
+                Executable exe = new CpuBackend().compile(g, Map.of("threads", "2"));
+                CountDownLatch started = new CountDownLatch(1);
+                CompletableFuture<Integer> calls = new CompletableFuture<>();
+                Thread caller = new Thread(() -> {
+                    int done = 0;
+                    try {
+                        while (true) {
+                            started.countDown();
+                            assertArrayEquals(want, output(exe.run(Map.of("x", input(1)))).data(), "call " + done);
+                            done++;
+                        }
+                    } catch (KilnException e) {
+                        if (e.getMessage().contains("closed")) calls.complete(done);
+                        else calls.completeExceptionally(e);
+                    } catch (Throwable t) {
+                        calls.completeExceptionally(t);
+                    }
+                }, "caller-" + round);
+                caller.setDaemon(true);      // a hung caller must not keep the test JVM alive
+                caller.start();
+                started.await();
+                LockSupport.parkNanos(random.nextLong(3_000_000));
+                exe.close();
+                calls.join();
+            }
+        });
     }
 
     @Test void wrongInputShapeNamesTheInputAndBothShapes() {

@@ -4,6 +4,7 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Shape;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -11,8 +12,9 @@ import java.util.SplittableRandom;
 /**
  * Tensor data for generated cases. Each tensor takes one {@link Kind}, chosen through
  * {@link Choices} (so shrinking moves it towards the simple kinds), and its values come from a
- * seed. Non-finite values (NaN, ±∞) are never drawn here: {@link #injectNonFinite} adds them
- * for the property that checks how they propagate.
+ * seed. Non-finite values (NaN, ±∞) are never drawn here, except the −∞ of attention
+ * {@link #paddingMask padding masks}: {@link #injectNonFinite} adds them for the property that
+ * checks how they propagate.
  */
 public final class DataGen {
     private DataGen() {}
@@ -53,6 +55,25 @@ public final class DataGen {
             case INPUT -> values(s, kind, seed, 1f);
             case WEIGHT -> values(s, kind, seed, (float) (1 / Math.sqrt(Math.max(1, fanIn))));
         };
+    }
+
+    /**
+     * An additive key-padding mask [B,M,N]: each query row hides a run of leading keys (left
+     * padding) behind −∞ and sees the rest through 0. Run lengths are drawn per row from vector and
+     * key-tile edges, so a streaming kernel meets rows whose first key tiles are all −∞ next to
+     * rows that see everything. Every row keeps its last key: a row masked to its end is NaN in the
+     * reference, which would hide the rest of the case from the finite properties.
+     */
+    public static HostTensor paddingMask(Choices c, int batch, int rows, int keys) {
+        int l = Sizes.L;
+        int[] lengths = {0, 1, l, 2 * l, 4 * l, keys / 2, keys - 1};
+        SplittableRandom r = new SplittableRandom(c.seed());
+        float[] d = new float[batch * rows * keys];
+        for (int row = 0; row < batch * rows; row++) {
+            int pad = Math.min(keys - 1, lengths[r.nextInt(lengths.length)]);
+            Arrays.fill(d, row * keys, row * keys + pad, Float.NEGATIVE_INFINITY);
+        }
+        return HostTensor.of(Shape.of(batch, rows, keys), d);
     }
 
     /** Values of one kind; NORMAL is scaled by scale. */

@@ -313,13 +313,14 @@ public final class GraphGen {
         if (q == null) return false;
         TensorType qt = type(q);
         boolean qcm = c.chance(50), kcm = c.chance(50), vcm = c.chance(50), ocm = c.chance(50), mask = c.chance(40);
-        int bs = qt.dim(0), m = qcm ? qt.dim(2) : qt.dim(1), d = qcm ? qt.dim(1) : qt.dim(2), n = wide(), e = wide();
+        boolean padded = mask && c.chance(50);
+        int bs = qt.dim(0), m = qcm ? qt.dim(2) : qt.dim(1), d = qcm ? qt.dim(1) : qt.dim(2), n = padded ? keys() : wide(), e = wide();
         String k = constant("k", Role.WEIGHT, 1, kcm ? new int[]{bs, d, n} : new int[]{bs, n, d});
         String v = like(TensorType.f32(vcm ? new int[]{bs, e, n} : new int[]{bs, n, e}));
         Activation act = c.pick(Activation.values());
         Combine combine = c.pick(Combine.values());
         List<String> in = new ArrayList<>(List.of(q, k, v));
-        if (mask) in.add(like(TensorType.f32(bs, m, n)));
+        if (mask) in.add(padded ? motifs.paddingMask(bs, m, n) : like(TensorType.f32(bs, m, n)));
         if (combine != Combine.NONE) in.add(like(ocm ? TensorType.f32(bs, e, m) : TensorType.f32(bs, m, e)));
         return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, act, alpha(act), combine), in) != null;
     }
@@ -385,6 +386,7 @@ public final class GraphGen {
     TensorType type(String v) { return b.typeOf(v); }
     int small() { return c.pickInt(Sizes.SMALL); }
     int wide() { return c.pickInt(big ? Sizes.WIDE_BIG : Sizes.WIDE); }
+    int keys() { return c.pickInt(Sizes.LONG_KEYS); }
     int spatial() { return c.pickInt(big ? Sizes.SPATIAL_BIG : Sizes.SPATIAL); }
     int pick(int... options) { return c.pickInt(options); }
     float alpha(Activation a) { return a == Activation.LEAKY_RELU ? c.pickFloat(0.1f, 0.01f, 0.3f) : 0f; }

@@ -86,9 +86,11 @@ final class Motifs {
         epilogue(conv(y, out, groups, pw, c.chance(50)));
     }
 
-    /** Q·Kᵀ → scalings → optional mask → softmax(-1) → ·V. */
+    /** Q·Kᵀ → scalings → optional mask (at times a key-padding one over several key tiles) → softmax(-1) → ·V. */
     private void sequenceAttention() {
         int bs = g.pick(1, 2), m = g.wide(), n = g.wide(), d = g.wide(), e = g.small(), miss = c.below(14);
+        boolean padded = c.chance(35);
+        if (padded) n = g.keys();
         String q, kt, v;
         String x = g.operand(t -> t.rank() == 3);
         if (x != null && c.chance(50)) {                               // self-attention with projections
@@ -105,9 +107,9 @@ final class Motifs {
         String s = g.add(new MatMul(), q, kt);
         if (s == null) return;
         if (miss == 0) g.add(activation(), s);                        // the scores read twice
-        if (miss == 3) s = mask(s, false);                             // scaling after the mask
+        if (miss == 3) s = mask(s, false, padded);                     // scaling after the mask
         for (int i = c.below(3); i > 0; i--) s = scaling(s, d);
-        if (miss != 3 && (c.chance(35) || miss == 2)) s = mask(s, miss == 2);
+        if (miss != 3 && (c.chance(35) || miss == 2 || padded)) s = mask(s, miss == 2, padded);
         String p = g.add(new Softmax(miss == 1 ? 1 : 2), s);
         if (miss == 4) g.add(Unary.of(Unary.Kind.TANH), p);             // the probabilities read twice
         g.add(new MatMul(), p, v);
@@ -231,13 +233,24 @@ final class Motifs {
         };
     }
 
-    /** s + mask [B,M,N], or on a near-miss a mask that broadcasts. */
-    private String mask(String s, boolean broadcast) {
+    /** s + mask [B,M,N] (a key-padding mask if padded), or on a near-miss a mask that broadcasts. */
+    private String mask(String s, boolean broadcast, boolean padded) {
         if (s == null) return null;
         TensorType t = g.type(s);
         int[] shape = !broadcast ? t.shape().dims() : c.pick(new int[]{t.dim(1), t.dim(2)}, new int[]{t.dim(0), 1, t.dim(2)});
-        String mask = c.chance(50) ? g.input(shape) : g.constant("mask", Role.WEIGHT, 1, shape);
+        String mask = padded && !broadcast ? paddingMask(t.dim(0), t.dim(1), t.dim(2))
+                : c.chance(50) ? g.input(shape) : g.constant("mask", Role.WEIGHT, 1, shape);
         return g.add(new Binary(ADD), c.chance(50) ? List.of(s, mask) : List.of(mask, s));
+    }
+
+    /** A key-padding mask ({@link DataGen#paddingMask}), as an input or a constant; never an operand of other ops, so only masks read its −∞. */
+    String paddingMask(int batch, int rows, int keys) {
+        boolean asInput = c.chance(50);
+        HostTensor data = DataGen.paddingMask(c, batch, rows, keys);
+        if (!asInput) return g.b.constant(g.name("mask"), data);
+        String v = g.b.input(g.name("mask"), TensorType.f32(batch, rows, keys));
+        g.inputData.put(v, data);
+        return v;
     }
 
     record ConvAttrs(int[] stride, int[] padding, int[] dilation, int kh, int kw) {

@@ -31,6 +31,12 @@ public final class Sizes {
             3 * L + 1, 4 * L - 1, 4 * L + 1, 8 * L + 3);
     public static final int[] SPATIAL_BIG = distinctSorted(1, 2, 3, 5, 7, 9, 11, L - 1, L, L + 1, 2 * L - 1, 2 * L, 2 * L + 1);
 
+    /**
+     * Key counts for attention under a padding mask: just past one and two of the key tiles the CPU
+     * kernel streams (4 vectors; OpenCL's are 32 keys, no longer), so whole leading tiles can be masked.
+     */
+    public static final int[] LONG_KEYS = distinctSorted(4 * L + 1, 8 * L + 3);
+
     private static int[] distinctSorted(int... sizes) {
         return IntStream.of(sizes).filter(s -> s >= 1).distinct().sorted().toArray();
     }

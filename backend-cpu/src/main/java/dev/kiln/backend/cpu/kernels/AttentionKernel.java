@@ -115,6 +115,16 @@ public final class AttentionKernel implements Kernel {
         }
         float tileMax = s0.max(s1).max(s2.max(s3)).reduceLanes(VectorOperators.MAX);
         float mOld = m[r], mNew = Math.max(mOld, tileMax);
+        if (mNew == Float.NEGATIVE_INFINITY) {
+            // every key so far is masked (left padding): exp(s − mNew) and exp(mOld − mNew) would be exp(−∞ + ∞) = NaN.
+            // The tile adds nothing; m, l and acc stay at −∞, 0, 0, so a row masked to its end gives 0/0 = NaN as the reference does.
+            FloatVector z = FloatVector.zero(S);
+            z.intoArray(p, pr);
+            z.intoArray(p, pr + L);
+            z.intoArray(p, pr + 2 * L);
+            z.intoArray(p, pr + 3 * L);
+            return;
+        }
         float corr = (float) Math.exp(mOld - mNew);
         FloatVector p0 = s0.sub(mNew).lanewise(VectorOperators.EXP), p1 = s1.sub(mNew).lanewise(VectorOperators.EXP);
         FloatVector p2 = s2.sub(mNew).lanewise(VectorOperators.EXP), p3 = s3.sub(mNew).lanewise(VectorOperators.EXP);
