@@ -62,12 +62,38 @@ public final class Tensor {
     public Tensor matmul(Tensor o) { return op(new MatMul(), o); }
     public Tensor bmm(Tensor o) { return matmul(o); }
 
+    // element-wise functions, named as in torch; each is one Unary.Kind, defined once in ir
     public Tensor relu() { return op(Unary.of(Unary.Kind.RELU)); }
-    public Tensor leakyRelu(double slope) { return op(new Unary(Unary.Kind.LEAKY_RELU, (float) slope)); }
+    public Tensor relu6() { return clamp(0, 6); }
+    public Tensor leakyRelu(double slope) { return op(Unary.of(Unary.Kind.LEAKY_RELU, (float) slope)); }
     public Tensor sigmoid() { return op(Unary.of(Unary.Kind.SIGMOID)); }
     public Tensor tanh() { return op(Unary.of(Unary.Kind.TANH)); }
     public Tensor gelu() { return op(Unary.of(Unary.Kind.GELU)); }
+    /** GELU's tanh approximation (torch: gelu(x, approximate='tanh')). */
+    public Tensor geluTanh() { return op(Unary.of(Unary.Kind.GELU_TANH)); }
+    public Tensor silu() { return op(Unary.of(Unary.Kind.SILU)); }
+    public Tensor mish() { return op(Unary.of(Unary.Kind.MISH)); }
+    public Tensor hardswish() { return op(Unary.of(Unary.Kind.HARD_SWISH)); }
+    /** torch's hardsigmoid: clamp(x/6 + 1/2, 0, 1). */
+    public Tensor hardsigmoid() { return op(Unary.of(Unary.Kind.HARD_SIGMOID, 1f / 6, 0.5f)); }
+    public Tensor elu(double alpha) { return op(Unary.of(Unary.Kind.ELU, (float) alpha)); }
+    public Tensor selu() { return op(Unary.of(Unary.Kind.SELU, 1.67326319217681884765625f, 1.05070102214813232421875f)); }
+    public Tensor softplus() { return op(Unary.of(Unary.Kind.SOFTPLUS)); }
+    public Tensor softsign() { return op(Unary.of(Unary.Kind.SOFTSIGN)); }
+    public Tensor clamp(double min, double max) { return op(Unary.of(Unary.Kind.CLIP, (float) min, (float) max)); }
     public Tensor exp() { return op(Unary.of(Unary.Kind.EXP)); }
+    public Tensor log() { return op(Unary.of(Unary.Kind.LOG)); }
+    public Tensor sqrt() { return op(Unary.of(Unary.Kind.SQRT)); }
+    public Tensor rsqrt() { return sqrt().reciprocal(); }
+    public Tensor erf() { return op(Unary.of(Unary.Kind.ERF)); }
+    public Tensor abs() { return op(Unary.of(Unary.Kind.ABS)); }
+    public Tensor neg() { return op(Unary.of(Unary.Kind.NEG)); }
+    public Tensor reciprocal() { return op(Unary.of(Unary.Kind.RECIPROCAL)); }
+    public Tensor floor() { return op(Unary.of(Unary.Kind.FLOOR)); }
+    public Tensor ceil() { return op(Unary.of(Unary.Kind.CEIL)); }
+    public Tensor round() { return op(Unary.of(Unary.Kind.ROUND)); }
+    public Tensor sign() { return op(Unary.of(Unary.Kind.SIGN)); }
+    public Tensor pow(double exponent) { return op(Unary.of(Unary.Kind.POW, (float) exponent)); }
 
     public Tensor softmax(int dim) { return op(new Softmax(type.shape().axis(dim))); }
 

@@ -266,7 +266,7 @@ class ReferenceMatchesPyTorchTest {
     void leakyReluMatchesPyTorch() {
         Case c = load("leaky_relu");
         c.expectAttributes("negative_slope=0.2");
-        assertMatchesPyTorch(c, new Unary(Unary.Kind.LEAKY_RELU, 0.2f), "x");
+        assertMatchesPyTorch(c, Unary.of(Unary.Kind.LEAKY_RELU, 0.2f), "x");
     }
 
     // ---------------------------------------------------------------- LSTM

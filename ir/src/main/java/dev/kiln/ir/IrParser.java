@@ -1,5 +1,6 @@
 package dev.kiln.ir;
 
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Op;
 
 import java.lang.reflect.Constructor;
@@ -141,6 +142,7 @@ public final class IrParser {
             if (type == String.class) return new IrParser(raw, source).string();
             if (type == int[].class) return Shape.parse(raw.replace(" ", "")).dims();
             if (type.isEnum()) return Enum.valueOf((Class<Enum>) type, raw.toUpperCase(Locale.ROOT));
+            if (type == Act.class) return Act.parse(raw);
         } catch (RuntimeException e) {
             pos = at;
             throw error("attribute '" + attr + "' has bad value '" + raw + "' (" + e.getMessage() + ")");
@@ -185,7 +187,11 @@ public final class IrParser {
         int at = pos;
         if (peek("[")) { while (pos < src.length() && src.charAt(pos) != ']') pos++; pos++; }
         else if (peek("\"")) string();
-        else while (pos < src.length() && ",}".indexOf(src.charAt(pos)) < 0 && !Character.isWhitespace(src.charAt(pos))) pos++;
+        else {
+            // a word, with a parenthesised parameter list for activations: clip(0.0,6.0)
+            while (pos < src.length() && ",}(".indexOf(src.charAt(pos)) < 0 && !Character.isWhitespace(src.charAt(pos))) pos++;
+            if (peek("(")) { while (pos < src.length() && src.charAt(pos) != ')') pos++; pos++; }
+        }
         if (pos > src.length()) throw error("unterminated value");
         return src.substring(at, pos).strip();
     }

@@ -1,5 +1,6 @@
 package dev.kiln.ir;
 
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Op;
 
 import java.lang.reflect.RecordComponent;
@@ -75,6 +76,7 @@ public final class IrPrinter {
             case Boolean z -> Boolean.toString(z);
             case String s -> quote(s);
             case Enum<?> e -> e.name().toLowerCase(Locale.ROOT);
+            case Act a -> a.toString();
             default -> throw new IllegalStateException("attribute type not printable: " + v.getClass());
         };
     }

@@ -106,7 +106,7 @@ class IrTextRoundTripTest {
               const %conv.b : f32[ 2 ]
               %y: f32[1,2,3,3] = conv2d(%x, %conv.w, %conv.b) {stride = [1, 1], padding=[0,0,0,0], dilation=[1,1], groups=1} loc("block.conv")
               %sum: f32[1,2,3,3] = binary(%y,%x) {kind=add}   // the residual
-              %"act out": f32[1,2,3,3] = unary(%sum) {kind=leaky_relu, alpha=0.1} loc("block \\"act\\"")
+              %"act out": f32[1,2,3,3] = unary(%sum) {act=leaky_relu(0.1)} loc("block \\"act\\"")
               %pooled: f32[1,2,1,1] = global_avg_pool(%"act out")
               return %"act out", %pooled
             }
@@ -123,7 +123,7 @@ class IrTextRoundTripTest {
         Node conv = g.nodes().getFirst(), act = g.nodes().get(2);
         assertEquals("stride=[1,1], padding=[0,0,0,0], dilation=[1,1], groups=1", IrPrinter.attributes(conv.op()));
         assertEquals("block.conv", conv.origin());
-        assertEquals("kind=leaky_relu, alpha=0.1", IrPrinter.attributes(act.op()));
+        assertEquals("act=leaky_relu(0.1)", IrPrinter.attributes(act.op()));
         assertEquals("block \"act\"", act.origin());
         assertEquals("", g.nodes().get(1).origin());
         assertEquals(g.toString(), IrPrinter.print(IrParser.parse(g.toString())));
@@ -158,26 +158,28 @@ class IrTextRoundTripTest {
 
     @Test
     void missingAttributeIsNamed() {
-        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {kind=relu}\n  return %y\n}\n", "2:18", "unary needs attribute 'alpha'");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {}\n  return %y\n}\n", "2:18", "unary needs attribute 'act'");
     }
 
     @Test
     void unknownOrBadAttributeValuesAreNamed() {
-        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {kind=relu, alpha=0.0, beta=1}\n  return %y\n}\n", "2:18", "unary has no attribute(s) [beta]");
-        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {kind=sideways, alpha=0.0}\n  return %y\n}\n", "2:18", "attribute 'kind'", "'sideways'");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {act=relu, beta=1}\n  return %y\n}\n", "2:18", "unary has no attribute(s) [beta]");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {act=sideways}\n  return %y\n}\n", "2:18", "attribute 'act'", "'sideways'", "no activation 'sideways'");
         assertMalformed(HEAD + "  %y: f32[1,2] = scale(%x) {factor=half}\n  return %y\n}\n", "2:18", "attribute 'factor'", "'half'");
-        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {kind=relu, alpha=0.5}\n  return %y\n}\n", "2:18", "bad attributes for unary", "takes no alpha");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {act=relu(0.3)}\n  return %y\n}\n", "2:18", "attribute 'act'", "relu takes 0 parameter(s), got 1");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {act=clip(6.0,0.0)}\n  return %y\n}\n", "2:18", "attribute 'act'", "clip needs min <= max");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {act=none}\n  return %y\n}\n", "2:18", "bad attributes for unary", "needs a function, not none");
     }
 
     @Test
     void badTensorTypeIsQuoted() {
-        assertMalformed(HEAD + "  %y: f33[1,2] = unary(%x) {kind=relu, alpha=0.0}\n  return %y\n}\n", "2:7", "bad tensor type 'f33[1,2]'", "unknown dtype 'f33'");
+        assertMalformed(HEAD + "  %y: f33[1,2] = unary(%x) {act=relu}\n  return %y\n}\n", "2:7", "bad tensor type 'f33[1,2]'", "unknown dtype 'f33'");
         assertMalformed("graph @g(%x: f32[1,two]) {\n  return %x\n}\n", "1:14", "bad tensor type 'f32[1,two]'");
     }
 
     @Test
     void typeThatDisagreesWithTheOpIsReportedAtTheNode() {
-        assertMalformed(HEAD + "  %y: f32[2,1] = unary(%x) {kind=relu, alpha=0.0}\n  return %y\n}\n", "2:3",
+        assertMalformed(HEAD + "  %y: f32[2,1] = unary(%x) {act=relu}\n  return %y\n}\n", "2:3",
                 "%y is declared f32[2,1]", "unary", "f32[1,2]");
         assertMalformed(HEAD + "  const %w: f32[3,3]\n  %y: f32[1,3] = mat_mul(%x, %w)\n  return %y\n}\n", "3:3",
                 "inner dimensions differ", "f32[1,2]", "f32[3,3]");
@@ -185,19 +187,19 @@ class IrTextRoundTripTest {
 
     @Test
     void undefinedValueIsReportedAtItsUse() {
-        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%nope) {kind=relu, alpha=0.0}\n  return %y\n}\n", "2:24", "%nope is not defined");
-        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%y) {kind=relu, alpha=0.0}\n  return %y\n}\n", "2:24", "%y is not defined");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%nope) {act=relu}\n  return %y\n}\n", "2:24", "%nope is not defined");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%y) {act=relu}\n  return %y\n}\n", "2:24", "%y is not defined");
         assertMalformed(HEAD + "  return %x, %z\n}\n", "2:14", "%z is not defined");
     }
 
     @Test
     void valueDefinedTwiceIsReportedAtTheSecondDefinition() {
-        assertMalformed(HEAD + "  %x: f32[1,2] = unary(%x) {kind=relu, alpha=0.0}\n  return %x\n}\n", "2:3", "%x is defined twice");
+        assertMalformed(HEAD + "  %x: f32[1,2] = unary(%x) {act=relu}\n  return %x\n}\n", "2:3", "%x is defined twice");
     }
 
     @Test
     void unterminatedStringIsReportedAtItsOpeningQuote() {
-        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {kind=relu, alpha=0.0} loc(\"block\n  return %y\n}\n", "2:55", "unterminated string");
+        assertMalformed(HEAD + "  %y: f32[1,2] = unary(%x) {act=relu} loc(\"block\n  return %y\n}\n", "2:43", "unterminated string");
         assertMalformed("graph @g(%\"x: f32[1,2]) {\n  return %x\n}\n", "1:11", "unterminated string");
     }
 
@@ -208,7 +210,7 @@ class IrTextRoundTripTest {
 
     @Test
     void missingPunctuationSaysWhatWasExpected() {
-        assertMalformed(HEAD + "  %y f32[1,2] = unary(%x) {kind=relu, alpha=0.0}\n  return %y\n}\n", "2:6", "expected ':'");
+        assertMalformed(HEAD + "  %y f32[1,2] = unary(%x) {act=relu}\n  return %y\n}\n", "2:6", "expected ':'");
         assertMalformed(HEAD + "  return %x\n", "3:1", "expected '}'");
         assertMalformed("graph g(%x: f32[1,2]) {\n  return %x\n}\n", "1:7", "expected '@'");
     }

@@ -2,6 +2,7 @@ package dev.kiln.ir;
 
 import dev.kiln.ir.op.*;
 
+import dev.kiln.ir.testing.RandomActs;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,9 +76,9 @@ final class RandomGraphs {
             if (r.nextBoolean()) in.add(constant("b", s.weight[0]));
             return add(new Conv2d(s.stride, s.padding, s.dilation, s.groups), in);
         }
-        Activation act = pickOne(Activation.values());
+        Act act = RandomActs.draw(r::nextInt, true, true);
         Combine combine = pickOne(Combine.values());
-        FusedConv2d op = new FusedConv2d(s.stride, s.padding, s.dilation, s.groups, act, alpha(act), combine);
+        FusedConv2d op = new FusedConv2d(s.stride, s.padding, s.dilation, s.groups, act, combine);
         List<String> in = new ArrayList<>(List.of(x, constant("w", s.weight), constant("b", s.weight[0])));
         if (combine != Combine.NONE) in.add(extra(op.conv().inferType(List.of(type(x), TensorType.f32(s.weight)))));
         return add(op, in);
@@ -89,9 +90,9 @@ final class RandomGraphs {
         TensorType xt = type(x);
         int c = xt.dim(1), o = 1 + r.nextInt(8);
         ConvShape s = convShape(xt, false);
-        Activation mid = pickOne(Activation.values()), act = pickOne(Activation.values());
+        Act mid = RandomActs.draw(r::nextInt, true, true), act = RandomActs.draw(r::nextInt, true, true);
         Combine combine = pickOne(Combine.values());
-        FusedDwPwConv op = new FusedDwPwConv(s.stride, s.padding, s.dilation, mid, alpha(mid), act, alpha(act), combine);
+        FusedDwPwConv op = new FusedDwPwConv(s.stride, s.padding, s.dilation, mid, act, combine);
         List<String> in = new ArrayList<>(List.of(x, constant("dw", c, 1, s.weight[2], s.weight[3]), constant("dwb", c),
                 constant("pw", o, c, 1, 1), constant("pwb", o)));
         if (combine != Combine.NONE) {
@@ -141,12 +142,12 @@ final class RandomGraphs {
             return add(new Linear(), in);
         }
         in.add(constant("fcb", n));
-        Activation act = pickOne(Activation.values());
+        Act act = RandomActs.draw(r::nextInt, true, true);
         Combine combine = pickOne(Combine.values());
         int[] d = type(x).shape().dims();
         d[d.length - 1] = n;
         if (combine != Combine.NONE) in.add(extra(TensorType.f32(d)));
-        return add(new FusedLinear(act, alpha(act), combine), in);
+        return add(new FusedLinear(act, combine), in);
     }
 
     private boolean binary() {
@@ -166,8 +167,7 @@ final class RandomGraphs {
     private boolean unary() {
         String x = value(t -> true);
         if (x == null) return false;
-        Unary.Kind kind = pickOne(Unary.Kind.values());
-        return add(new Unary(kind, kind == Unary.Kind.LEAKY_RELU ? pickFloat(0.01f, 0.2f, -1.5f, 1e-7f) : 0f), List.of(x));
+        return add(new Unary(RandomActs.draw(r::nextInt, false, false)), List.of(x));
     }
 
     private boolean scale() {
@@ -281,12 +281,12 @@ final class RandomGraphs {
         String k = self ? q : constant("k", kcm ? new int[]{batch, d, n} : new int[]{batch, n, d});
         String v = self ? q : constant("v", vcm ? new int[]{batch, e, n} : new int[]{batch, n, e});
         if (self) { kcm = qcm; vcm = qcm; }
-        Activation act = pickOne(Activation.values());
+        Act act = RandomActs.draw(r::nextInt, true, true);
         Combine combine = pickOne(Combine.values());
         List<String> in = new ArrayList<>(List.of(q, k, v));
         if (mask) in.add(constant("mask", batch, m, n));
         if (combine != Combine.NONE) in.add(extra(ocm ? TensorType.f32(batch, e, m) : TensorType.f32(batch, m, e)));
-        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, act, alpha(act), combine), in);
+        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, act, combine), in);
     }
 
     // ---- helpers ----
@@ -400,7 +400,6 @@ final class RandomGraphs {
         return d;
     }
 
-    private float alpha(Activation a) { return a == Activation.LEAKY_RELU ? pickFloat(0.01f, 0.1f, 0.3f) : 0f; }
 
     private int pick(int... options) { return options[r.nextInt(options.length)]; }
     private float pickFloat(float... options) { return options[r.nextInt(options.length)]; }

@@ -1,6 +1,6 @@
 package dev.kiln.ir;
 
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Combine;
@@ -166,13 +166,13 @@ class ReferenceInterpreterTest {
         HostTensor x = t(new float[]{2, -3}, 1, 1, 1, 2), w = t(new float[]{1}, 1, 1, 1, 1), bias = t(new float[]{0.5f}, 1);
         int[] one = {1, 1}, none = {0, 0, 0, 0};
         // ADD: relu([2.5, −2.5] + [−3, 3]) = relu([−0.5, 0.5]) = [0, 0.5]   (act first would give [−0.5, 3])
-        FusedConv2d add = new FusedConv2d(one, none, one, 1, Activation.RELU, 0, Combine.ADD);
+        FusedConv2d add = new FusedConv2d(one, none, one, 1, Act.RELU, Combine.ADD);
         assertTensor(run(add, x, w, bias, t(new float[]{-3, 3}, 1, 1, 1, 2)), new float[]{0, 0.5f}, 1, 1, 1, 2);
         // MUL: relu([2.5, −2.5]) · [−2, 4] = [−5, 0]   (multiplying first would give relu([−5, −10]) = [0, 0])
-        FusedConv2d mul = new FusedConv2d(one, none, one, 1, Activation.RELU, 0, Combine.MUL);
+        FusedConv2d mul = new FusedConv2d(one, none, one, 1, Act.RELU, Combine.MUL);
         assertTensor(run(mul, x, w, bias, t(new float[]{-2, 4}, 1, 1, 1, 2)), new float[]{-5, 0}, 1, 1, 1, 2);
         // no extra: leaky(0.1) of [2.5, −2.5] = [2.5, −0.25]
-        FusedConv2d leaky = new FusedConv2d(one, none, one, 1, Activation.LEAKY_RELU, 0.1f, Combine.NONE);
+        FusedConv2d leaky = new FusedConv2d(one, none, one, 1, Act.leakyRelu(0.1f), Combine.NONE);
         assertTensor(run(leaky, x, w, bias), new float[]{2.5f, -0.25f}, 1, 1, 1, 2);
     }
 
@@ -187,11 +187,11 @@ class ReferenceInterpreterTest {
         String pw = b.constant("pw", HostTensor.normal(Shape.of(o, c, 1, 1), 3));
         String pwb = b.constant("pwb", HostTensor.normal(Shape.of(o), 4));
         String mid = b.add(new Conv2d(stride, padding, dilation, c), List.of(x, dw, dwb), "dw");
-        mid = b.add(new Unary(Unary.Kind.LEAKY_RELU, 0.2f), List.of(mid), "dw.act");
+        mid = b.add(Unary.of(Unary.Kind.LEAKY_RELU, 0.2f), List.of(mid), "dw.act");
         String y = b.add(FusedDwPwConv.POINTWISE, List.of(mid, pw, pwb), "pw");
         String extra = b.constant("extra", HostTensor.normal(b.typeOf(y).shape(), 5));
         String unfused = b.add(Unary.of(Unary.Kind.GELU), List.of(b.add(new Binary(Binary.Kind.ADD), List.of(y, extra), "res")), "act");
-        FusedDwPwConv op = new FusedDwPwConv(stride, padding, dilation, Activation.LEAKY_RELU, 0.2f, Activation.GELU, 0, Combine.ADD);
+        FusedDwPwConv op = new FusedDwPwConv(stride, padding, dilation, Act.leakyRelu(0.2f), Act.GELU, Combine.ADD);
         String fused = b.add(op, List.of(x, dw, dwb, pw, pwb, extra), "fused");
         Map<String, HostTensor> out = ReferenceInterpreter.run(Verifier.verify(b.output(unfused).output(fused).build()),
                 Map.of(x, HostTensor.normal(Shape.of(2, c, 7, 6), 6)));
@@ -224,7 +224,7 @@ class ReferenceInterpreterTest {
         String o = b.add(new MatMul(), List.of(b.add(new Softmax(2), List.of(s), "softmax"), vl), "pv");
         if (ocm) o = b.add(new Transpose(swap), List.of(o), "out.t");
         String unfused = b.add(Unary.of(Unary.Kind.SIGMOID), List.of(b.add(new Binary(Binary.Kind.ADD), List.of(o, extra), "res")), "act");
-        FusedAttention op = new FusedAttention(scale, true, qcm, kcm, vcm, ocm, Activation.SIGMOID, 0, Combine.ADD);
+        FusedAttention op = new FusedAttention(scale, true, qcm, kcm, vcm, ocm, Act.SIGMOID, Combine.ADD);
         String fused = b.add(op, List.of(q, k, v, mask, extra), "fused");
         Graph g = Verifier.verify(b.output(unfused).output(fused).build());
         Map<String, HostTensor> out = ReferenceInterpreter.run(g, RandomGraphs.inputsFor(g, 9));

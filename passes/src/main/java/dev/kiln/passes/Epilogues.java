@@ -1,6 +1,6 @@
 package dev.kiln.passes;
 
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
@@ -14,8 +14,8 @@ import dev.kiln.ir.op.Op;
 final class Epilogues {
     private Epilogues() {}
 
-    record Epilogue(Activation act, float alpha, Combine combine) {
-        static final Epilogue NONE = new Epilogue(Activation.NONE, 0f, Combine.NONE);
+    record Epilogue(Act act, Combine combine) {
+        static final Epilogue NONE = new Epilogue(Act.NONE, Combine.NONE);
     }
 
     /** The op's current epilogue, or null if the op cannot carry one. */
@@ -23,10 +23,10 @@ final class Epilogues {
         return switch (op) {
             case Conv2d c -> Epilogue.NONE;
             case Linear l -> Epilogue.NONE;
-            case FusedConv2d f -> new Epilogue(f.act(), f.alpha(), f.combine());
-            case FusedLinear f -> new Epilogue(f.act(), f.alpha(), f.combine());
-            case FusedDwPwConv f -> new Epilogue(f.act(), f.alpha(), f.combine());
-            case FusedAttention f -> new Epilogue(f.act(), f.alpha(), f.combine());
+            case FusedConv2d f -> new Epilogue(f.act(), f.combine());
+            case FusedLinear f -> new Epilogue(f.act(), f.combine());
+            case FusedDwPwConv f -> new Epilogue(f.act(), f.combine());
+            case FusedAttention f -> new Epilogue(f.act(), f.combine());
             default -> null;
         };
     }
@@ -34,13 +34,13 @@ final class Epilogues {
     /** The op with its epilogue replaced (a plain conv/linear becomes its fused form). */
     static Op with(Op op, Epilogue e) {
         return switch (op) {
-            case Conv2d c -> new FusedConv2d(c.stride(), c.padding(), c.dilation(), c.groups(), e.act(), e.alpha(), e.combine());
-            case Linear l -> new FusedLinear(e.act(), e.alpha(), e.combine());
-            case FusedConv2d f -> new FusedConv2d(f.stride(), f.padding(), f.dilation(), f.groups(), e.act(), e.alpha(), e.combine());
-            case FusedLinear f -> new FusedLinear(e.act(), e.alpha(), e.combine());
-            case FusedDwPwConv f -> new FusedDwPwConv(f.stride(), f.padding(), f.dilation(), f.midAct(), f.midAlpha(), e.act(), e.alpha(), e.combine());
+            case Conv2d c -> new FusedConv2d(c.stride(), c.padding(), c.dilation(), c.groups(), e.act(), e.combine());
+            case Linear l -> new FusedLinear(e.act(), e.combine());
+            case FusedConv2d f -> new FusedConv2d(f.stride(), f.padding(), f.dilation(), f.groups(), e.act(), e.combine());
+            case FusedLinear f -> new FusedLinear(e.act(), e.combine());
+            case FusedDwPwConv f -> new FusedDwPwConv(f.stride(), f.padding(), f.dilation(), f.midAct(), e.act(), e.combine());
             case FusedAttention f -> new FusedAttention(f.scale(), f.hasMask(), f.qChannelMajor(), f.kChannelMajor(),
-                    f.vChannelMajor(), f.outChannelMajor(), e.act(), e.alpha(), e.combine());
+                    f.vChannelMajor(), f.outChannelMajor(), e.act(), e.combine());
             default -> throw new IllegalArgumentException(op.mnemonic() + " takes no epilogue");
         };
     }

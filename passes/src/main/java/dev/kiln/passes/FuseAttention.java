@@ -5,7 +5,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.FusedAttention;
@@ -126,7 +126,7 @@ public final class FuseAttention implements Pass {
         List<String> operands = new ArrayList<>(List.of(q.value, k.value, v.value));
         if (mask != null) operands.add(mask);
         var op = new FusedAttention((float) scale, mask != null, q.channelMajor, k.channelMajor, v.channelMajor,
-                outChannelMajor, Activation.NONE, 0f, Combine.NONE);
+                outChannelMajor, Act.NONE, Combine.NONE);
         try {   // the matmuls may broadcast a batch of 1 (a V shared by the batch); the fused op does not
             TensorType fused = op.inferType(operands.stream().map(g::typeOf).toList());
             if (!fused.equals(last.type())) return "fused attention would give " + fused + ", not " + last.type();

@@ -4,7 +4,7 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedConv2d;
@@ -27,11 +27,11 @@ public final class FuseDepthwisePointwise implements Pass {
     @Override public String name() { return "fuse-depthwise-pointwise"; }
 
     /** A conv2d or fused_conv2d seen uniformly. */
-    private record ConvView(Conv2d conv, Activation act, float alpha, Combine combine) {
+    private record ConvView(Conv2d conv, Act act, Combine combine) {
         static ConvView of(Node n) {
             return switch (n.op()) {
-                case Conv2d c -> new ConvView(c, Activation.NONE, 0f, Combine.NONE);
-                case FusedConv2d f -> new ConvView(f.conv(), f.act(), f.alpha(), f.combine());
+                case Conv2d c -> new ConvView(c, Act.NONE, Combine.NONE);
+                case FusedConv2d f -> new ConvView(f.conv(), f.act(), f.combine());
                 default -> null;
             };
         }
@@ -95,7 +95,7 @@ public final class FuseDepthwisePointwise implements Pass {
         operands.add(bias(r, pw));
         if (p.combine() != Combine.NONE) operands.add(pw.inputs().get(3));
         Conv2d c = d.conv();
-        r.emitAs(pw, new FusedDwPwConv(c.stride(), c.padding(), c.dilation(), d.act(), d.alpha(), p.act(), p.alpha(), p.combine()), operands);
+        r.emitAs(pw, new FusedDwPwConv(c.stride(), c.padding(), c.dilation(), d.act(), p.act(), p.combine()), operands);
         ctx.fused(dw, "depthwise " + dw.op().mnemonic() + " + pointwise " + pw.op().mnemonic() + " at " + PassContext.where(pw)
                 + " → fused_dw_pw_conv", dw.type().bytes());
     }

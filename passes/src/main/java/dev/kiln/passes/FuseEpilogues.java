@@ -5,7 +5,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Reshape;
@@ -90,8 +90,8 @@ public final class FuseEpilogues implements Pass {
                 break;
             }
             boolean took = switch (next.op()) {
-                case Unary u when c.epi.act() == Activation.NONE && c.epi.combine() != Combine.MUL && Activation.of(u.kind()) != null -> {
-                    c.epi = new Epilogue(Activation.of(u.kind()), u.alpha(), c.epi.combine());
+                case Unary u when c.epi.act().isNone() && c.epi.combine() != Combine.MUL -> {
+                    c.epi = new Epilogue(u.act(), c.epi.combine());
                     c.absorbed.add(u.kind().name().toLowerCase());
                     yield true;
                 }
@@ -116,12 +116,12 @@ public final class FuseEpilogues implements Pass {
         String other = bin.inputs().get(0).equals(tail) ? bin.inputs().get(1) : bin.inputs().get(0);
         if (other.equals(tail) || !g.typeOf(other).equals(tt)) return false;
         Combine combine = switch (b.kind()) {
-            case ADD -> c.epi.act() == Activation.NONE ? Combine.ADD : null;
+            case ADD -> c.epi.act().isNone() ? Combine.ADD : null;
             case MUL -> Combine.MUL;
             default -> null;
         };
         if (combine == null) return false;
-        c.epi = new Epilogue(c.epi.act(), c.epi.alpha(), combine);
+        c.epi = new Epilogue(c.epi.act(), combine);
         c.extra = other;
         return true;
     }
@@ -129,7 +129,7 @@ public final class FuseEpilogues implements Pass {
     /** p + c with c a constant that only adds along the bias axis: folded into the bias. */
     private static boolean biasConstant(Graph g, Chain c, Node add, String tail) {
         int bi = Epilogues.biasIndex(c.producer.op());
-        if (bi < 0 || c.epi.act() != Activation.NONE || c.epi.combine() != Combine.NONE) return false;
+        if (bi < 0 || !c.epi.act().isNone() || c.epi.combine() != Combine.NONE) return false;
         String other = add.inputs().get(0).equals(tail) ? add.inputs().get(1) : add.inputs().get(0);
         HostTensor k = g.isConstant(other) ? g.weights().get(other) : null;
         TensorType tt = g.typeOf(tail);

@@ -55,7 +55,7 @@ class CanonicalisationTest {
         Graph g = IrParser.parse("""
                 graph @unbound(%x: f32[3]) {
                   const %c: f32[3]
-                  %n: f32[3] = unary(%c) {kind=tanh, alpha=0.0}
+                  %n: f32[3] = unary(%c) {act=tanh}
                   %y: f32[3] = binary(%x, %n) {kind=add}
                   return %y
                 }
@@ -67,18 +67,18 @@ class CanonicalisationTest {
     void cseKeepsTheFirstOfIdenticalNodes() {
         Graph after = run("""
                 graph @cse(%x: f32[2,3]) {
-                  %a: f32[2,3] = unary(%x) {kind=relu, alpha=0.0}
-                  %b: f32[2,3] = unary(%x) {kind=relu, alpha=0.0}
-                  %ta: f32[2,3] = unary(%a) {kind=tanh, alpha=0.0}
-                  %tb: f32[2,3] = unary(%b) {kind=tanh, alpha=0.0}
+                  %a: f32[2,3] = unary(%x) {act=relu}
+                  %b: f32[2,3] = unary(%x) {act=relu}
+                  %ta: f32[2,3] = unary(%a) {act=tanh}
+                  %tb: f32[2,3] = unary(%b) {act=tanh}
                   %y: f32[2,3] = binary(%ta, %tb) {kind=add}
                   return %y
                 }
                 """, "cse").graph();
         assertEquals("""
                 graph @cse(%x: f32[2,3]) {
-                  %a: f32[2,3] = unary(%x) {kind=relu, alpha=0.0}
-                  %ta: f32[2,3] = unary(%a) {kind=tanh, alpha=0.0}
+                  %a: f32[2,3] = unary(%x) {act=relu}
+                  %ta: f32[2,3] = unary(%a) {act=tanh}
                   %y: f32[2,3] = binary(%ta, %ta) {kind=add}
                   return %y
                 }
@@ -89,8 +89,8 @@ class CanonicalisationTest {
     void cseKeepsNodesThatDifferInAttributesOrOperandOrder() {
         Graph g = parse("""
                 graph @distinct(%x: f32[3], %z: f32[3]) {
-                  %a: f32[3] = unary(%x) {kind=leaky_relu, alpha=0.1}
-                  %b: f32[3] = unary(%x) {kind=leaky_relu, alpha=0.2}
+                  %a: f32[3] = unary(%x) {act=leaky_relu(0.1)}
+                  %b: f32[3] = unary(%x) {act=leaky_relu(0.2)}
                   %c: f32[3] = binary(%a, %b) {kind=sub}
                   %d: f32[3] = binary(%b, %a) {kind=sub}
                   %y: f32[3] = binary(%c, %d) {kind=mul}
@@ -107,7 +107,7 @@ class CanonicalisationTest {
                   const %c: f32[3]
                   const %k: f32[3]
                   %dead: f32[3] = binary(%x, %c) {kind=mul}
-                  %dead2: f32[3] = unary(%dead) {kind=exp, alpha=0.0}
+                  %dead2: f32[3] = unary(%dead) {act=exp}
                   %y: f32[3] = binary(%x, %k) {kind=add}
                   return %y
                 }
@@ -130,14 +130,14 @@ class CanonicalisationTest {
                   %r2: f32[4,6] = reshape(%r1) {shape=[4,6]}
                   %t1: f32[6,4] = transpose(%r2) {perm=[1,0]}
                   %t2: f32[4,6] = transpose(%t1) {perm=[1,0]}
-                  %y: f32[4,6] = unary(%t2) {kind=relu, alpha=0.0}
+                  %y: f32[4,6] = unary(%t2) {act=relu}
                   return %y
                 }
                 """, "simplify-reshapes", "dce").graph();
         assertEquals("""
                 graph @views(%x: f32[2,3,4]) {
                   %r2: f32[4,6] = reshape(%x) {shape=[4,6]}
-                  %y: f32[4,6] = unary(%r2) {kind=relu, alpha=0.0}
+                  %y: f32[4,6] = unary(%r2) {act=relu}
                   return %y
                 }
                 """, after.toString());
@@ -150,14 +150,14 @@ class CanonicalisationTest {
                   %a: f32[3,5,2] = transpose(%x) {perm=[1,2,0]}
                   %b: f32[5,3,2] = transpose(%a) {perm=[1,0,2]}
                   %id: f32[5,3,2] = transpose(%b) {perm=[0,1,2]}
-                  %y: f32[5,3,2] = unary(%id) {kind=sigmoid, alpha=0.0}
+                  %y: f32[5,3,2] = unary(%id) {act=sigmoid}
                   return %y
                 }
                 """, "simplify-reshapes", "dce").graph();
         assertEquals("""
                 graph @perms(%x: f32[2,3,5]) {
                   %b: f32[5,3,2] = transpose(%x) {perm=[2,1,0]}
-                  %y: f32[5,3,2] = unary(%b) {kind=sigmoid, alpha=0.0}
+                  %y: f32[5,3,2] = unary(%b) {act=sigmoid}
                   return %y
                 }
                 """, after.toString());

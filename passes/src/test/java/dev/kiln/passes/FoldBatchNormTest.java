@@ -115,7 +115,7 @@ class FoldBatchNormTest {
                   const %beta: f32[2]
                   const %mean: f32[2]
                   const %var: f32[2]
-                  %a: f32[1,2,3,3] = unary(%x) {kind=tanh, alpha=0.0}
+                  %a: f32[1,2,3,3] = unary(%x) {act=tanh}
                   %y: f32[1,2,3,3] = batch_norm2d(%a, %gamma, %beta, %mean, %var) {eps=1.0E-5}
                   return %y
                 }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** softmax(scale · Q·Kᵀ [+ mask]) · V becomes one fused_attention, in sequence and SAGAN layout; near-misses are refused with the reason. */
 class FuseAttentionTest {
     static final String PASS = "fuse-attention";
-    static final String FLAGS = "act=none, alpha=0.0, combine=none";
+    static final String FLAGS = "act=none, combine=none";
 
     @Test
     void fusesSequenceLayout() {

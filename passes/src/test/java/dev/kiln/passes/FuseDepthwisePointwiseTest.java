@@ -31,7 +31,7 @@ class FuseDepthwisePointwiseTest {
                   const %pw.weight: f32[6,4,1,1]
                   const %pw.weight.zero_bias: f32[6]
                   %p: f32[1,6,4,4] = fused_dw_pw_conv(%x, %dw.weight, %dw.bias, %pw.weight, %pw.weight.zero_bias) \
-                {stride=[2,2], padding=[1,1,1,1], dilation=[1,1], midAct=none, midAlpha=0.0, act=none, alpha=0.0, combine=none} loc("pw")
+                {stride=[2,2], padding=[1,1,1,1], dilation=[1,1], midAct=none, act=none, combine=none} loc("pw")
                   return %p
                 }
                 """, result.graph().toString());
@@ -48,10 +48,10 @@ class FuseDepthwisePointwiseTest {
                   const %pw.weight: f32[3,3,1,1]
                   const %pw.bias: f32[3]
                   %d: f32[1,3,5,5] = conv2d(%x, %dw.weight) {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], groups=3} loc("dw")
-                  %d.act: f32[1,3,5,5] = unary(%d) {kind=relu, alpha=0.0} loc("dw.act")
+                  %d.act: f32[1,3,5,5] = unary(%d) {act=relu} loc("dw.act")
                   %p: f32[1,3,5,5] = conv2d(%d.act, %pw.weight, %pw.bias) {stride=[1,1], padding=[0,0,0,0], dilation=[1,1], groups=1} loc("pw")
                   %sum: f32[1,3,5,5] = binary(%p, %x) {kind=add} loc("residual")
-                  %y: f32[1,3,5,5] = unary(%sum) {kind=leaky_relu, alpha=0.1} loc("act")
+                  %y: f32[1,3,5,5] = unary(%sum) {act=leaky_relu(0.1)} loc("act")
                   return %y
                 }
                 """, "fuse-epilogues", PASS, "dce");
@@ -62,7 +62,7 @@ class FuseDepthwisePointwiseTest {
                   const %pw.bias: f32[3]
                   const %dw.weight.zero_bias: f32[3]
                   %y: f32[1,3,5,5] = fused_dw_pw_conv(%x, %dw.weight, %dw.weight.zero_bias, %pw.weight, %pw.bias, %x) \
-                {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], midAct=relu, midAlpha=0.0, act=leaky_relu, alpha=0.1, combine=add} loc("pw")
+                {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], midAct=relu, act=leaky_relu(0.1), combine=add} loc("pw")
                   return %y
                 }
                 """, result.graph().toString());
@@ -76,7 +76,7 @@ class FuseDepthwisePointwiseTest {
                   const %pw.weight: f32[4,3,1,1]
                   %d: f32[2,3,5,5] = conv2d(%x, %dw.weight) {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], groups=3} loc("dw")
                   %p: f32[2,4,5,5] = conv2d(%d, %pw.weight) {stride=[1,1], padding=[0,0,0,0], dilation=[1,1], groups=1} loc("pw")
-                  %side: f32[2,3,5,5] = unary(%d) {kind=tanh, alpha=0.0} loc("side")
+                  %side: f32[2,3,5,5] = unary(%d) {act=tanh} loc("side")
                   return %p, %side
                 }
                 """);
@@ -107,13 +107,14 @@ class FuseDepthwisePointwiseTest {
 
     @Test
     void refusesWhenSomethingElseSitsBetween() {
-        // exp is no epilogue, so even after epilogue fusion the depthwise conv feeds a unary op
+        // an epilogue holds one activation: the second stays a unary op between the two convs
         var result = run("""
                 graph @between(%x: f32[1,3,5,5]) {
                   const %dw.weight: f32[3,1,3,3]
                   const %pw.weight: f32[4,3,1,1]
                   %d: f32[1,3,5,5] = conv2d(%x, %dw.weight) {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], groups=3} loc("dw")
-                  %e: f32[1,3,5,5] = unary(%d) {kind=exp, alpha=0.0} loc("exp")
+                  %r: f32[1,3,5,5] = unary(%d) {act=relu} loc("relu")
+                  %e: f32[1,3,5,5] = unary(%r) {act=exp} loc("exp")
                   %p: f32[1,4,5,5] = conv2d(%e, %pw.weight) {stride=[1,1], padding=[0,0,0,0], dilation=[1,1], groups=1} loc("pw")
                   return %p
                 }

@@ -2,7 +2,7 @@ package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Node;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.FusedLinear;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,7 @@ class FuseEpiloguesTest {
                   const %shift: f32[3,1,1]
                   %c: f32[1,3,4,4] = conv2d(%x, %w, %b) {CONV} loc("conv")
                   %biased: f32[1,3,4,4] = binary(%c, %shift) {kind=add} loc("bias")
-                  %y: f32[1,3,4,4] = unary(%biased) {kind=relu, alpha=0.0} loc("relu")
+                  %y: f32[1,3,4,4] = unary(%biased) {act=relu} loc("relu")
                   return %y
                 }
                 """.replace("CONV", CONV));
@@ -37,7 +37,7 @@ class FuseEpiloguesTest {
                 graph @bias_relu(%x: f32[1,2,4,4]) {
                   const %w: f32[3,2,3,3]
                   const %w.bias_fused: f32[3]
-                  %y: f32[1,3,4,4] = fused_conv2d(%x, %w, %w.bias_fused) {CONV, act=relu, alpha=0.0, combine=none} loc("conv")
+                  %y: f32[1,3,4,4] = fused_conv2d(%x, %w, %w.bias_fused) {CONV, act=relu, combine=none} loc("conv")
                   return %y
                 }
                 """.replace("CONV", CONV), after.toString());
@@ -53,14 +53,14 @@ class FuseEpiloguesTest {
                   const %fc.bias: f32[7]
                   %y: f32[2,5,7] = linear(%x, %fc.weight)
                   %biased: f32[2,5,7] = binary(%fc.bias, %y) {kind=add}
-                  %out: f32[2,5,7] = unary(%biased) {kind=gelu, alpha=0.0}
+                  %out: f32[2,5,7] = unary(%biased) {act=gelu}
                   return %out
                 }
                 """);
         Graph after = run(g, PASS, "dce").graph();
         assertEquals(1, after.nodes().size(), after::toString);
         Node fused = after.nodes().getFirst();
-        assertEquals(new FusedLinear(Activation.GELU, 0f, Combine.NONE), fused.op());
+        assertEquals(new FusedLinear(Act.GELU, Combine.NONE), fused.op());
         assertArrayEquals(g.weight("fc.bias").data(), after.weight(fused.inputs().get(2)).data(), "the added constant became the bias");
     }
 
@@ -72,11 +72,11 @@ class FuseEpiloguesTest {
                   const %b: f32[3]
                   %c: f32[1,3,4,4] = conv2d(%x, %w, %b) {CONV}
                   %sum: f32[1,3,4,4] = binary(%r, %c) {kind=add}
-                  %y: f32[1,3,4,4] = unary(%sum) {kind=relu, alpha=0.0}
+                  %y: f32[1,3,4,4] = unary(%sum) {act=relu}
                   return %y
                 }
                 """.replace("CONV", CONV), PASS).graph();
-        assertEquals("  %y: f32[1,3,4,4] = fused_conv2d(%x, %w, %b, %r) {" + CONV + ", act=relu, alpha=0.0, combine=add}", line(after, "%y"));
+        assertEquals("  %y: f32[1,3,4,4] = fused_conv2d(%x, %w, %b, %r) {" + CONV + ", act=relu, combine=add}", line(after, "%y"));
     }
 
     @Test
@@ -86,12 +86,12 @@ class FuseEpiloguesTest {
                   const %fc.weight: f32[6,4]
                   const %fc.bias: f32[6]
                   %y: f32[2,6] = linear(%x, %fc.weight, %fc.bias)
-                  %s: f32[2,6] = unary(%y) {kind=sigmoid, alpha=0.0}
+                  %s: f32[2,6] = unary(%y) {act=sigmoid}
                   %out: f32[2,6] = binary(%s, %g) {kind=mul}
                   return %out
                 }
                 """, PASS).graph();
-        assertEquals("  %out: f32[2,6] = fused_linear(%x, %fc.weight, %fc.bias, %g) {act=sigmoid, alpha=0.0, combine=mul}", line(after, "%out"));
+        assertEquals("  %out: f32[2,6] = fused_linear(%x, %fc.weight, %fc.bias, %g) {act=sigmoid, combine=mul}", line(after, "%out"));
     }
 
     @Test
@@ -103,7 +103,7 @@ class FuseEpiloguesTest {
                   const %w: f32[4,2,3,3]
                   const %b: f32[4]
                   %c: f32[1,4,3,5] = conv2d(%x, %w, %b) {CONV} loc("conv")
-                  %a: f32[1,4,3,5] = unary(%c) {kind=relu, alpha=0.0} loc("relu")
+                  %a: f32[1,4,3,5] = unary(%c) {act=relu} loc("relu")
                   %v: f32[1,4,15] = reshape(%a) {shape=[1,4,15]} loc("view")
                   %y: f32[1,4,15] = binary(%v, %g) {kind=mul} loc("gate")
                   return %y
@@ -114,7 +114,7 @@ class FuseEpiloguesTest {
                   const %w: f32[4,2,3,3]
                   const %b: f32[4]
                   %g.as_c: f32[1,4,3,5] = reshape(%g) {shape=[1,4,3,5]} loc("gate")
-                  %c: f32[1,4,3,5] = fused_conv2d(%x, %w, %b, %g.as_c) {CONV, act=relu, alpha=0.0, combine=mul} loc("conv")
+                  %c: f32[1,4,3,5] = fused_conv2d(%x, %w, %b, %g.as_c) {CONV, act=relu, combine=mul} loc("conv")
                   %y: f32[1,4,15] = reshape(%c) {shape=[1,4,15]} loc("gate")
                   return %y
                 }
@@ -129,12 +129,12 @@ class FuseEpiloguesTest {
                   const %w: f32[3,2,3,3]
                   const %b: f32[3]
                   %c: f32[1,3,4,4] = conv2d(%x, %w, %b) {CONV}
-                  %a: f32[1,3,4,4] = unary(%c) {kind=relu, alpha=0.0}
+                  %a: f32[1,3,4,4] = unary(%c) {act=relu}
                   %y: f32[1,3,4,4] = binary(%a, %r) {kind=add}
                   return %y
                 }
                 """.replace("CONV", CONV), PASS).graph();
-        assertEquals("  %a: f32[1,3,4,4] = fused_conv2d(%x, %w, %b) {" + CONV + ", act=relu, alpha=0.0, combine=none}", line(after, "%a"));
+        assertEquals("  %a: f32[1,3,4,4] = fused_conv2d(%x, %w, %b) {" + CONV + ", act=relu, combine=none}", line(after, "%a"));
         assertEquals("  %y: f32[1,3,4,4] = binary(%a, %r) {kind=add}", line(after, "%y"));
     }
 
@@ -161,7 +161,7 @@ class FuseEpiloguesTest {
                 graph @shared(%x: f32[1,2,4,4]) {
                   const %w: f32[3,2,3,3]
                   %c: f32[1,3,4,4] = conv2d(%x, %w) {CONV}
-                  %y: f32[1,3,4,4] = unary(%c) {kind=relu, alpha=0.0}
+                  %y: f32[1,3,4,4] = unary(%c) {act=relu}
                   return %y, %c
                 }
                 """.replace("CONV", CONV));

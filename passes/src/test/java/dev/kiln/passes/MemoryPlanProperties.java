@@ -51,10 +51,10 @@ class MemoryPlanProperties {
         // a, b, c each live only until the next node reads them: a and c can share bytes
         Graph g = IrParser.parse("""
                 graph @chain(%x: f32[1,16,8,8]) {
-                  %a: f32[1,16,8,8] = unary(%x) {kind=relu, alpha=0.0}
-                  %b: f32[1,16,8,8] = unary(%a) {kind=tanh, alpha=0.0}
-                  %c: f32[1,16,8,8] = unary(%b) {kind=sigmoid, alpha=0.0}
-                  %d: f32[1,16,8,8] = unary(%c) {kind=relu, alpha=0.0}
+                  %a: f32[1,16,8,8] = unary(%x) {act=relu}
+                  %b: f32[1,16,8,8] = unary(%a) {act=tanh}
+                  %c: f32[1,16,8,8] = unary(%b) {act=sigmoid}
+                  %d: f32[1,16,8,8] = unary(%c) {act=relu}
                   return %d
                 }
                 """);
@@ -73,7 +73,7 @@ class MemoryPlanProperties {
         Graph g = IrParser.parse("""
                 graph @halo(%x: f32[1,2,5,7]) {
                   const %w: f32[3,2,3,3]
-                  %a: f32[1,2,5,7] = unary(%x) {kind=relu, alpha=0.0}
+                  %a: f32[1,2,5,7] = unary(%x) {act=relu}
                   %b: f32[1,3,4,8] = conv2d(%a, %w) {stride=[1,1], padding=[1,2,0,1], dilation=[1,1], groups=1}
                   %c: f32[1,3,5,5] = conv2d(%a, %w) {stride=[1,1], padding=[0,0,2,0], dilation=[1,1], groups=1}
                   return %b, %c

@@ -25,7 +25,7 @@ class PassManagerTest {
               %s: f32[1,3,4] = mat_mul(%q, %kt)
               %p: f32[1,3,4] = softmax(%s) {axis=2}
               %o: f32[1,3,2] = mat_mul(%p, %v)
-              %y: f32[1,3,2] = unary(%o) {kind=relu, alpha=0.0}
+              %y: f32[1,3,2] = unary(%o) {act=relu}
               return %y
             }
             """;
@@ -65,7 +65,7 @@ class PassManagerTest {
         PassManager.defaults().dumpAfter(Set.of("fuse-attention"), (pass, ir) -> { passes.add(pass); dumps.add(ir); }).run(parse(ATTENTION));
         assertEquals(List.of("fuse-attention"), passes);
         assertTrue(dumps.getFirst().contains("= fused_attention(%q, %k, %v)"), dumps.getFirst());
-        assertTrue(dumps.getFirst().contains("= unary(%o) {kind=relu"), "the dump is taken before epilogue fusion: " + dumps.getFirst());
+        assertTrue(dumps.getFirst().contains("= unary(%o) {act=relu}"), "the dump is taken before epilogue fusion: " + dumps.getFirst());
         assertEquals(dumps.getFirst(), IrParser.parse(dumps.getFirst()).toString(), "a dump is text IR that parses back");
     }
 

@@ -17,6 +17,7 @@ import dev.kiln.ir.op.Scale;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Transpose;
 import dev.kiln.ir.op.Unary;
+import dev.kiln.ir.testing.RandomActs;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -118,7 +119,7 @@ final class PatternGraphs {
     /**
      * depthwise conv → optional activation → 1×1 conv → optional bias add, residual add, activation.
      * Near-misses: a second consumer of the depthwise result, a 3×3, strided or grouped pointwise,
-     * an exp between (not an epilogue), one channel (groups=1 is no depthwise conv).
+     * two activations between (an epilogue holds one), one channel (groups=1 is no depthwise conv).
      */
     private void depthwisePointwise() {
         String x = image();
@@ -126,7 +127,8 @@ final class PatternGraphs {
         int c = xt.dim(1), miss = r.nextInt(8);
         String y = conv(x, c, c, randomConv(xt, 5), r.nextBoolean());
         if (miss == 0) results.add(r.nextBoolean() ? y : add(activation(), "dw.second", y));
-        if (r.nextBoolean() || miss == 1) y = add(miss == 1 ? Unary.of(Unary.Kind.EXP) : activation(), "dw.act", y);
+        if (r.nextBoolean() || miss == 1) y = add(activation(), "dw.act", y);
+        if (miss == 1) y = add(activation(), "dw.act2", y);
         int o = dim(), groups = 1;
         if (miss == 4 && c > 1) { groups = smallestFactor(c); o = groups * pick(1, 2); }
         int k = miss == 2 ? 3 : 1, stride = miss == 3 ? 2 : 1, pad = miss == 2 ? 1 : 0;
@@ -228,7 +230,7 @@ final class PatternGraphs {
             case 0 -> activation();
             case 1 -> new Scale(pickFloat(0.5f, -2f));
             case 2 -> new Transpose(permutation(type(x).rank()));
-            default -> new Unary(Unary.Kind.LEAKY_RELU, 0.1f);
+            default -> Unary.of(Unary.Kind.LEAKY_RELU, 0.1f);
         };
         String a = add(op, "dup", x), c = add(op, "dup", x);
         if (r.nextBoolean()) { a = add(Unary.of(Unary.Kind.TANH), "dup2", a); c = add(Unary.of(Unary.Kind.TANH), "dup2", c); }
@@ -362,11 +364,8 @@ final class PatternGraphs {
         return input(pick(1, 2), dim(), dim(), dim());
     }
 
-    /** One of the activations an epilogue can take: relu, leaky_relu, sigmoid, tanh, gelu. */
-    private Unary activation() {
-        var kind = List.of(Unary.Kind.RELU, Unary.Kind.LEAKY_RELU, Unary.Kind.SIGMOID, Unary.Kind.TANH, Unary.Kind.GELU).get(r.nextInt(5));
-        return kind == Unary.Kind.LEAKY_RELU ? new Unary(kind, pickFloat(0.01f, 0.2f)) : Unary.of(kind);
-    }
+    /** Any activation ir defines that is safe on a computed value (every one an epilogue can take). */
+    private Unary activation() { return new Unary(RandomActs.draw(r::nextInt, false, true)); }
 
     private String add(Op op, String origin, String... operands) {
         List<String> in = List.of(operands);

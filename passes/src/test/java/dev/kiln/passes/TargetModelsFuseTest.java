@@ -4,7 +4,7 @@ import dev.kiln.frontend.Tracer;
 import dev.kiln.frontend.models.Examples;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Node;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Combine;
@@ -80,8 +80,8 @@ class TargetModelsFuseTest {
         assertEquals(3, fused.size(), c::describe);
         for (Node n : fused) {
             var op = (FusedDwPwConv) n.op();
-            assertEquals(Activation.RELU, op.midAct(), "BN → ReLU between the convs: " + n);
-            assertEquals(Activation.RELU, op.act(), "BN → ReLU after the pointwise conv: " + n);
+            assertEquals(Act.RELU, op.midAct(), "BN → ReLU between the convs: " + n);
+            assertEquals(Act.RELU, op.act(), "BN → ReLU after the pointwise conv: " + n);
         }
         assertEquals(3, c.after().nodes().size(), "nothing but the three blocks is left: " + c.after());
     }
@@ -119,17 +119,17 @@ class TargetModelsFuseTest {
         Compiled c = compile("generator");
         assertEquals(0, count(c.after(), Unary.class), c::describe);
         assertEquals(0, count(c.after(), Conv2d.class), c::describe);
-        List<Activation> acts = c.nodes(FusedConv2d.class).stream().map(n -> ((FusedConv2d) n.op()).act()).toList();
-        assertEquals(List.of(Activation.RELU, Activation.RELU, Activation.RELU, Activation.TANH), acts, c::describe);
+        List<Act> acts = c.nodes(FusedConv2d.class).stream().map(n -> ((FusedConv2d) n.op()).act()).toList();
+        assertEquals(List.of(Act.RELU, Act.RELU, Act.RELU, Act.TANH), acts, c::describe);
     }
 
     @Test
     void smallCnnFoldsItsRelusIntoConvsAndLinear() {
         Compiled c = compile("cnn");
         assertEquals(0, count(c.after(), Unary.class), c::describe);
-        assertEquals(List.of(Activation.RELU, Activation.RELU),
+        assertEquals(List.of(Act.RELU, Act.RELU),
                 c.nodes(FusedConv2d.class).stream().map(n -> ((FusedConv2d) n.op()).act()).toList(), c::describe);
-        assertEquals(List.of(Activation.RELU),
+        assertEquals(List.of(Act.RELU),
                 c.nodes(FusedLinear.class).stream().map(n -> ((FusedLinear) n.op()).act()).toList(), "fc1 with its ReLU; fc2 has none: " + c.describe());
     }
 

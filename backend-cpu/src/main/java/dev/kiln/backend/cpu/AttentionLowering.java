@@ -51,7 +51,7 @@ final class AttentionLowering {
                 .put("O_SLOT", o.slot()).put("O_OFF", o.offset()).put("O_SB", o.strides()[1])
                 .put("O_SI", a.outChannelMajor() ? o.strides()[3] : o.strides()[2]).put("O_SE", a.outChannelMajor() ? o.strides()[2] : o.strides()[3])
                 .put("M", m).put("N", keys).put("D", d).put("EV", ev).put("SCALE", a.scale())
-                .put("COMBINE", VecMathCodes.of(a.combine())).put("ACT", VecMathCodes.of(a.act())).put("ALPHA", a.alpha());
+                .put("COMBINE", Combines.code(a.combine())).put("ACT", a.act());
         Placement mask = a.hasMask() ? GemmLowering.contiguous(ctx, n, ctx.of(n.inputs().get(3))).as4d() : o;
         p.put("HAS_MASK", a.hasMask() ? 1 : 0).put("MASK_SLOT", mask.slot()).put("MASK_OFF", mask.offset())
                 .put("MASK_SB", mask.strides()[1]).put("MASK_SI", mask.strides()[2]);

@@ -1,6 +1,6 @@
 package dev.kiln.backend.cpu;
 
-import dev.kiln.backend.cpu.kernels.VecMath;
+import dev.kiln.ir.op.ScalarExpr;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.FrameNode;
@@ -19,6 +19,7 @@ import org.objectweb.asm.tree.TryCatchBlockNode;
 import java.util.ArrayDeque;
 import java.util.BitSet;
 import java.util.Deque;
+import java.util.List;
 
 /**
  * Partial evaluation of a specialised template method: branches and switches on constants
@@ -30,28 +31,35 @@ import java.util.Deque;
 final class ConstantFolder {
     private ConstantFolder() {}
 
-    static void fold(MethodNode m) {
+    static void fold(MethodNode m, List<ScalarExpr> activations) {
         boolean changed = true;
         while (changed) changed = foldBranches(m.instructions);
         removeUnreachable(m);
-        selectActivations(m.instructions);
+        inlineActivations(m, activations);
     }
 
     private static final String VEC_MATH = "dev/kiln/backend/cpu/kernels/VecMath";
 
     /**
-     * {@code VecMath.apply(v, ACT, alpha)} with a constant ACT becomes a call of that one
-     * activation's method: small enough for C2 to inline, where the switch was not.
+     * {@code VecMath.apply(v, SLOT)} with a constant SLOT becomes that activation's expression,
+     * written inline ({@link ExprInliner}); slot 0, no activation, leaves v as it is.
      */
-    private static void selectActivations(InsnList code) {
+    private static void inlineActivations(MethodNode m, List<ScalarExpr> activations) {
+        InsnList code = m.instructions;
         for (AbstractInsnNode insn : code.toArray()) {
             if (!(insn instanceof MethodInsnNode call) || !call.owner.equals(VEC_MATH) || !call.name.equals("apply")) continue;
-            AbstractInsnNode alpha = previous(insn), act = alpha == null ? null : previous(alpha);
-            Integer code0 = intValue(act);
-            if (floatValue(alpha) == null || code0 == null || code0 < 0 || code0 >= VecMath.NAMES.length) continue;
-            code.remove(act);
-            String desc = call.desc.replace("IF)", "F)");
-            code.set(insn, new MethodInsnNode(Opcodes.INVOKESTATIC, VEC_MATH, VecMath.NAMES[code0], desc, false));
+            AbstractInsnNode slotInsn = previous(insn);
+            Integer slot = intValue(slotInsn);
+            if (slot == null || slot < 0 || slot > activations.size())
+                throw new IllegalStateException(m.name + ": VecMath.apply needs a constant activation slot (a P_ parameter given an Act), got "
+                        + (slot == null ? "a computed value" : "slot " + slot + " of " + activations.size()));
+            code.remove(slotInsn);
+            if (slot > 0) {
+                int[] used = new int[1];
+                code.insertBefore(insn, ExprInliner.inline(activations.get(slot - 1), call.desc.startsWith("(L"), m.maxLocals, used));
+                m.maxLocals += used[0];
+            }
+            code.remove(insn);
         }
     }
 

@@ -8,7 +8,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
@@ -17,23 +17,23 @@ import dev.kiln.ir.op.FusedDwPwConv;
 final class ConvLowering {
     private ConvLowering() {}
 
-    static void conv(LoweringContext ctx, Node n, Conv2d c, Activation act, float alpha, Combine combine) {
+    static void conv(LoweringContext ctx, Node n, Conv2d c, Act act, Combine combine) {
         Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), c.padding());
         Placement w = contiguousOperand(ctx, n, n.inputs().get(1), "weight");
         Placement b = n.inputs().size() > 2 ? contiguousOperand(ctx, n, n.inputs().get(2), "bias")
                 : Placement.contiguous(ctx.weight(new float[w.dims()[0]]), 0, TensorType.f32(w.dims()[0]));
         Placement e = combine == Combine.NONE ? null : ctx.of(n.inputs().get(3));
-        emitConv(ctx, n, x, w, b, e, ctx.of(n.name()), c, act, alpha, combine);
+        emitConv(ctx, n, x, w, b, e, ctx.of(n.name()), c, act, combine);
     }
 
     static void emitConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
-                         Conv2d c, Activation act, float alpha, Combine combine) {
+                         Conv2d c, Act act, Combine combine) {
         if (isPointwise(c, w) && GemmLowering.flatPlanes(x, y, e)) {
-            GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, act, alpha, combine);
+            GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, act, combine);
             return;
         }
         if (prefersIm2col(ctx.convMode, c, w, y) && GemmLowering.flatPlanes(e)) {
-            im2colGemm(ctx, n, x, w, b, e, y, c, act, alpha, combine);
+            im2colGemm(ctx, n, x, w, b, e, y, c, act, combine);
             return;
         }
         int groups = c.groups(), og = w.dims()[0] / groups, ob = (og + 7) / 8;
@@ -43,7 +43,7 @@ final class ConvLowering {
                 .put("G", groups).put("CG", w.dims()[1]).put("OG", og).put("OB", ob).put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("SH", c.stride()[0]).put("SW", c.stride()[1])
                 .put("DH", c.dilation()[0]).put("DW", c.dilation()[1]).put("PT", c.padding()[0]).put("PL", c.padding()[1])
-                .put("COMBINE", VecMathCodes.of(combine)).put("ACT", VecMathCodes.of(act)).put("ALPHA", alpha);
+                .put("COMBINE", Combines.code(combine)).put("ACT", act);
         Placement ev = e == null ? y : e;
         p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_S0", ev.strides()[0]).put("E_S1", ev.strides()[1]).put("E_S2", ev.strides()[2]);
         int oh = y.dims()[2], range = y.dims()[0] * groups * ob * oh;
@@ -83,7 +83,7 @@ final class ConvLowering {
      * a halo is computed contiguously, then copied inside it.
      */
     private static void im2colGemm(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement out,
-                                   Conv2d c, Activation act, float alpha, Combine combine) {
+                                   Conv2d c, Act act, Combine combine) {
         int images = out.dims()[0], ch = x.dims()[1], kh = w.dims()[2], kw = w.dims()[3], oh = out.dims()[2], ow = out.dims()[3];
         int hw = oh * ow, k = ch * kh * kw;
         Placement cols = Placement.contiguous(LoweringContext.ARENA, ctx.scratch(images * k * hw), TensorType.f32(images, k, oh, ow));
@@ -100,7 +100,7 @@ final class ConvLowering {
         Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(w.dims()[0], k));
         Placement y = GemmLowering.flatPlanes(out) ? out
                 : Placement.contiguous(LoweringContext.ARENA, ctx.scratch((int) out.elements()), TensorType.f32(out.dims()));
-        GemmLowering.pointwiseConv(ctx, n, cols, matrix, b, e, y, act, alpha, combine);
+        GemmLowering.pointwiseConv(ctx, n, cols, matrix, b, e, y, act, combine);
         if (y != out)
             MovementLowering.copy(ctx, n, " (into halo)", out.dims(), y.slot(), y.offset(), y.strides(), out.slot(), out.offset(), out.strides());
     }
@@ -147,8 +147,8 @@ final class ConvLowering {
                 .put("C", x.dims()[1]).put("O", y.dims()[1]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", dw.dims()[2]).put("KW", dw.dims()[3]).put("SH", f.stride()[0]).put("SW", f.stride()[1])
                 .put("DH", f.dilation()[0]).put("DW", f.dilation()[1]).put("PT", f.padding()[0]).put("PL", f.padding()[1])
-                .put("MID_ACT", VecMathCodes.of(f.midAct())).put("MID_ALPHA", f.midAlpha())
-                .put("COMBINE", VecMathCodes.of(f.combine())).put("ACT", VecMathCodes.of(f.act())).put("ALPHA", f.alpha());
+                .put("MID_ACT", f.midAct())
+                .put("COMBINE", Combines.code(f.combine())).put("ACT", f.act());
         int images = y.dims()[0], oh = y.dims()[2], rows = dwPwRows(images, x.dims()[1], oh, y.dims()[3]), perImage = (oh + rows - 1) / rows;
         p.put("ROWS", rows).put("RT", perImage);
         ctx.kernel(n, DwPwKernel.class, p.map(), images * perImage);

@@ -3,6 +3,7 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.cpu.kernels.BinaryKernel;
 import dev.kiln.backend.cpu.kernels.ChannelAffineKernel;
 import dev.kiln.backend.cpu.kernels.UnaryKernel;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.UnsupportedOpException;
@@ -13,10 +14,10 @@ import dev.kiln.ir.op.Binary;
 final class ElementwiseLowering {
     private ElementwiseLowering() {}
 
-    static void unary(LoweringContext ctx, Node n, int act, float alpha, float scale) {
+    static void unary(LoweringContext ctx, Node n, Act act, float scale) {
         Placement x = ctx.of(n.inputs().getFirst()).as4d(), y = ctx.of(n.name()).as4d();
         Params p = Params.of().placement("X", x).placement("Y", y).put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3])
-                .put("ACT", act).put("ALPHA", alpha).put("SCALE", scale);
+                .put("ACT", act).put("SCALE", scale);
         ctx.kernel(n, UnaryKernel.class, p.map(), rows(y));
     }
 

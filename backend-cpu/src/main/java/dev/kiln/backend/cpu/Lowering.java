@@ -24,8 +24,8 @@ final class Lowering {
 
     private static void dispatch(LoweringContext ctx, Node n) {
         switch (n.op()) {
-            case Unary u -> ElementwiseLowering.unary(ctx, n, VecMathCodes.of(u.kind()), u.alpha(), 1f);
-            case Scale s -> ElementwiseLowering.unary(ctx, n, 0, 0f, s.factor());
+            case Unary u -> ElementwiseLowering.unary(ctx, n, u.act(), 1f);
+            case Scale s -> ElementwiseLowering.unary(ctx, n, Act.NONE, s.factor());
             case Binary b -> ElementwiseLowering.binary(ctx, n, b.kind());
             case BatchNorm2d bn -> ElementwiseLowering.batchNorm(ctx, n, bn);
             case Reshape r -> MovementLowering.reshape(ctx, n);
@@ -36,11 +36,11 @@ final class Lowering {
             case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), true, false);
             case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), false, p.countIncludePad());
             case GlobalAvgPool g -> ReductionLowering.globalAvgPool(ctx, n);
-            case Conv2d c -> ConvLowering.conv(ctx, n, c, Activation.NONE, 0f, Combine.NONE);
-            case FusedConv2d f -> ConvLowering.conv(ctx, n, f.conv(), f.act(), f.alpha(), f.combine());
+            case Conv2d c -> ConvLowering.conv(ctx, n, c, Act.NONE, Combine.NONE);
+            case FusedConv2d f -> ConvLowering.conv(ctx, n, f.conv(), f.act(), f.combine());
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);
-            case Linear l -> GemmLowering.linear(ctx, n, Activation.NONE, 0f, Combine.NONE);
-            case FusedLinear f -> GemmLowering.linear(ctx, n, f.act(), f.alpha(), f.combine());
+            case Linear l -> GemmLowering.linear(ctx, n, Act.NONE, Combine.NONE);
+            case FusedLinear f -> GemmLowering.linear(ctx, n, f.act(), f.combine());
             case MatMul m -> GemmLowering.matmul(ctx, n);
             case FusedAttention a -> AttentionLowering.attention(ctx, n, a);
             case Lstm l -> LstmLowering.lstm(ctx, n, l);

@@ -2,6 +2,7 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.cpu.kernels.GemmKernel;
 import dev.kiln.backend.cpu.kernels.LstmKernel;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.UnsupportedOpException;
@@ -44,7 +45,8 @@ final class LstmLowering {
                     .put("INIT", l.hasInitialState() ? 1 : 0)
                     .put("H0_SLOT", h0 == null ? 0 : h0.slot()).put("H0_OFF", h0 == null ? 0 : h0.offset() + layer * batch * hid)
                     .put("C0_SLOT", c0 == null ? 0 : c0.slot()).put("C0_OFF", c0 == null ? 0 : c0.offset() + layer * batch * hid)
-                    .put("HID", hid).put("T", steps).put("B", batch).put("BATCH_FIRST", l.batchFirst() ? 1 : 0);
+                    .put("HID", hid).put("T", steps).put("B", batch).put("BATCH_FIRST", l.batchFirst() ? 1 : 0)
+                    .put("SIGMOID", Act.SIGMOID).put("TANH", Act.TANH);
             ctx.addKernel(n.describe() + " layer " + layer + " (recurrence)", LstmKernel.class, p.map(), batch);
         }
     }
@@ -65,7 +67,7 @@ final class LstmLowering {
                 .put("M", rows).put("N", outF).put("K", k).put("MB", mb).put("NCH", nch)
                 .put("BIAS_MODE", 2).put("BIAS_SLOT", ctx.weight(bias)).put("BIAS_OFF", 0)
                 .put("E_SLOT", LoweringContext.ARENA).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
-                .put("COMBINE", 0).put("ACT", 0).put("ALPHA", 0f).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+                .put("COMBINE", 0).put("ACT", Act.NONE).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
         ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, p.map(), mb * nch);
     }
 

@@ -3,6 +3,8 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.cpu.kernels.Kernel;
 import dev.kiln.backend.cpu.kernels.Templates;
 import dev.kiln.ir.KilnException;
+import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.ScalarExpr;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Opcodes;
@@ -20,6 +22,9 @@ import java.io.InputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -44,8 +49,27 @@ public final class Specializer {
 
     private Specializer() {}
 
-    /** Specialises template with the given parameter values (Integer, Float or Boolean per P_ field). */
-    public static Specialized specialize(Class<? extends Kernel> template, Map<String, Object> params) {
+    /**
+     * Specialises template with the given parameter values: Integer, Float or Boolean per P_
+     * field, or an {@link Act} for an int activation slot (the template passes it to
+     * {@code VecMath.apply}). Each distinct activation gets a slot number (0 for none) and its
+     * expression is written inline wherever the template applies that slot.
+     */
+    public static Specialized specialize(Class<? extends Kernel> template, Map<String, Object> values) {
+        List<ScalarExpr> activations = new ArrayList<>();
+        Map<String, Object> params = new HashMap<>();
+        for (var e : values.entrySet()) {
+            if (e.getValue() instanceof Act a) {
+                int slot = 0;
+                if (!a.isNone()) {
+                    slot = activations.indexOf(a.expr()) + 1;
+                    if (slot == 0) { activations.add(a.expr()); slot = activations.size(); }
+                }
+                params.put(e.getKey(), slot);
+            } else {
+                params.put(e.getKey(), e.getValue());
+            }
+        }
         byte[] original = TEMPLATE_BYTES.computeIfAbsent(template, Specializer::readBytes);
         ClassNode cls = new ClassNode();
         new ClassReader(original).accept(cls, 0);
@@ -59,7 +83,7 @@ public final class Specializer {
                 if (v == null) throw new IllegalArgumentException(template.getSimpleName() + " needs parameter " + f.name);
                 m.instructions.set(insn, constant(f.desc, v, f.name));
             }
-            ConstantFolder.fold(m);
+            ConstantFolder.fold(m, activations);
         }
         ClassWriter writer = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override protected String getCommonSuperClass(String a, String b) { return commonSuperClass(cls.name, template, a, b); }

@@ -6,7 +6,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.FusedDwPwConv;
 import dev.kiln.ir.op.Reshape;
@@ -55,7 +55,7 @@ class CompileErrorsTest {
         String pw = b.constant("pw", HostTensor.normal(Shape.of(6, 4, 1, 1), 2));
         String pwb = b.constant("pwb", HostTensor.normal(Shape.of(6), 3));
         FusedDwPwConv f = new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1},
-                Activation.RELU, 0f, Activation.NONE, 0f, Combine.NONE);
+                Act.RELU, Act.NONE, Combine.NONE);
         Graph g = b.output(b.add("fused", f, List.of(x, dw, dwb, pw, pwb), "block.dwpw")).build();
         var e = assertThrowsExactly(UnsupportedOpException.class, () -> new CpuBackend().compile(g, Map.of("threads", "1")));
         assertMentions(e, "%fused", "block.dwpw", "%dw", "constant");

@@ -8,7 +8,8 @@ import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
+import dev.kiln.ir.testing.RandomActs;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.FusedAttention;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,7 @@ class CpuAttentionProperties {
         // 512 keys now and then: a channel-major K with rows 2 KiB apart, which the lowering re-pitches (AttentionLowering.aliases)
         int b = 1 + r.nextInt(2), m = pick(r), n = r.nextInt(8) == 0 ? 512 : pick(r), d = pick(r), e = pick(r);
         boolean qc = r.nextBoolean(), kc = r.nextBoolean(), vc = r.nextBoolean(), oc = r.nextBoolean(), mask = r.nextInt(3) == 0;
-        Activation act = Activation.values()[r.nextInt(Activation.values().length)];
+        Act act = RandomActs.draw(r::nextInt, true, true);
         Combine combine = Combine.values()[r.nextInt(Combine.values().length)];
         GraphBuilder g = new GraphBuilder("attention");
         List<String> in = new ArrayList<>();
@@ -49,7 +50,7 @@ class CpuAttentionProperties {
         if (mask) in.add(g.input("mask", TensorType.f32(b, m, n)));
         if (combine != Combine.NONE) in.add(g.input("extra", oc ? TensorType.f32(b, e, m) : TensorType.f32(b, m, e)));
         float scale = (float) (1 / Math.sqrt(d)) * (r.nextBoolean() ? 1f : 3f);
-        var op = new FusedAttention(scale, mask, qc, kc, vc, oc, act, act == Activation.LEAKY_RELU ? 0.1f : 0f, combine);
+        var op = new FusedAttention(scale, mask, qc, kc, vc, oc, act, combine);
         Graph graph = g.output(g.add(op, in, "attention")).build();
         Map<String, HostTensor> inputs = new LinkedHashMap<>();
         long s = seed * 31;
@@ -79,7 +80,7 @@ class CpuAttentionProperties {
         int n = 2048, d = 16;
         GraphBuilder g = new GraphBuilder("long");
         String q = g.input("q", TensorType.f32(1, n, d)), k = g.input("k", TensorType.f32(1, n, d)), v = g.input("v", TensorType.f32(1, n, d));
-        Graph graph = g.output(g.add(new FusedAttention(0.25f, false, false, false, false, false, Activation.NONE, 0f, Combine.NONE),
+        Graph graph = g.output(g.add(new FusedAttention(0.25f, false, false, false, false, false, Act.NONE, Combine.NONE),
                 List.of(q, k, v), "")).build();
         LoweringContext ctx = new LoweringContext(graph, dev.kiln.ir.MemoryPlan.plan(graph));
         for (var node : graph.nodes()) Lowering.lower(ctx, node);

@@ -2,6 +2,7 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.*;
+import dev.kiln.ir.testing.RandomActs;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -71,11 +72,11 @@ final class OpCases {
     }
 
     static OpCase unary(OpCase.Builder c) {
-        Unary.Kind kind = Unary.Kind.values()[c.index % Unary.Kind.values().length];
-        float alpha = kind == Unary.Kind.LEAKY_RELU ? c.pick(0.01f, 0.2f, -0.5f, 3f) : 0f;
+        // case by case through every function ir defines, on exact inputs (so the ones that jump too)
+        Act act = RandomActs.cycle(c.index, n -> c.between(0, n - 1), false, false);
         c.elementwise = true;
         String x = c.input(c.pickScale(1f, 10f, 100f), c.dims(c.between(1, 4), 2 * L + 1));
-        return c.build(c.add(new Unary(kind, alpha), x));
+        return c.build(c.add(new Unary(act), x));
     }
 
     static OpCase scale(OpCase.Builder c) {
@@ -189,30 +190,30 @@ final class OpCases {
     }
 
     static OpCase fusedConv2d(OpCase.Builder c) {
-        Activation act = Activation.values()[c.index % 6];
+        Act act = epilogueAct(c);
         Combine combine = Combine.values()[c.index / 6 % 3];
         int g = c.pick(1, 1, 2, 3), cg = c.between(1, 3), og = c.dim(9);
         Window wy = Window.of(c, c.between(1, 3), 3, 2, 2, 2), wx = Window.of(c, c.dim(2 * L + 2), 3, 2, 2, 2);
         String x = c.input(c.between(1, 2), g * cg, wy.in(), wx.in());
         FusedConv2d op = new FusedConv2d(new int[]{wy.stride(), wx.stride()}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
-                new int[]{wy.dilation(), wx.dilation()}, g, act, alpha(c, act), combine);
+                new int[]{wy.dilation(), wx.dilation()}, g, act, combine);
         List<String> in = new ArrayList<>(List.of(x, c.weight(g * og, cg, wy.k(), wx.k()), c.weight(g * og)));
         if (combine != Combine.NONE) in.add(c.input(op.conv().inferType(in.stream().map(c::type).toList()).shape().dims()));
         return c.build(c.add(op, in));
     }
 
     static OpCase fusedLinear(OpCase.Builder c) {
-        Activation act = Activation.values()[c.index % 6];
+        Act act = epilogueAct(c);
         Combine combine = Combine.values()[c.index / 6 % 3];
         int[] lead = c.dims(c.between(0, 3), L + 2);
         int k = c.dim(2 * L + 1), n = c.dim(2 * L + 2);
         List<String> in = new ArrayList<>(List.of(c.input(concat(lead, k)), c.weight((float) (1 / Math.sqrt(k)), n, k), c.weight(n)));
         if (combine != Combine.NONE) in.add(c.input(concat(lead, n)));
-        return c.build(c.add(new FusedLinear(act, alpha(c, act), combine), in));
+        return c.build(c.add(new FusedLinear(act, combine), in));
     }
 
     static OpCase fusedDwPw(OpCase.Builder c) {
-        Activation act = Activation.values()[c.index % 6], mid = c.pick(Activation.values());
+        Act act = epilogueAct(c), mid = RandomActs.draw(n -> c.between(0, n - 1), true, true);
         Combine combine = Combine.values()[c.index / 6 % 3];
         int ch = c.dim(L + 1), out = c.dim(17);
         int sy = c.pick(1, 2), sx = c.coin() ? sy : c.pick(1, 2);
@@ -222,18 +223,19 @@ final class OpCases {
         wx = new Window(wx.k(), sx, wx.dilation(), wx.padBegin(), wx.padEnd(), Math.max(1, wx.in() * sx));
         String x = c.input(c.between(1, 2), ch, wy.in(), wx.in());
         FusedDwPwConv op = new FusedDwPwConv(new int[]{sy, sx}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
-                new int[]{wy.dilation(), wx.dilation()}, mid, alpha(c, mid), act, alpha(c, act), combine);
+                new int[]{wy.dilation(), wx.dilation()}, mid, act, combine);
         List<String> in = new ArrayList<>(List.of(x, c.weight(ch, 1, wy.k(), wx.k()), c.weight(ch),
                 c.weight((float) (1 / Math.sqrt(ch)), out, ch, 1, 1), c.weight(out)));
         if (combine != Combine.NONE) {
-            TensorType t = new FusedDwPwConv(op.stride(), op.padding(), op.dilation(), mid, 0f, act, 0f, Combine.NONE)
+            TensorType t = new FusedDwPwConv(op.stride(), op.padding(), op.dilation(), mid, act, Combine.NONE)
                     .inferType(in.stream().map(c::type).toList());
             in.add(c.input(t.shape().dims()));
         }
         return c.build(c.add(op, in));
     }
 
-    static float alpha(OpCase.Builder c, Activation act) { return act == Activation.LEAKY_RELU ? c.pick(0.01f, 0.2f, -0.5f) : 0f; }
+    /** Case by case through every activation safe on a computed value (and none), as an epilogue. */
+    static Act epilogueAct(OpCase.Builder c) { return RandomActs.cycle(c.index, n -> c.between(0, n - 1), true, true); }
 
     /** A suffix of out's axes, each either out's extent or 1 (NumPy-broadcastable to out). */
     static int[] broadcastable(OpCase.Builder c, int[] out) {

@@ -96,7 +96,7 @@ final class AttentionKernel {
         b.append("        const float y = o[c] * inv;\n");
         String extraAt = extra == null ? null : extra.at("b", "i", "e0 + c");
         b.append("        ").append(out.at("b", "i", "e0 + c")).append(" = ")
-                .append(Code.epilogue("y", f.act(), f.alpha(), f.combine(), extraAt)).append(";\n");
+                .append(Code.epilogue("y", f.act(), f.combine(), extraAt)).append(";\n");
         b.append("    }\n}\n");
         return r.kernel(b.toString(), global, local);
     }

@@ -1,8 +1,11 @@
 package dev.kiln.backend.opencl;
 
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
-import dev.kiln.ir.op.Unary;
+import dev.kiln.ir.op.ScalarExpr;
+
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The OpenCL C vocabulary the kernel generators share: float literals, vector types and loads,
@@ -11,13 +14,9 @@ import dev.kiln.ir.op.Unary;
 final class Code {
     private Code() {}
 
-    /** Functions every program starts with: the activations, with the reference's NaN behaviour. */
+    /** What every program starts with (activations are written inline from their ir definitions: {@link #activation}). */
     static final String PRELUDE = """
-            // Kiln OpenCL C: element-wise functions shared by the kernels below.
-            float kiln_relu(float x) { return (x > 0.0f || isnan(x)) ? x : 0.0f; }
-            float kiln_leaky_relu(float x, float a) { return (x >= 0.0f || isnan(x)) ? x : a * x; }
-            float kiln_sigmoid(float x) { const float e = exp(-fabs(x)), r = 1.0f / (1.0f + e); return x < 0.0f ? e * r : r; }
-            float kiln_gelu(float x) { return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f)); }
+            // Kiln OpenCL C
             """;
 
     /** A float literal that OpenCL C reads back to the same value. */
@@ -68,25 +67,60 @@ final class Code {
         return out;
     }
 
-    static String activation(Activation a, float alpha, String x) {
-        return switch (a) {
-            case NONE -> x;
-            case RELU -> "kiln_relu(" + x + ")";
-            case LEAKY_RELU -> "kiln_leaky_relu(" + x + ", " + lit(alpha) + ")";
-            case SIGMOID -> "kiln_sigmoid(" + x + ")";
-            case TANH -> "tanh(" + x + ")";
-            case GELU -> "kiln_gelu(" + x + ")";
+    /**
+     * The activation applied to the C expression x, rendered from its one definition in ir
+     * ({@link Act#expr}). Comparisons keep C's IEEE semantics (false with a NaN), as the reference's;
+     * a {@code Let} is substituted (the kernels are built without fast-math, and the compiler
+     * shares the common subexpressions).
+     */
+    static String activation(Act a, String x) { return a.isNone() ? x : render(a.expr(), "(" + x + ")", Map.of()); }
+
+    private static String render(ScalarExpr e, String x, Map<String, String> env) {
+        return switch (e) {
+            case ScalarExpr.X ignored -> x;
+            case ScalarExpr.Const k -> lit(k.value());
+            case ScalarExpr.Ref r -> env.get(r.name());
+            case ScalarExpr.Let l -> {
+                Map<String, String> inner = new HashMap<>(env);
+                inner.put(l.name(), "(" + render(l.value(), x, env) + ")");
+                yield render(l.body(), x, inner);
+            }
+            case ScalarExpr.Apply1 a -> {
+                String v = render(a.a(), x, env);
+                yield switch (a.fn()) {
+                    case NEG -> "(-" + v + ")";
+                    case ABS -> "fabs(" + v + ")";
+                    case EXP -> "exp(" + v + ")";
+                    case LOG -> "log(" + v + ")";
+                    case TANH -> "tanh(" + v + ")";
+                    case ERF -> "erf(" + v + ")";
+                    case SQRT -> "sqrt(" + v + ")";
+                    case FLOOR -> "floor(" + v + ")";
+                    case CEIL -> "ceil(" + v + ")";
+                    case RINT -> "rint(" + v + ")";
+                };
+            }
+            case ScalarExpr.Apply2 a -> "(" + render(a.a(), x, env) + switch (a.fn()) {
+                case ADD -> " + ";
+                case SUB -> " - ";
+                case MUL -> " * ";
+                case DIV -> " / ";
+            } + render(a.b(), x, env) + ")";
+            case ScalarExpr.Select s -> "(" + render(s.a(), x, env) + switch (s.cmp()) {
+                case LT -> " < ";
+                case LE -> " <= ";
+                case GT -> " > ";
+                case GE -> " >= ";
+                case EQ -> " == ";
+                case NE -> " != ";
+            } + render(s.b(), x, env) + " ? " + render(s.ifTrue(), x, env) + " : " + render(s.ifFalse(), x, env) + ")";
         };
     }
 
-    static String unary(Unary.Kind k, float alpha, String x) {
-        return k == Unary.Kind.EXP ? "exp(" + x + ")" : activation(Activation.valueOf(k.name()), alpha, x);
-    }
-
     /** The fused epilogue on an already biased value: ADD extra, then the activation, then MUL extra. */
-    static String epilogue(String t, Activation act, float alpha, Combine combine, String extra) {
+    static String epilogue(String t, Act act, Combine combine, String extra) {
         String v = combine == Combine.ADD ? "(" + t + " + " + extra + ")" : "(" + t + ")";
-        v = activation(act, alpha, v);
+        v = activation(act, v);
         return combine == Combine.MUL ? "(" + v + " * " + extra + ")" : v;
     }
 

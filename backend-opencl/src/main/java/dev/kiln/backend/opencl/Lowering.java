@@ -2,7 +2,7 @@ package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.Node;
 import dev.kiln.ir.UnsupportedOpException;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
@@ -60,12 +60,12 @@ final class Lowering {
         Node n = r.node();
         return switch (n.op()) {
             case Conv2d c -> ConvKernels.conv(r, new ConvKernels.Conv(c.stride(), c.padding(), c.dilation(), c.groups(),
-                    n.inputs().size() == 3, Activation.NONE, 0f, Combine.NONE));
+                    n.inputs().size() == 3, Act.NONE, Combine.NONE));
             case FusedConv2d f -> ConvKernels.conv(r, new ConvKernels.Conv(f.stride(), f.padding(), f.dilation(), f.groups(),
-                    true, f.act(), f.alpha(), f.combine()));
+                    true, f.act(), f.combine()));
             case FusedDwPwConv f -> ConvKernels.dwPw(r, f);
-            case Linear l -> MatrixKernels.linear(r, n.inputs().size() == 3, Activation.NONE, 0f, Combine.NONE);
-            case FusedLinear f -> MatrixKernels.linear(r, true, f.act(), f.alpha(), f.combine());
+            case Linear l -> MatrixKernels.linear(r, n.inputs().size() == 3, Act.NONE, Combine.NONE);
+            case FusedLinear f -> MatrixKernels.linear(r, true, f.act(), f.combine());
             case MatMul m -> MatrixKernels.matMul(r);
             case FusedAttention f -> AttentionKernel.generate(r, f);
             case Lstm l -> LstmKernel.generate(r, l);

@@ -1,5 +1,6 @@
 package dev.kiln.backend.opencl;
 
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Lstm;
 
@@ -56,8 +57,10 @@ final class LstmKernel {
             b.append("            g[row] = acc;\n");
             b.append("        }\n        ").append(both);
             b.append("        for (int j = lid; j < ").append(h).append("; j += ").append(wg).append(") {\n");
-            b.append("            const float ig = kiln_sigmoid(g[j]), fg = kiln_sigmoid(g[").append(h).append(" + j]);\n");
-            b.append("            const float gg = tanh(g[").append(2 * h).append(" + j]), og = kiln_sigmoid(g[").append(3 * h).append(" + j]);\n");
+            b.append("            const float ig = ").append(Code.activation(Act.SIGMOID, "g[j]")).append(", fg = ")
+                    .append(Code.activation(Act.SIGMOID, "g[" + h + " + j]")).append(";\n");
+            b.append("            const float gg = ").append(Code.activation(Act.TANH, "g[" + 2 * h + " + j]")).append(", og = ")
+                    .append(Code.activation(Act.SIGMOID, "g[" + 3 * h + " + j]")).append(";\n");
             b.append("            const float cn = fg * c[j] + ig * gg;\n");
             b.append("            const float hn = og * tanh(cn);\n");
             b.append("            c[j] = cn;\n            h[j] = hn;\n");

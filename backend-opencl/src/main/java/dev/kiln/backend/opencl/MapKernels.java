@@ -42,7 +42,7 @@ final class MapKernels {
     }
 
     static Kernel unary(KernelRequest r, Unary u) {
-        return map(r, (b, idx, p) -> Code.unary(u.kind(), u.alpha(), r.in(0).at(idx)));
+        return map(r, (b, idx, p) -> Code.activation(u.act(), r.in(0).at(idx)));
     }
 
     static Kernel scale(KernelRequest r, Scale s) {

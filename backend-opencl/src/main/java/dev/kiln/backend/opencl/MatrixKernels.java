@@ -1,6 +1,6 @@
 package dev.kiln.backend.opencl;
 
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 
 import java.util.Arrays;
@@ -13,7 +13,7 @@ final class MatrixKernels {
     private MatrixKernels() {}
 
     /** Linear or FusedLinear: operands x[..., K], weight[N, K], optional bias[N], extra when combine != NONE. */
-    static Kernel linear(KernelRequest r, boolean hasBias, Activation act, float alpha, Combine combine) {
+    static Kernel linear(KernelRequest r, boolean hasBias, Act act, Combine combine) {
         View x = r.in(0), w = r.in(1), y = r.out();
         int k = w.dim(1), n = w.dim(0);
         int[] lead = Arrays.copyOf(x.dims(), x.rank() - 1);
@@ -28,7 +28,7 @@ final class MatrixKernels {
                 String[] at = with(Code.unravel("m", lead), "n");
                 String t = hasBias ? value + " + " + r.in(2).at("n") : value;
                 String extra = combine == Combine.NONE ? null : r.in(r.in().size() - 1).at(at);
-                return y.at(at) + " = " + Code.epilogue(t, act, alpha, combine, extra) + ";";
+                return y.at(at) + " = " + Code.epilogue(t, act, combine, extra) + ";";
             }
 
             @Override public boolean aAlongK() { return true; }

@@ -2,7 +2,7 @@ package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedConv2d;
@@ -52,7 +52,7 @@ class ConvolutionKernelsTest {
     void fusedConvolutionAddsTheResidualBeforeItsActivation() {
         TestGraph t = new TestGraph("residual");
         String x = t.input(1, 4, 6, 6);
-        String y = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Activation.RELU, 0f, Combine.ADD),
+        String y = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.RELU, Combine.ADD),
                 x, t.weight(4, 4, 3, 3), t.weight(4), x);
         assertMatchesReference(t.returning(y), 5);
     }
@@ -61,11 +61,11 @@ class ConvolutionKernelsTest {
     void fusedConvolutionGatesAfterItsActivation() {
         TestGraph t = new TestGraph("gated");
         String x = t.input(1, 3, 5, 7), gate = t.input(1, 2, 5, 7);
-        String y = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Activation.LEAKY_RELU, 0.1f, Combine.MUL),
+        String y = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.leakyRelu(0.1f), Combine.MUL),
                 x, t.weight(2, 3, 3, 3), t.weight(2), gate);
-        String z = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Activation.GELU, 0f, Combine.NONE),
+        String z = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Act.GELU, Combine.NONE),
                 y, t.weight(3, 2, 1, 1), t.weight(3));
-        String s = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Activation.SIGMOID, 0f, Combine.NONE),
+        String s = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Act.SIGMOID, Combine.NONE),
                 z, t.weight(1, 3, 1, 1), t.weight(1));
         assertMatchesReference(t.returning(s), 6);
     }
@@ -74,7 +74,7 @@ class ConvolutionKernelsTest {
     void aPaddedConvolutionReadsItsHaloedOperandWithoutBoundsChecks() {
         TestGraph t = new TestGraph("halo");
         String x = t.input(1, 3, 8, 8);
-        String a = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Activation.TANH, 0f, Combine.NONE),
+        String a = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.TANH, Combine.NONE),
                 x, t.weight(4, 3, 3, 3), t.weight(4));
         String b = t.op(Conv2d.of(1, 1), a, t.weight(2, 4, 3, 3), t.weight(2));
         Graph g = t.returning(b);
@@ -104,14 +104,14 @@ class ConvolutionKernelsTest {
     void fusedDepthwisePointwiseKeepsTheDepthwiseTileInLocalMemory() {
         TestGraph t = new TestGraph("dwpw");
         String x = t.input(1, 5, 9, 11);
-        String y = t.op(new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, Activation.RELU, 0f,
-                Activation.NONE, 0f, Combine.NONE), x, t.weight(5, 1, 3, 3), t.weight(5), t.weight(7, 5, 1, 1), t.weight(7));
+        String y = t.op(new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, Act.RELU,
+                Act.NONE, Combine.NONE), x, t.weight(5, 1, 3, 3), t.weight(5), t.weight(7, 5, 1, 1), t.weight(7));
         Graph g = t.returning(y);
         OpenClTesting.assumeOpenCl();
         try (OpenClExecutable e = (OpenClExecutable) OpenClTesting.compile(g)) {
             String src = e.kernels().getFirst().source();
             assertTrue(src.contains("__local float Bs["), src);
-            assertTrue(src.contains("kiln_relu(s)"), "the depthwise activation is applied as the tile is staged:\n" + src);
+            assertTrue(src.contains("v = " + Code.activation(Act.RELU, "s") + ";"), "the depthwise activation is applied as the tile is staged:\n" + src);
         }
         assertMatchesReference(g, 9);
     }
@@ -120,8 +120,8 @@ class ConvolutionKernelsTest {
     void fusedDepthwisePointwiseWithStrideDilationAndResidual() {
         TestGraph t = new TestGraph("dwpw-residual");
         String x = t.input(2, 3, 12, 10), res = t.input(2, 4, 5, 5);
-        String y = t.op(new FusedDwPwConv(new int[]{2, 2}, new int[]{1, 0, 0, 1}, new int[]{2, 1}, Activation.LEAKY_RELU, 0.2f,
-                        Activation.RELU, 0f, Combine.ADD), x, t.weight(3, 1, 3, 3), t.weight(3), t.weight(4, 3, 1, 1), t.weight(4), res);
+        String y = t.op(new FusedDwPwConv(new int[]{2, 2}, new int[]{1, 0, 0, 1}, new int[]{2, 1}, Act.leakyRelu(0.2f),
+                        Act.RELU, Combine.ADD), x, t.weight(3, 1, 3, 3), t.weight(3), t.weight(4, 3, 1, 1), t.weight(4), res);
         assertMatchesReference(t.returning(y), 10);
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.backend.opencl;
 
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Shape;
@@ -30,10 +31,15 @@ class ElementwiseKernelsTest {
     void everyUnaryKindAndScale() {
         TestGraph t = new TestGraph("unary");
         String x = t.input(3, 17);
-        String[] outs = new String[Unary.Kind.values().length + 1];
+        String positive = t.op(Unary.of(Unary.Kind.EXP), x);   // where log, sqrt, x^1.5 are defined
+        String[] outs = new String[Unary.Kind.values().length];
         int i = 0;
-        for (Unary.Kind k : Unary.Kind.values())
-            outs[i++] = t.op(k == Unary.Kind.LEAKY_RELU ? new Unary(k, 0.03f) : Unary.of(k), x);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        for (Unary.Kind k : Unary.Kind.values()) {
+            if (k == Unary.Kind.NONE) continue;
+            Act act = dev.kiln.ir.testing.RandomActs.withParams(k, r::nextInt);
+            outs[i++] = t.op(new Unary(act), k.total(act.a()) ? x : positive);
+        }
         outs[i] = t.op(new Scale(-0.37f), x);
         assertMatchesReference(t.returning(outs), 1);
     }
@@ -42,7 +48,7 @@ class ElementwiseKernelsTest {
     void unaryKindsKeepNaNAsTheReferenceDoes() {
         TestGraph t = new TestGraph("nan");
         String x = t.input(4);
-        Graph g = t.returning(t.op(Unary.of(Unary.Kind.RELU), x), t.op(new Unary(Unary.Kind.LEAKY_RELU, 0.1f), x));
+        Graph g = t.returning(t.op(Unary.of(Unary.Kind.RELU), x), t.op(Unary.of(Unary.Kind.LEAKY_RELU, 0.1f), x));
         HostTensor in = HostTensor.of(new float[]{Float.NaN, -1f, 2f, Float.NEGATIVE_INFINITY}, 4);
         try (var e = OpenClTesting.compile(g)) {
             var out = e.run(Map.of("x0", in));

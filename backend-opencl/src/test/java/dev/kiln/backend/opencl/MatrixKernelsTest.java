@@ -1,6 +1,6 @@
 package dev.kiln.backend.opencl;
 
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.FusedLinear;
 import dev.kiln.ir.op.Linear;
@@ -22,7 +22,7 @@ class MatrixKernelsTest {
     @Test
     void batchOneLinearWithALongReduction() {
         TestGraph t = new TestGraph("fc");
-        String y = t.op(new FusedLinear(Activation.RELU, 0f, Combine.NONE), t.input(1, 2304), t.weight(128, 2304), t.weight(128));
+        String y = t.op(new FusedLinear(Act.RELU, Combine.NONE), t.input(1, 2304), t.weight(128, 2304), t.weight(128));
         assertMatchesReference(t.returning(y), 2);
     }
 
@@ -30,9 +30,9 @@ class MatrixKernelsTest {
     void fusedLinearEpilogues() {
         TestGraph t = new TestGraph("fused-linear");
         String x = t.input(5, 13);
-        String a = t.op(new FusedLinear(Activation.GELU, 0f, Combine.NONE), x, t.weight(13, 13), t.weight(13));
-        String b = t.op(new FusedLinear(Activation.TANH, 0f, Combine.ADD), a, t.weight(13, 13), t.weight(13), x);
-        String c = t.op(new FusedLinear(Activation.SIGMOID, 0f, Combine.MUL), b, t.weight(13, 13), t.weight(13), a);
+        String a = t.op(new FusedLinear(Act.GELU, Combine.NONE), x, t.weight(13, 13), t.weight(13));
+        String b = t.op(new FusedLinear(Act.TANH, Combine.ADD), a, t.weight(13, 13), t.weight(13), x);
+        String c = t.op(new FusedLinear(Act.SIGMOID, Combine.MUL), b, t.weight(13, 13), t.weight(13), a);
         assertMatchesReference(t.returning(c), 3);
     }
 

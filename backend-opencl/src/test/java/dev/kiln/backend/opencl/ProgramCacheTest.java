@@ -19,7 +19,7 @@ class ProgramCacheTest {
 
     private static Graph graph(float alpha) {
         TestGraph t = new TestGraph("cached-" + alpha);
-        return t.returning(t.op(new Unary(Unary.Kind.LEAKY_RELU, alpha), t.input(3, 5)));
+        return t.returning(t.op(Unary.of(Unary.Kind.LEAKY_RELU, alpha), t.input(3, 5)));
     }
 
     private static ProgramCache cache() {

@@ -3,7 +3,7 @@ package dev.kiln.backend.opencl;
 import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedConv2d;
@@ -32,7 +32,7 @@ class ResourceReleaseTest {
     static Graph graph() {
         TestGraph t = new TestGraph("cycle");
         String x = t.input(1, 3, 9, 9);
-        String a = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Activation.RELU, 0f, Combine.NONE),
+        String a = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.RELU, Combine.NONE),
                 x, t.weight(4, 3, 3, 3), t.weight(4));
         String b = t.op(Conv2d.of(1, 4), a, t.weight(4, 1, 3, 3));
         return t.returning(t.op(new Softmax(1), b));

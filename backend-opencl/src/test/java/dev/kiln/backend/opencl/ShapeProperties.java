@@ -1,7 +1,7 @@
 package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Activation;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Combine;
@@ -46,9 +46,9 @@ class ShapeProperties {
             String y;
             if (r.chance(30)) y = r.graph.op(new Conv2d(stride, pad, dilation, groups), x, weight, bias);
             else {
-                Activation act = r.activation();
+                Act act = r.activation();
                 Combine combine = r.combine();
-                FusedConv2d op = new FusedConv2d(stride, pad, dilation, groups, act, act == Activation.LEAKY_RELU ? 0.07f : 0f, combine);
+                FusedConv2d op = new FusedConv2d(stride, pad, dilation, groups, act, combine);
                 TensorType out = op.conv().inferType(List.of(TensorType.f32(n, c, h, w), TensorType.f32(o, c / groups, kh, kw)));
                 y = combine == Combine.NONE ? r.graph.op(op, x, weight, bias)
                         : r.graph.op(op, x, weight, bias, r.graph.input(out.shape().dims()));
@@ -64,14 +64,14 @@ class ShapeProperties {
             int c = r.size(), o = r.prime(), k = r.pick(new Integer[]{1, 3, 3, 5}), n = r.between(1, 2);
             int[] stride = {r.between(1, 2), r.between(1, 2)}, pad = {r.between(0, 2), r.between(0, 2), r.between(0, 2), r.between(0, 2)};
             int h = Math.max(r.prime(), k), w = Math.max(r.prime(), k);
-            Activation mid = r.activation(), act = r.activation();
+            Act mid = r.activation(), act = r.activation();
             Combine combine = r.combine();
-            FusedDwPwConv op = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid, mid == Activation.LEAKY_RELU ? 0.1f : 0f,
-                    act, act == Activation.LEAKY_RELU ? 0.2f : 0f, combine);
+            FusedDwPwConv op = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid,
+                    act, combine);
             String x = r.graph.input(n, c, h, w);
             String dw = r.graph.weight(c, 1, k, k), dwb = r.graph.weight(c), pw = r.graph.weight(o, c, 1, 1), pwb = r.graph.weight(o);
             if (combine == Combine.NONE) return r.graph.op(op, x, dw, dwb, pw, pwb);
-            TensorType out = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid, 0f, act, 0f, Combine.NONE).inferType(List.of(
+            TensorType out = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid, act, Combine.NONE).inferType(List.of(
                     TensorType.f32(n, c, h, w), TensorType.f32(c, 1, k, k), TensorType.f32(c), TensorType.f32(o, c, 1, 1), TensorType.f32(o)));
             return r.graph.op(op, x, dw, dwb, pw, pwb, r.graph.input(out.shape().dims()));
         });
@@ -89,9 +89,9 @@ class ShapeProperties {
             }
             int[] x = r.chance(50) ? new int[]{r.size(), r.size(), k} : new int[]{r.size(), k};
             if (r.chance(30)) return r.graph.op(new Linear(), r.graph.input(x), r.graph.weight(n, k));
-            Activation act = r.activation();
+            Act act = r.activation();
             Combine combine = r.combine();
-            FusedLinear op = new FusedLinear(act, act == Activation.LEAKY_RELU ? 0.3f : 0f, combine);
+            FusedLinear op = new FusedLinear(act, combine);
             String in = r.graph.input(x), w = r.graph.weight(n, k), b = r.graph.weight(n);
             if (combine == Combine.NONE) return r.graph.op(op, in, w, b);
             int[] out = x.clone();
@@ -105,10 +105,9 @@ class ShapeProperties {
         RandomCases.check("attention", 404, TRIES, (r, i) -> {
             int b = r.between(1, 2), m = r.prime(), n = r.prime() + r.between(0, 40), d = r.size(), e = r.prime();
             boolean qc = r.chance(50), kc = r.chance(50), vc = r.chance(50), oc = r.chance(50), mask = r.chance(30);
-            Activation act = r.chance(50) ? Activation.NONE : r.activation();
+            Act act = r.chance(50) ? Act.NONE : r.activation();
             Combine combine = r.combine();
-            FusedAttention op = new FusedAttention(1f / (float) Math.sqrt(d), mask, qc, kc, vc, oc, act,
-                    act == Activation.LEAKY_RELU ? 0.1f : 0f, combine);
+            FusedAttention op = new FusedAttention(1f / (float) Math.sqrt(d), mask, qc, kc, vc, oc, act, combine);
             String q = r.graph.input(qc ? new int[]{b, d, m} : new int[]{b, m, d});
             String k = r.graph.input(kc ? new int[]{b, d, n} : new int[]{b, n, d});
             String v = r.graph.input(vc ? new int[]{b, e, n} : new int[]{b, n, e});

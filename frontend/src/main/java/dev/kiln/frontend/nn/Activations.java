@@ -29,6 +29,36 @@ public final class Activations {
         @Override public Tensor forward(Tensor x) { return x.gelu(); }
     }
 
+    public static final class ReLU6 extends Module {
+        @Override public Tensor forward(Tensor x) { return x.relu6(); }
+    }
+
+    public static final class SiLU extends Module {
+        @Override public Tensor forward(Tensor x) { return x.silu(); }
+    }
+
+    public static final class Hardswish extends Module {
+        @Override public Tensor forward(Tensor x) { return x.hardswish(); }
+    }
+
+    public static final class Hardsigmoid extends Module {
+        @Override public Tensor forward(Tensor x) { return x.hardsigmoid(); }
+    }
+
+    public static final class Mish extends Module {
+        @Override public Tensor forward(Tensor x) { return x.mish(); }
+    }
+
+    public static final class ELU extends Module {
+        private final double alpha;
+        public ELU(double alpha) { this.alpha = alpha; }
+        @Override public Tensor forward(Tensor x) { return x.elu(alpha); }
+    }
+
+    public static final class Softplus extends Module {
+        @Override public Tensor forward(Tensor x) { return x.softplus(); }
+    }
+
     public static final class Softmax extends Module {
         private final int dim;
         public Softmax(int dim) { this.dim = dim; }

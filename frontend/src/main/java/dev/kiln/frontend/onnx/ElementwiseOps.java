@@ -16,17 +16,27 @@ final class ElementwiseOps {
         r.put("Sub", n -> binary(n, Binary.Kind.SUB));
         r.put("Mul", n -> binary(n, Binary.Kind.MUL));
         r.put("Div", n -> binary(n, Binary.Kind.DIV));
-        r.put("Relu", n -> unary(n, Unary.of(Unary.Kind.RELU)));
-        r.put("LeakyRelu", n -> unary(n, new Unary(Unary.Kind.LEAKY_RELU, n.attrFloat("alpha", 0.01f))));
-        r.put("Sigmoid", n -> unary(n, Unary.of(Unary.Kind.SIGMOID)));
-        r.put("Tanh", n -> unary(n, Unary.of(Unary.Kind.TANH)));
-        r.put("Exp", n -> unary(n, Unary.of(Unary.Kind.EXP)));
+        // each ONNX activation is one Unary.Kind; its math is defined once, in ir
+        for (var e : Map.of("Relu", Unary.Kind.RELU, "Sigmoid", Unary.Kind.SIGMOID, "Tanh", Unary.Kind.TANH, "Exp", Unary.Kind.EXP,
+                "Log", Unary.Kind.LOG, "Sqrt", Unary.Kind.SQRT, "Erf", Unary.Kind.ERF, "Abs", Unary.Kind.ABS, "Neg", Unary.Kind.NEG,
+                "Reciprocal", Unary.Kind.RECIPROCAL).entrySet())
+            r.put(e.getKey(), n -> unary(n, Unary.of(e.getValue())));
+        for (var e : Map.of("Floor", Unary.Kind.FLOOR, "Ceil", Unary.Kind.CEIL, "Round", Unary.Kind.ROUND, "Sign", Unary.Kind.SIGN,
+                "HardSwish", Unary.Kind.HARD_SWISH, "Softplus", Unary.Kind.SOFTPLUS, "Softsign", Unary.Kind.SOFTSIGN,
+                "Mish", Unary.Kind.MISH).entrySet())
+            r.put(e.getKey(), n -> unary(n, Unary.of(e.getValue())));
+        r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "Silu"), n -> unary(n, Unary.of(Unary.Kind.SILU)));
+        r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "HardSwish"), n -> unary(n, Unary.of(Unary.Kind.HARD_SWISH)));
+        r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "Mish"), n -> unary(n, Unary.of(Unary.Kind.MISH)));
+        r.put("LeakyRelu", n -> unary(n, Unary.of(Unary.Kind.LEAKY_RELU, n.attrFloat("alpha", 0.01f))));
+        r.put("HardSigmoid", n -> unary(n, Unary.of(Unary.Kind.HARD_SIGMOID, n.attrFloat("alpha", 0.2f), n.attrFloat("beta", 0.5f))));
+        r.put("Elu", n -> unary(n, Unary.of(Unary.Kind.ELU, n.attrFloat("alpha", 1f))));
+        r.put("Selu", n -> unary(n, Unary.of(Unary.Kind.SELU, n.attrFloat("alpha", 1.67326319217681884765625f),
+                n.attrFloat("gamma", 1.05070102214813232421875f))));
+        r.put("Clip", ElementwiseOps::clip);
+        r.put("Pow", ElementwiseOps::pow);
         r.put("Gelu", ElementwiseOps::gelu);
         r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "Gelu"), ElementwiseOps::gelu);
-        r.put("Erf", n -> {
-            throw n.unsupported("Kiln has no erf of its own; it imports Erf only inside GELU, x·0.5·(1 + erf(x/√2)),"
-                    + " with every intermediate used once (this Erf is not part of that pattern)");
-        });
         r.put("Softmax", ElementwiseOps::softmax);
         r.put("Identity", n -> n.set(0, n.in(0)));
         r.put("Dropout", ElementwiseOps::dropout);
@@ -41,9 +51,32 @@ final class ElementwiseOps {
     }
 
     private static void gelu(NodeView n) {
-        if (!n.attrString("approximate", "none").equals("none"))
-            throw n.unsupported("approximate='" + n.attrString("approximate", "") + "' GELU is not supported (Kiln's GELU is exact)");
-        unary(n, Unary.of(Unary.Kind.GELU));
+        String approximate = n.attrString("approximate", "none");
+        switch (approximate) {
+            case "none" -> unary(n, Unary.of(Unary.Kind.GELU));
+            case "tanh" -> unary(n, Unary.of(Unary.Kind.GELU_TANH));
+            default -> throw n.malformed("GELU approximate must be 'none' or 'tanh', got '" + approximate + "'");
+        }
+    }
+
+    /** Clip: bounds from attributes before opset 11, from optional constant inputs after; a missing bound is ±∞. */
+    private static void clip(NodeView n) {
+        float lo = n.attrFloat("min", Float.NEGATIVE_INFINITY), hi = n.attrFloat("max", Float.POSITIVE_INFINITY);
+        if (n.inputCount() > 1 && n.has(1)) lo = scalar(n, 1, "min");
+        if (n.inputCount() > 2 && n.has(2)) hi = scalar(n, 2, "max");
+        if (!(lo <= hi)) throw n.unsupported("Clip with min " + lo + " > max " + hi + " (ONNX leaves it undefined)");
+        unary(n, Unary.of(Unary.Kind.CLIP, lo, hi));
+    }
+
+    /** Pow with a constant scalar exponent (x², √x, 1/x, ... as decomposed norms and GELU-tanh export it). */
+    private static void pow(NodeView n) {
+        unary(n, Unary.of(Unary.Kind.POW, scalar(n, 1, "exponent")));
+    }
+
+    private static float scalar(NodeView n, int input, String what) {
+        ConstTensor t = n.constIn(input, what);
+        if (t.size() != 1) throw n.unsupported("its " + what + " must be a single value, got " + t.size() + " values");
+        return (float) t.get(0);
     }
 
     /** Softmax over one axis (opset 13 and later; older opsets flattened the trailing axes). */

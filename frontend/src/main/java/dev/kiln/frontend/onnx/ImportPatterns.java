@@ -18,6 +18,8 @@ import java.util.Map;
  *   <li>GELU: x · 0.5 · (1 + erf(x / √2)), in any association of the three factors, with
  *       x/√2 written as a Div by √2 or a Mul by 1/√2, and operands in either order
  *       → Gelu(x).</li>
+ *   <li>x · Sigmoid(x) → Silu(x); x · HardSigmoid(x) (α = 1/6, β = 1/2) → HardSwish(x);
+ *       x · Tanh(Softplus(x)) → Mish(x): how PyTorch exports SiLU, hardswish and Mish.</li>
  *   <li>A zero Pad of the spatial axes feeding an AveragePool (PyTorch's avg_pool2d with
  *       padding and count_include_pad) or a Conv, its only use → that op with the padding.</li>
  *   <li>MatMul(x, W) + b with constant W [K,N] and b [N] (nn.Linear on rank &gt; 2 inputs),
@@ -62,7 +64,10 @@ final class ImportPatterns {
         ImportPatterns p = new ImportPatterns(g, source, folded);
         for (Node n : p.nodes) {
             if (isDefault(n)) switch (n.opType()) {
-                case "Mul" -> p.gelu(n);
+                case "Mul" -> {
+                    p.gelu(n);
+                    p.selfGated(n);
+                }
                 case "Pad" -> p.padInto(n);
                 case "MatMul" -> p.linearBias(n);
                 default -> { }
@@ -102,6 +107,36 @@ final class ImportPatterns {
         }
         if (x == null || replaced.containsKey(m) || dropped.contains(m)) return;
         replaced.put(m, m.with("Gelu", OpImporter.KILN_DOMAIN, List.of(x), Map.of()));
+    }
+
+    /**
+     * x · g(x) where g is one of the gates PyTorch exports these activations as: Sigmoid (SiLU /
+     * swish), HardSigmoid with α = 1/6, β = 1/2 (hardswish at opset 13), Tanh(Softplus) (Mish).
+     * The product becomes that one activation, which a conv or linear before it can then fuse as
+     * its epilogue even though x has two uses (the gate and the product).
+     */
+    private void selfGated(Node m) {
+        if (replaced.containsKey(m) || dropped.contains(m)) return;
+        for (int k = 0; k < 2; k++) {
+            String x = m.input(k);
+            Node gate = producers.get(m.input(1 - k));
+            if (gate == null || gate.inputs().isEmpty() || !x.equals(gate.input(0))) continue;
+            String activation = null;
+            if (is(gate, "Sigmoid")) activation = "Silu";
+            else if (is(gate, "HardSigmoid") && near(gate, "alpha", 1.0 / 6) && near(gate, "beta", 0.5)) activation = "HardSwish";
+            else if (is(gate, "Tanh") && is(producers.get(gate.input(0)), "Softplus")) {
+                Node softplus = producers.get(gate.input(0));
+                if (x.equals(softplus.input(0))) activation = "Mish";
+            }
+            if (activation == null) continue;
+            replaced.put(m, m.with(activation, OpImporter.KILN_DOMAIN, List.of(x), Map.of()));
+            return;
+        }
+    }
+
+    private static boolean near(Node n, String attr, double want) {
+        Attribute a = n.attributes().get(attr);
+        return a != null && Math.abs(a.f() - want) <= 1e-6;
     }
 
     /** For a value 1 + erf(x/√2) (Add of 1 either side, x/√2 as Div by √2 or Mul by 1/√2), x; else null. */

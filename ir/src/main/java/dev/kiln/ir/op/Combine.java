@@ -13,9 +13,9 @@ public enum Combine {
      * step as the unfused chain of f32 tensors does: a fused op must mean exactly its chain (in
      * double, σ(−614)·∞ = ∞, but the chain rounds σ(−614) to 0 first and gives NaN).
      */
-    public double epilogue(double t, Activation act, float alpha, double extra) {
+    public double epilogue(double t, Act act, double extra) {
         if (this == ADD) t = (float) (t + extra);
-        t = (float) act.apply((float) t, alpha);
+        t = (float) act.apply((float) t);
         if (this == MUL) t *= extra;
         return t;
     }

@@ -6,10 +6,10 @@ import dev.kiln.ir.HostTensor;
 final class Epilogue {
     private Epilogue() {}
 
-    static HostTensor apply(HostTensor t, Activation act, float alpha, Combine combine, HostTensor extra) {
+    static HostTensor apply(HostTensor t, Act act, Combine combine, HostTensor extra) {
         float[] d = t.data().clone();
         for (int i = 0; i < d.length; i++)
-            d[i] = (float) combine.epilogue(d[i], act, alpha, extra == null ? 0 : extra.data()[i]);
+            d[i] = (float) combine.epilogue(d[i], act, extra == null ? 0 : extra.data()[i]);
         return HostTensor.of(t.shape(), d);
     }
 }

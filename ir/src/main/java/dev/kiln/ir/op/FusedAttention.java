@@ -21,7 +21,7 @@ import java.util.List;
  */
 public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor, boolean kChannelMajor,
                              boolean vChannelMajor, boolean outChannelMajor,
-                             Activation act, float alpha, Combine combine) implements Op {
+                             Act act, Combine combine) implements Op {
 
     @Override public TensorType inferType(List<TensorType> in) {
         int n = 3 + (hasMask ? 1 : 0) + (combine == Combine.NONE ? 0 : 1);
@@ -73,7 +73,7 @@ public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor
                     double acc = 0;
                     for (int j = 0; j < n; j++) acc += s[j] * at(v, vChannelMajor, b, j, c);
                     int o = outChannelMajor ? (b * e + c) * m + i : (b * m + i) * e + c;
-                    y[o] = (float) combine.epilogue(acc / sum, act, alpha, extra == null ? 0 : extra.data()[o]);
+                    y[o] = (float) combine.epilogue(acc / sum, act, extra == null ? 0 : extra.data()[o]);
                 }
             }
         return HostTensor.of(outShape, y);

@@ -12,7 +12,7 @@ import java.util.List;
  * Produced by epilogue fusion from conv → (add bias/residual) → activation chains.
  */
 public record FusedConv2d(int[] stride, int[] padding, int[] dilation, int groups,
-                          Activation act, float alpha, Combine combine) implements Op {
+                          Act act, Combine combine) implements Op {
 
     public Conv2d conv() { return new Conv2d(stride, padding, dilation, groups); }
 
@@ -28,6 +28,6 @@ public record FusedConv2d(int[] stride, int[] padding, int[] dilation, int group
     @Override public HostTensor evaluate(List<HostTensor> in) {
         inferType(in.stream().map(HostTensor::type).toList());
         HostTensor y = conv().evaluate(in.subList(0, 3));
-        return Epilogue.apply(y, act, alpha, combine, combine == Combine.NONE ? null : in.get(3));
+        return Epilogue.apply(y, act, combine, combine == Combine.NONE ? null : in.get(3));
     }
 }

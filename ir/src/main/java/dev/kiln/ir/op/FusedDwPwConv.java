@@ -14,8 +14,8 @@ import java.util.List;
  * values at that pixel, so a backend computes the depthwise result one tile at a time and
  * consumes it at once; the [N,C,OH,OW] intermediate never has to exist in full.
  */
-public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Activation midAct, float midAlpha,
-                            Activation act, float alpha, Combine combine) implements Op {
+public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Act midAct,
+                            Act act, Combine combine) implements Op {
 
     public Conv2d depthwise(int channels) { return new Conv2d(stride, padding, dilation, channels); }
 
@@ -40,8 +40,8 @@ public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Activat
     @Override public HostTensor evaluate(List<HostTensor> in) {
         inferType(in.stream().map(HostTensor::type).toList());
         HostTensor mid = depthwise(in.get(0).shape().dim(1)).evaluate(in.subList(0, 3));
-        mid = Epilogue.apply(mid, midAct, midAlpha, Combine.NONE, null);
+        mid = Epilogue.apply(mid, midAct, Combine.NONE, null);
         HostTensor y = POINTWISE.evaluate(List.of(mid, in.get(3), in.get(4)));
-        return Epilogue.apply(y, act, alpha, combine, combine == Combine.NONE ? null : in.get(5));
+        return Epilogue.apply(y, act, combine, combine == Combine.NONE ? null : in.get(5));
     }
 }

@@ -9,7 +9,7 @@ import java.util.List;
  * A Linear with its epilogue fused: y = combine(x·weightᵀ + bias, act, extra).
  * Operands: x, weight[N,K], bias[N], and extra (result-shaped) when combine != NONE.
  */
-public record FusedLinear(Activation act, float alpha, Combine combine) implements Op {
+public record FusedLinear(Act act, Combine combine) implements Op {
     private static final Linear LINEAR = new Linear();
 
     @Override public TensorType inferType(List<TensorType> in) {
@@ -24,6 +24,6 @@ public record FusedLinear(Activation act, float alpha, Combine combine) implemen
     @Override public HostTensor evaluate(List<HostTensor> in) {
         inferType(in.stream().map(HostTensor::type).toList());
         HostTensor y = LINEAR.evaluate(in.subList(0, 3));
-        return Epilogue.apply(y, act, alpha, combine, combine == Combine.NONE ? null : in.get(3));
+        return Epilogue.apply(y, act, combine, combine == Combine.NONE ? null : in.get(3));
     }
 }

@@ -4,6 +4,7 @@ import dev.kiln.ir.GraphBuilder;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.*;
+import dev.kiln.ir.testing.RandomActs;
 import dev.kiln.test.kit.DataGen.Role;
 
 import java.util.ArrayList;
@@ -101,8 +102,8 @@ public final class GraphGen {
 
     private boolean unary() {
         String x = operand(t -> true);
-        Unary.Kind k = c.pick(Unary.Kind.values());
-        return add(new Unary(k, k == Unary.Kind.LEAKY_RELU ? c.pickFloat(0.1f, 0.01f, 0.2f, -0.5f) : 0f), x) != null;
+        // every function ir defines; the ones that jump or leave their domain only on exact inputs
+        return add(new Unary(RandomActs.draw(c::below, false, b.producer(x) != null)), x) != null;
     }
 
     private boolean scale() {
@@ -155,13 +156,13 @@ public final class GraphGen {
         String x = operand(t -> t.rank() >= 1);
         if (x == null) return false;
         int n = wide(), k = type(x).dim(-1);
-        Activation act = c.pick(Activation.values());
+        Act act = epilogueAct();
         Combine combine = c.pick(Combine.values());
         List<String> in = new ArrayList<>(List.of(x, constant("fc", Role.WEIGHT, k, n, k), constant("fcb", Role.WEIGHT, 1, n)));
         int[] d = type(x).shape().dims();
         d[d.length - 1] = n;
         if (combine != Combine.NONE) in.add(like(TensorType.f32(d)));
-        return add(new FusedLinear(act, alpha(act), combine), in) != null;
+        return add(new FusedLinear(act, combine), in) != null;
     }
 
     private boolean conv() {
@@ -178,9 +179,9 @@ public final class GraphGen {
         TensorType xt = type(x);
         Motifs.ConvAttrs a = motifs.randomConv(xt, 3);
         int groups = c.chance(30) ? xt.dim(1) : divisor(xt.dim(1)), out = groups * c.between(1, 2), cg = xt.dim(1) / groups;
-        Activation act = c.pick(Activation.values());
+        Act act = epilogueAct();
         Combine combine = c.pick(Combine.values());
-        FusedConv2d op = new FusedConv2d(a.stride(), a.padding(), a.dilation(), groups, act, alpha(act), combine);
+        FusedConv2d op = new FusedConv2d(a.stride(), a.padding(), a.dilation(), groups, act, combine);
         TensorType w = TensorType.f32(out, cg, a.kh(), a.kw());
         List<String> in = new ArrayList<>(List.of(x, constant("w", Role.WEIGHT, cg * a.kh() * a.kw(), w.shape().dims()),
                 constant("b", Role.WEIGHT, 1, out)));
@@ -194,9 +195,9 @@ public final class GraphGen {
         TensorType xt = type(x);
         int ch = xt.dim(1), out = wide();
         Motifs.ConvAttrs a = motifs.randomConv(xt, 3);
-        Activation mid = c.pick(Activation.values()), act = c.pick(Activation.values());
+        Act mid = epilogueAct(), act = epilogueAct();
         Combine combine = c.pick(Combine.values());
-        FusedDwPwConv op = new FusedDwPwConv(a.stride(), a.padding(), a.dilation(), mid, alpha(mid), act, alpha(act), combine);
+        FusedDwPwConv op = new FusedDwPwConv(a.stride(), a.padding(), a.dilation(), mid, act, combine);
         List<String> in = new ArrayList<>(List.of(x, constant("dw", Role.WEIGHT, a.kh() * a.kw(), ch, 1, a.kh(), a.kw()),
                 constant("dwb", Role.WEIGHT, 1, ch), constant("pw", Role.WEIGHT, ch, out, ch, 1, 1), constant("pwb", Role.WEIGHT, 1, out)));
         if (combine != Combine.NONE) {
@@ -317,12 +318,12 @@ public final class GraphGen {
         int bs = qt.dim(0), m = qcm ? qt.dim(2) : qt.dim(1), d = qcm ? qt.dim(1) : qt.dim(2), n = padded ? keys() : wide(), e = wide();
         String k = constant("k", Role.WEIGHT, 1, kcm ? new int[]{bs, d, n} : new int[]{bs, n, d});
         String v = like(TensorType.f32(vcm ? new int[]{bs, e, n} : new int[]{bs, n, e}));
-        Activation act = c.pick(Activation.values());
+        Act act = epilogueAct();
         Combine combine = c.pick(Combine.values());
         List<String> in = new ArrayList<>(List.of(q, k, v));
         if (mask) in.add(padded ? motifs.paddingMask(bs, m, n) : like(TensorType.f32(bs, m, n)));
         if (combine != Combine.NONE) in.add(like(ocm ? TensorType.f32(bs, e, m) : TensorType.f32(bs, m, e)));
-        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, act, alpha(act), combine), in) != null;
+        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, act, combine), in) != null;
     }
 
     // ---- shared with Motifs ----
@@ -389,7 +390,8 @@ public final class GraphGen {
     int keys() { return c.pickInt(Sizes.LONG_KEYS); }
     int spatial() { return c.pickInt(big ? Sizes.SPATIAL_BIG : Sizes.SPATIAL); }
     int pick(int... options) { return c.pickInt(options); }
-    float alpha(Activation a) { return a == Activation.LEAKY_RELU ? c.pickFloat(0.1f, 0.01f, 0.3f) : 0f; }
+    /** A fused op's activation: none half the time, else any that is safe on a computed value. */
+    Act epilogueAct() { return c.chance(50) ? Act.NONE : RandomActs.draw(c::below, false, true); }
 
     int divisor(int n) { return c.pick(IntStream.rangeClosed(1, n).filter(q -> n % q == 0).boxed().toList()); }
 

@@ -3,6 +3,7 @@ package dev.kiln.test.kit;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
+import dev.kiln.ir.testing.RandomActs;
 import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Conv2d;
@@ -159,7 +160,7 @@ final class Motifs {
             case 0 -> activation();
             case 1 -> new Scale(c.pickFloat(0.5f, -2f));
             case 2 -> new Transpose(permutation(c, g.type(x).rank()));
-            default -> new Unary(Unary.Kind.LEAKY_RELU, 0.1f);
+            default -> Unary.of(Unary.Kind.LEAKY_RELU, 0.1f);
         };
         String a = g.add(op, x), b = g.add(op, x);
         if (c.chance(50)) { a = g.add(Unary.of(Unary.Kind.TANH), a); b = g.add(Unary.of(Unary.Kind.TANH), b); }
@@ -285,10 +286,8 @@ final class Motifs {
         return bias ? g.add(new Linear(), x, w, g.constant("fcb", Role.WEIGHT, 1, n)) : g.add(new Linear(), x, w);
     }
 
-    private Unary activation() {
-        Unary.Kind kind = c.pick(Unary.Kind.RELU, Unary.Kind.LEAKY_RELU, Unary.Kind.SIGMOID, Unary.Kind.TANH, Unary.Kind.GELU);
-        return kind == Unary.Kind.LEAKY_RELU ? new Unary(kind, c.pickFloat(0.01f, 0.2f)) : Unary.of(kind);
-    }
+    /** Any activation ir defines that is safe on a computed value (every one an epilogue can take). */
+    private Unary activation() { return new Unary(RandomActs.draw(c::below, false, true)); }
 
     static boolean broadcasts(int[] a, int[] b, int maxElements) {
         if (Math.max(a.length, b.length) > 4) return false;

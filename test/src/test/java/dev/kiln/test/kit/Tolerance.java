@@ -31,8 +31,9 @@ import java.util.SplittableRandom;
  *       uncertain; ETA covers the final roundings;</li>
  *   <li>element-wise ops (unary, binary, scale, max pooling): the result plus u·ETA·|result_i|;
  *       their operands carry the noise of the ops that made them;</li>
- *   <li>GELU, alone or fused, also adds u·ETA·|x_i|, x its argument: in GELU's negative tail its
- *       erf approximation's error (7.5e-8·|x|) is far larger than the result;</li>
+ *   <li>activations whose f32 error is absolute ({@link Unary.Kind#absoluteError}: GELU's erf
+ *       approximation, ELU's eˣ − 1, ...), alone or fused, also add u·ETA·max(1, |x_i|), x their
+ *       argument: in GELU's negative tail or ELU near 0 that error is far larger than the result;</li>
  *   <li>movement (reshape, transpose, slice, concat): nothing; it must be exact.</li>
  * </ul>
  * The first noisy run also sets every result within its noise of zero to zero: a kernel may
@@ -191,12 +192,12 @@ public final class Tolerance {
             HostTensor r = n.op().evaluate(args);
             if (noise != null && kind != Kind.MOVES) {
                 double rms = kind == Kind.SUMS ? rms(r) : 0;
-                boolean gelu = n.op() instanceof Unary u && u.kind() == Unary.Kind.GELU;
-                Op withoutGelu = withoutGelu(n.op());
-                float[] d = r.data().clone(), x = withoutGelu != null ? withoutGelu.evaluate(args).data() : args.getFirst().data();
-                gelu |= withoutGelu != null;
+                boolean absolute = n.op() instanceof Unary u && u.kind().absoluteError();
+                Op preActivation = withoutAbsoluteErrorActivation(n.op());
+                float[] d = r.data().clone(), x = preActivation != null ? preActivation.evaluate(args).data() : args.getFirst().data();
+                absolute |= preActivation != null;
                 for (int i = 0; i < d.length; i++) {
-                    double amplitude = ETA * (Math.abs(d[i]) + rms + (gelu && Float.isFinite(x[i]) ? Math.abs(x[i]) : 0));
+                    double amplitude = ETA * (Math.abs(d[i]) + rms + (absolute && Float.isFinite(x[i]) ? Math.max(1, Math.abs(x[i])) : 0));
                     if (!Float.isFinite(d[i])) continue;
                     if (snap && Math.abs(d[i]) <= amplitude) d[i] = Math.copySign(0f, d[i]);
                     else d[i] += (float) (amplitude * (2 * noise.nextDouble() - 1));
@@ -213,22 +214,24 @@ public final class Tolerance {
     }
 
     /**
-     * A fused op with a GELU activation, with that activation removed (null if it has none): its
-     * result is the scale of GELU's error (the erf approximation is good to 1.5e-7 absolute, so
-     * GELU to 7.5e-8·|x|), which the result itself does not show in GELU's negative tail.
+     * A fused op whose activation (or mid activation) has an absolute error
+     * ({@link Unary.Kind#absoluteError}: GELU's erf, ELU's eˣ − 1, ...), with those activations
+     * removed (null if it has none): its result is the argument x whose size sets that error,
+     * which the result itself does not show where it is small (GELU's negative tail, ELU near 0).
      */
-    private static Op withoutGelu(Op op) {
-        Activation none = Activation.NONE, gelu = Activation.GELU;
+    private static Op withoutAbsoluteErrorActivation(Op op) {
         return switch (op) {
-            case FusedConv2d f when f.act() == gelu -> new FusedConv2d(f.stride(), f.padding(), f.dilation(), f.groups(), none, 0f, f.combine());
-            case FusedLinear f when f.act() == gelu -> new FusedLinear(none, 0f, f.combine());
-            case FusedDwPwConv f when f.act() == gelu || f.midAct() == gelu -> new FusedDwPwConv(f.stride(), f.padding(), f.dilation(),
-                    f.midAct() == gelu ? none : f.midAct(), f.midAlpha(), f.act() == gelu ? none : f.act(), f.alpha(), f.combine());
-            case FusedAttention f when f.act() == gelu -> new FusedAttention(f.scale(), f.hasMask(), f.qChannelMajor(), f.kChannelMajor(),
-                    f.vChannelMajor(), f.outChannelMajor(), none, 0f, f.combine());
+            case FusedConv2d f when loose(f.act()) -> new FusedConv2d(f.stride(), f.padding(), f.dilation(), f.groups(), Act.NONE, f.combine());
+            case FusedLinear f when loose(f.act()) -> new FusedLinear(Act.NONE, f.combine());
+            case FusedDwPwConv f when loose(f.act()) || loose(f.midAct()) -> new FusedDwPwConv(f.stride(), f.padding(), f.dilation(),
+                    loose(f.midAct()) ? Act.NONE : f.midAct(), loose(f.act()) ? Act.NONE : f.act(), f.combine());
+            case FusedAttention f when loose(f.act()) -> new FusedAttention(f.scale(), f.hasMask(), f.qChannelMajor(), f.kChannelMajor(),
+                    f.vChannelMajor(), f.outChannelMajor(), Act.NONE, f.combine());
             default -> null;
         };
     }
+
+    private static boolean loose(Act a) { return a.kind().absoluteError(); }
 
     /** MOVES copies elements exactly; MAPS computes each element from the same element(s) of its operands; SUMS combines many. */
     private enum Kind { MOVES, MAPS, SUMS }

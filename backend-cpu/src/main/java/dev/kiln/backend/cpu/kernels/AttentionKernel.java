@@ -25,7 +25,7 @@ public final class AttentionKernel implements Kernel {
     static int P_O_SLOT, P_O_OFF, P_O_SB, P_O_SI, P_O_SE;
     static int P_E_SLOT, P_E_OFF, P_E_SB, P_E_SI, P_E_SE;
     static int P_M, P_N, P_D, P_EV, P_COMBINE, P_ACT;
-    static float P_SCALE, P_ALPHA;
+    static float P_SCALE;
     static final int EP = (P_EV + NR - 1) / NR * NR, BLOCKS = (P_M + MR - 1) / MR;
 
     /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
@@ -210,13 +210,13 @@ public final class AttentionKernel implements Kernel {
     /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
     private static FloatVector epilogue(FloatVector v, FloatVector extra) {
         if (P_COMBINE == 1) v = v.add(extra);
-        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        v = VecMath.apply(v, P_ACT);
         return P_COMBINE == 2 ? v.mul(extra) : v;
     }
 
     private static float epilogue(float v, float extra) {
         if (P_COMBINE == 1) v += extra;
-        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        v = VecMath.apply(v, P_ACT);
         return P_COMBINE == 2 ? v * extra : v;
     }
 }

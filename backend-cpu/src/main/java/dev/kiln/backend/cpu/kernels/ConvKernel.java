@@ -24,7 +24,6 @@ public final class ConvKernel implements Kernel {
     static int P_E_SLOT, P_E_OFF, P_E_S0, P_E_S1, P_E_S2;
     static int P_W_SLOT, P_W_OFF, P_B_SLOT, P_B_OFF, P_G, P_CG, P_OG, P_OB, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
     static int P_COMBINE, P_ACT, P_ROWS2, P_OHT;
-    static float P_ALPHA;
     static final int KTOT = P_CG * P_KH * P_KW;
     /** Where the tile's second vector starts: L columns on, or (ROWS2) one output row down. */
     static final int X_NEXT = P_ROWS2 == 1 ? P_SH * P_X_S2 : L, Y_NEXT = P_ROWS2 == 1 ? P_Y_S2 : L, E_NEXT = P_ROWS2 == 1 ? P_E_S2 : L;
@@ -149,19 +148,8 @@ public final class ConvKernel implements Kernel {
             v0 = v0.add(e0);
             v1 = v1.add(e1);
         }
-        if (P_ACT == VecMath.RELU) {
-            v0 = v0.blend(0f, v0.compare(VectorOperators.LT, 0f));
-            v1 = v1.blend(0f, v1.compare(VectorOperators.LT, 0f));
-        } else if (P_ACT == VecMath.LEAKY_RELU) {
-            v0 = v0.blend(v0.mul(P_ALPHA), v0.compare(VectorOperators.LT, 0f));
-            v1 = v1.blend(v1.mul(P_ALPHA), v1.compare(VectorOperators.LT, 0f));
-        } else if (P_ACT == VecMath.TANH) {
-            v0 = v0.lanewise(VectorOperators.TANH);
-            v1 = v1.lanewise(VectorOperators.TANH);
-        } else if (P_ACT != VecMath.NONE) {
-            v0 = VecMath.apply(v0, P_ACT, P_ALPHA);
-            v1 = VecMath.apply(v1, P_ACT, P_ALPHA);
-        }
+        v0 = VecMath.apply(v0, P_ACT);           // the activation's expression, written inline by the specializer
+        v1 = VecMath.apply(v1, P_ACT);
         if (P_COMBINE == 2) {
             v0 = v0.mul(e0);
             v1 = v1.mul(e1);

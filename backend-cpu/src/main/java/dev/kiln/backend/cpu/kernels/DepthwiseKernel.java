@@ -17,7 +17,6 @@ public final class DepthwiseKernel implements Kernel {
     static int P_E_SLOT, P_E_OFF, P_E_S0, P_E_S1, P_E_S2;
     static int P_W_SLOT, P_W_OFF, P_B_SLOT, P_B_OFF, P_C, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
     static int P_COMBINE, P_ACT;
-    static float P_ALPHA;
     /** The row's last group of up to four vectors (REM columns): TAIL_FULL whole vectors, then TAIL_PART lanes. */
     static final int REM = P_OW % (4 * L), TAIL_FULL = REM / L, TAIL_PART = REM % L;
     static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(TAIL_PART);
@@ -94,7 +93,7 @@ public final class DepthwiseKernel implements Kernel {
     /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
     private static FloatVector epilogue(FloatVector v, FloatVector extra) {
         if (P_COMBINE == 1) v = v.add(extra);
-        v = VecMath.apply(v, P_ACT, P_ALPHA);
+        v = VecMath.apply(v, P_ACT);
         return P_COMBINE == 2 ? v.mul(extra) : v;
     }
 }

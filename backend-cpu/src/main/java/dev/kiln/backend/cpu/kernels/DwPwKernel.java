@@ -25,7 +25,6 @@ public final class DwPwKernel implements Kernel {
     /** Output rows per task, and tasks per image (ceil(OH / ROWS)). */
     static int P_ROWS, P_RT;
     static int P_MID_ACT, P_COMBINE, P_ACT;
-    static float P_MID_ALPHA, P_ALPHA;
     /** Scratch pitch per channel: ROWS·OW rounded up to whole pixel tiles. */
     static final int MP = (P_ROWS * P_OW + NR - 1) / NR * NR;
     /** The row's last group of up to four vectors (REM columns): TAIL_FULL whole vectors, then TAIL_PART lanes. */
@@ -92,10 +91,10 @@ public final class DwPwKernel implements Kernel {
                         a2 = load(x, at + 2 * L * P_SW).fma(w, a2);
                         a3 = load(x, at + 3 * L * P_SW).fma(w, a3);
                     }
-                VecMath.apply(a0, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0);
-                VecMath.apply(a1, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0 + L);
-                VecMath.apply(a2, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0 + 2 * L);
-                VecMath.apply(a3, P_MID_ACT, P_MID_ALPHA).intoArray(mid, mo + ox0 + 3 * L);
+                VecMath.apply(a0, P_MID_ACT).intoArray(mid, mo + ox0);
+                VecMath.apply(a1, P_MID_ACT).intoArray(mid, mo + ox0 + L);
+                VecMath.apply(a2, P_MID_ACT).intoArray(mid, mo + ox0 + 2 * L);
+                VecMath.apply(a3, P_MID_ACT).intoArray(mid, mo + ox0 + 3 * L);
             }
             if (REM == 0) continue;
             // the last REM columns: vectors past REM are never loaded nor stored (the conditions are constants)
@@ -110,18 +109,18 @@ public final class DwPwKernel implements Kernel {
                     if (REM > 3 * L) a3 = (TAIL_FULL > 3 ? load(x, at + 3 * L * P_SW) : loadTail(x, at + 3 * L * P_SW, m)).fma(w, a3);
                 }
             int to = mo + ox0;
-            a0 = VecMath.apply(a0, P_MID_ACT, P_MID_ALPHA);
+            a0 = VecMath.apply(a0, P_MID_ACT);
             if (TAIL_FULL > 0) a0.intoArray(mid, to); else a0.intoArray(mid, to, m);
             if (REM > L) {
-                a1 = VecMath.apply(a1, P_MID_ACT, P_MID_ALPHA);
+                a1 = VecMath.apply(a1, P_MID_ACT);
                 if (TAIL_FULL > 1) a1.intoArray(mid, to + L); else a1.intoArray(mid, to + L, m);
             }
             if (REM > 2 * L) {
-                a2 = VecMath.apply(a2, P_MID_ACT, P_MID_ALPHA);
+                a2 = VecMath.apply(a2, P_MID_ACT);
                 if (TAIL_FULL > 2) a2.intoArray(mid, to + 2 * L); else a2.intoArray(mid, to + 2 * L, m);
             }
             if (REM > 3 * L) {
-                a3 = VecMath.apply(a3, P_MID_ACT, P_MID_ALPHA);
+                a3 = VecMath.apply(a3, P_MID_ACT);
                 if (TAIL_FULL > 3) a3.intoArray(mid, to + 3 * L); else a3.intoArray(mid, to + 3 * L, m);
             }
         }
@@ -189,8 +188,8 @@ public final class DwPwKernel implements Kernel {
                 v0 = v0.add(FloatVector.fromArray(S, e, eo));
                 v1 = v1.add(FloatVector.fromArray(S, e, eo + L));
             }
-            v0 = VecMath.apply(v0, P_ACT, P_ALPHA);
-            v1 = VecMath.apply(v1, P_ACT, P_ALPHA);
+            v0 = VecMath.apply(v0, P_ACT);
+            v1 = VecMath.apply(v1, P_ACT);
             if (P_COMBINE == 2) {
                 v0 = v0.mul(FloatVector.fromArray(S, e, eo));
                 v1 = v1.mul(FloatVector.fromArray(S, e, eo + L));
@@ -210,7 +209,7 @@ public final class DwPwKernel implements Kernel {
                 boolean full = j + L <= len;
                 FloatVector v = (full ? FloatVector.fromArray(S, tt, to + j) : FloatVector.fromArray(S, tt, to + j, k)).add(b);
                 if (P_COMBINE == 1) v = v.add(full ? FloatVector.fromArray(S, e, eo + j) : FloatVector.fromArray(S, e, eo + j, k));
-                v = VecMath.apply(v, P_ACT, P_ALPHA);
+                v = VecMath.apply(v, P_ACT);
                 if (P_COMBINE == 2) v = v.mul(full ? FloatVector.fromArray(S, e, eo + j) : FloatVector.fromArray(S, e, eo + j, k));
                 if (full) v.intoArray(y, yo + j);
                 else v.intoArray(y, yo + j, k);

@@ -25,7 +25,6 @@ public final class GemmKernel implements Kernel {
     /** A_PACK=1: full 8-row blocks of A were packed per call to [block][k][8] at (AP_SLOT, AP_OFF), so a tile's 8 broadcasts are adjacent. */
     static int P_A_PACK, P_AP_SLOT, P_AP_OFF;
     static final int ARS = P_A_PACK == 1 ? 1 : P_A_RS, ACS = P_A_PACK == 1 ? MR : P_A_CS;
-    static float P_ALPHA;
 
     /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
@@ -164,16 +163,8 @@ public final class GemmKernel implements Kernel {
             v0 = v0.add(e0);
             v1 = v1.add(e1);
         }
-        if (P_ACT == VecMath.RELU) {
-            v0 = v0.blend(0f, v0.compare(VectorOperators.LT, 0f));
-            v1 = v1.blend(0f, v1.compare(VectorOperators.LT, 0f));
-        } else if (P_ACT == VecMath.LEAKY_RELU) {
-            v0 = v0.blend(v0.mul(P_ALPHA), v0.compare(VectorOperators.LT, 0f));
-            v1 = v1.blend(v1.mul(P_ALPHA), v1.compare(VectorOperators.LT, 0f));
-        } else if (P_ACT != VecMath.NONE) {
-            v0 = VecMath.apply(v0, P_ACT, P_ALPHA);
-            v1 = VecMath.apply(v1, P_ACT, P_ALPHA);
-        }
+        v0 = VecMath.apply(v0, P_ACT);           // the activation's expression, written inline by the specializer
+        v1 = VecMath.apply(v1, P_ACT);
         if (P_COMBINE == 2) {
             v0 = v0.mul(e0);
             v1 = v1.mul(e1);

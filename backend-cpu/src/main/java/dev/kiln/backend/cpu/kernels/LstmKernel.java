@@ -20,6 +20,8 @@ public final class LstmKernel implements Kernel {
     static int P_G_SLOT, P_G_OFF, P_G_RS, P_W_SLOT, P_Y_SLOT, P_Y_OFF, P_S_SLOT, P_HS_OFF, P_CS_OFF;
     static int P_INIT, P_H0_SLOT, P_H0_OFF, P_C0_SLOT, P_C0_OFF;
     static int P_HID, P_T, P_B, P_BATCH_FIRST;
+    /** Activation slots for the gates: the lowering sets them to Act.SIGMOID and Act.TANH. */
+    static int P_SIGMOID, P_TANH;
     static final int TILES = (4 * P_HID + NR - 1) / NR;
 
     @Override public void run(float[][] bufs, int lo, int hi) {
@@ -109,21 +111,21 @@ public final class LstmKernel implements Kernel {
         int go = P_G_OFF + row * P_G_RS, ho = P_HS_OFF + b * P_HID, co = P_CS_OFF + b * P_HID, yo = P_Y_OFF + row * P_HID;
         int j = 0;
         for (; j <= P_HID - L; j += L) {
-            FloatVector i = VecMath.apply(FloatVector.fromArray(S, g, go + j), VecMath.SIGMOID, 0f);
-            FloatVector f = VecMath.apply(FloatVector.fromArray(S, g, go + P_HID + j), VecMath.SIGMOID, 0f);
-            FloatVector c = VecMath.apply(FloatVector.fromArray(S, g, go + 2 * P_HID + j), VecMath.TANH, 0f);
-            FloatVector o = VecMath.apply(FloatVector.fromArray(S, g, go + 3 * P_HID + j), VecMath.SIGMOID, 0f);
+            FloatVector i = VecMath.apply(FloatVector.fromArray(S, g, go + j), P_SIGMOID);
+            FloatVector f = VecMath.apply(FloatVector.fromArray(S, g, go + P_HID + j), P_SIGMOID);
+            FloatVector c = VecMath.apply(FloatVector.fromArray(S, g, go + 2 * P_HID + j), P_TANH);
+            FloatVector o = VecMath.apply(FloatVector.fromArray(S, g, go + 3 * P_HID + j), P_SIGMOID);
             c = i.fma(c, f.mul(FloatVector.fromArray(S, s, co + j)));
-            FloatVector h = o.mul(VecMath.apply(c, VecMath.TANH, 0f));
+            FloatVector h = o.mul(VecMath.apply(c, P_TANH));
             c.intoArray(s, co + j);
             h.intoArray(s, ho + j);
             h.intoArray(y, yo + j);
         }
         for (; j < P_HID; j++) {
-            float i = VecMath.apply(g[go + j], VecMath.SIGMOID, 0f), f = VecMath.apply(g[go + P_HID + j], VecMath.SIGMOID, 0f);
-            float c = VecMath.apply(g[go + 2 * P_HID + j], VecMath.TANH, 0f), o = VecMath.apply(g[go + 3 * P_HID + j], VecMath.SIGMOID, 0f);
+            float i = VecMath.apply(g[go + j], P_SIGMOID), f = VecMath.apply(g[go + P_HID + j], P_SIGMOID);
+            float c = VecMath.apply(g[go + 2 * P_HID + j], P_TANH), o = VecMath.apply(g[go + 3 * P_HID + j], P_SIGMOID);
             c = Math.fma(i, c, f * s[co + j]);
-            float h = o * VecMath.apply(c, VecMath.TANH, 0f);
+            float h = o * VecMath.apply(c, P_TANH);
             s[co + j] = c;
             s[ho + j] = h;
             y[yo + j] = h;

@@ -1,0 +1,55 @@
+package dev.kiln.test.onnx;
+
+import dev.kiln.ir.Graph;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.op.Unary;
+import dev.kiln.passes.PassManager;
+import dev.kiln.runtime.CompiledModel;
+import dev.kiln.runtime.Kiln;
+import dev.kiln.test.kit.Targets;
+import org.junit.jupiter.api.TestReporter;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * PyTorch exports that use the activations real models have — torchvision's MobileNetV2 (ReLU6 as
+ * Clip) and MobileNetV3-Small (hardswish, hardsigmoid, squeeze-excitation), and a model with every
+ * element-wise function Kiln imports — compiled with the default passes on each backend and run
+ * against PyTorch's own output. Every activation that follows a conv must end up in its epilogue.
+ */
+class OnnxModelsOnBackendsTest {
+    static final double MAX_RELATIVE_L2 = 1e-4;
+
+    @ParameterizedTest(name = "{0} @ opset {1} on {2}: {3} unary ops left")
+    @CsvSource({
+            "mobilenet-v2, 13, cpu, 0", "mobilenet-v2, 17, cpu, 0", "mobilenet-v2, 13, opencl, 0",
+            "mobilenet-v3-small, 13, cpu, 0", "mobilenet-v3-small, 17, cpu, 0", "mobilenet-v3-small, 17, opencl, 0",
+            // the activations model applies 24 functions to the input itself (nothing to fuse into); SiLU, Mish and
+            // hardswish of the conv share its output and still fuse, as copies of the conv
+            "activations, 13, cpu, 24", "activations, 17, cpu, 24", "activations, 17, opencl, 24"})
+    void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
+        var target = Targets.require(backend);
+        OnnxFixtures f = OnnxFixtures.of(model, opset);
+        Graph g = f.load();
+        PassManager.Result r = PassManager.defaults().run(g);
+        out.publishEntry(f.toString(), "\n" + r.report());
+        long unary = r.graph().nodes().stream().filter(n -> n.op() instanceof Unary).count();
+        assertEquals(unaryLeft, unary, () -> f + ": unary ops the epilogues did not take\n" + r.report() + r.graph());
+        List<HostTensor> got;
+        try (CompiledModel m = Kiln.compile(g, target)) {
+            got = new ArrayList<>(m.run(f.inputData()).values());
+        }
+        List<HostTensor> want = f.expectedOutputs();
+        for (int i = 0; i < want.size(); i++) {
+            double err = got.get(i).relativeL2Error(want.get(i));
+            int output = i;
+            assertTrue(err <= MAX_RELATIVE_L2, () -> f + " on " + backend + ", output " + output + ": relative L2 error " + err + " against PyTorch");
+        }
+    }
+}
