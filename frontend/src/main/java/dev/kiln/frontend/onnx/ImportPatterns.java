@@ -120,13 +120,14 @@ final class ImportPatterns {
         for (int k = 0; k < 2; k++) {
             String x = m.input(k);
             Node gate = producers.get(m.input(1 - k));
-            if (gate == null || gate.inputs().isEmpty() || !x.equals(gate.input(0))) continue;
+            if (gate == null || gate.inputs().isEmpty()) continue;
+            boolean ofX = x.equals(gate.input(0));
             String activation = null;
-            if (is(gate, "Sigmoid")) activation = "Silu";
-            else if (is(gate, "HardSigmoid") && near(gate, "alpha", 1.0 / 6) && near(gate, "beta", 0.5)) activation = "HardSwish";
-            else if (is(gate, "Tanh") && is(producers.get(gate.input(0)), "Softplus")) {
+            if (ofX && is(gate, "Sigmoid")) activation = "Silu";
+            else if (ofX && is(gate, "HardSigmoid") && near(gate, "alpha", 0.2, 1.0 / 6) && near(gate, "beta", 0.5, 0.5)) activation = "HardSwish";
+            else if (is(gate, "Tanh")) {
                 Node softplus = producers.get(gate.input(0));
-                if (x.equals(softplus.input(0))) activation = "Mish";
+                if (is(softplus, "Softplus") && x.equals(softplus.input(0))) activation = "Mish";
             }
             if (activation == null) continue;
             replaced.put(m, m.with(activation, OpImporter.KILN_DOMAIN, List.of(x), Map.of()));
@@ -134,9 +135,10 @@ final class ImportPatterns {
         }
     }
 
-    private static boolean near(Node n, String attr, double want) {
+    /** Whether the float attribute (ONNX's default when absent) is want. */
+    private static boolean near(Node n, String attr, double dflt, double want) {
         Attribute a = n.attributes().get(attr);
-        return a != null && Math.abs(a.f() - want) <= 1e-6;
+        return Math.abs((a == null ? dflt : a.f()) - want) <= 1e-6;
     }
 
     /** For a value 1 + erf(x/√2) (Add of 1 either side, x/√2 as Div by √2 or Mul by 1/√2), x; else null. */
