@@ -88,6 +88,10 @@ final class AttentionKernel {
         b.append("                    for (int c = 0; c < ").append(ec).append("; c++) o[c] = fma(p, Vs[j * ").append(ec).append(" + c], o[c]);\n");
         b.append("                }\n");
         b.append("                mx = mnew;\n");
+        b.append("            } else {\n");
+        // every key so far is masked: their weights are 0, yet 0·V is NaN where V holds NaN or ±∞, as in the reference
+        b.append("                for (int j = 0; j < count; j++)\n");
+        b.append("                    for (int c = 0; c < ").append(ec).append("; c++) o[c] += 0.0f * Vs[j * ").append(ec).append(" + c];\n");
         b.append("            }\n");
         b.append("        }\n");
         b.append("    }\n");
