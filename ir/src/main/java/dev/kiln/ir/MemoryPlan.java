@@ -1,8 +1,6 @@
 package dev.kiln.ir;
 
-import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.FusedConv2d;
-import dev.kiln.ir.op.FusedDwPwConv;
+import dev.kiln.ir.op.PadsInput;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -78,19 +76,13 @@ public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalByte
         return new MemoryPlan(slots, peak, total);
     }
 
-    /** The largest padding any convolution reading this result applies to it. */
+    /** The largest padding any op reading this result through zeros ({@link PadsInput}) applies to it. */
     static int[] halo(Graph g, String value, TensorType type) {
         int[] h = new int[4];
         if (type.rank() != 4) return h;
         for (Node c : g.consumers(value)) {
             if (!c.inputs().getFirst().equals(value)) continue;
-            int[] pad = switch (c.op()) {
-                case Conv2d conv -> conv.padding();
-                case FusedConv2d f -> f.padding();
-                case FusedDwPwConv f -> f.padding();
-                default -> null;
-            };
-            if (pad != null) for (int i = 0; i < 4; i++) h[i] = Math.max(h[i], pad[i]);
+            if (c.op() instanceof PadsInput p) for (int i = 0; i < 4; i++) h[i] = Math.max(h[i], p.padding()[i]);
         }
         return h;
     }

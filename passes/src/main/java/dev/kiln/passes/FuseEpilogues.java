@@ -54,6 +54,8 @@ public final class FuseEpilogues implements Pass {
         for (Node n : g.nodes()) {
             if (Epilogues.of(n.op()) == null || skip.contains(n.name())) continue;
             Chain c = grow(g, n, skip);
+            String why = refusal(g, c);
+            if (why != null) ctx.refused(c.last, why);
             if (c.last == n) continue;
             skip.add(n.name());
             Node t = n;
@@ -108,6 +110,24 @@ public final class FuseEpilogues implements Pass {
             tail = next.name();
         }
         return c;
+    }
+
+    /**
+     * Why the chain stopped before an element-wise op that reads its end (null when nothing such
+     * follows): the report says so, so a user sees why an activation stayed a kernel of its own.
+     */
+    private static String refusal(Graph g, Chain c) {
+        String tail = c.last.name();
+        List<Node> next = g.consumers(tail).stream().filter(n -> n.op() instanceof Unary || n.op() instanceof Binary).toList();
+        if (next.isEmpty() || c.reshapeAfter != null) return null;
+        String what = PassContext.where(next.getFirst()) + " (" + next.getFirst().op().mnemonic() + ")";
+        if (g.useCount(tail) > 1) return "output has " + g.useCount(tail) + " consumers, so " + what + " cannot join its epilogue";
+        if (g.outputs().contains(tail)) return "output is a graph output, so " + what + " cannot join its epilogue";
+        if (next.getFirst().op() instanceof Unary) {
+            if (!c.epi.act().isNone()) return "the epilogue already applies " + c.epi.act() + "; " + what + " would be a second activation";
+            if (c.epi.combine() == Combine.MUL) return "the epilogue ends in a gate multiply; " + what + " would come after it";
+        }
+        return null;
     }
 
     /** p ∘ r with r of p's shape, where the epilogue order allows it. */

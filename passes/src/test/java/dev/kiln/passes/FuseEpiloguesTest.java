@@ -46,6 +46,46 @@ class FuseEpiloguesTest {
     }
 
     @Test
+    void anyActivationIrDefinesFusesWithItsParameters() {
+        Graph g = parse("""
+                graph @relu6(%x: f32[1,2,4,4]) {
+                  const %w: f32[3,2,3,3]
+                  %c: f32[1,3,4,4] = conv2d(%x, %w) {CONV} loc("conv")
+                  %y: f32[1,3,4,4] = unary(%c) {act=clip(0.0,6.0)} loc("relu6")
+                  return %y
+                }
+                """.replace("CONV", CONV));
+        Graph after = run(g, PASS, "dce").graph();
+        assertTrue(after.toString().contains("= fused_conv2d(%x, %w, %w.zero_bias) {" + CONV + ", act=clip(0.0,6.0), combine=none}"), after::toString);
+    }
+
+    @Test
+    void reportsWhyAnActivationStayedOnItsOwn() {
+        var report = run(parse("""
+                graph @two_uses(%x: f32[1,2,4,4]) {
+                  const %w: f32[3,2,3,3]
+                  %c: f32[1,3,4,4] = conv2d(%x, %w) {CONV} loc("conv")
+                  %r: f32[1,3,4,4] = unary(%c) {act=relu} loc("relu")
+                  %t: f32[1,3,4,4] = unary(%c) {act=tanh} loc("tanh")
+                  return %r, %t
+                }
+                """.replace("CONV", CONV)), PASS).report();
+        assertTrue(report.refused().stream().anyMatch(d -> d.detail().startsWith("output has 2 consumers, so relu (%r) (unary) cannot join")),
+                report::toString);
+        var second = run(parse("""
+                graph @twice(%x: f32[1,2,4,4]) {
+                  const %w: f32[3,2,3,3]
+                  %c: f32[1,3,4,4] = conv2d(%x, %w) {CONV} loc("conv")
+                  %r: f32[1,3,4,4] = unary(%c) {act=relu} loc("relu")
+                  %t: f32[1,3,4,4] = unary(%r) {act=hard_swish} loc("hswish")
+                  return %t
+                }
+                """.replace("CONV", CONV)), PASS).report();
+        assertTrue(second.refused().stream().anyMatch(d -> d.detail().contains("already applies relu; hswish (%t) (unary) would be a second activation")),
+                second::toString);
+    }
+
+    @Test
     void fusesLinearBiasAndGelu() {
         Graph g = parse("""
                 graph @fc(%x: f32[2,5,3]) {

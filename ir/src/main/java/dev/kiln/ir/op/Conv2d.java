@@ -15,7 +15,12 @@ import java.util.List;
  * @param dilation [dh, dw]
  * @param groups   C and O both divisible by it; groups == C is a depthwise convolution
  */
-public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups) implements Op {
+public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups) implements Op, EpilogueAnchor, PadsInput {
+    @Override public Act act() { return Act.NONE; }
+    @Override public Combine combine() { return Combine.NONE; }
+    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedConv2d(stride, padding, dilation, groups, act, combine); }
+    @Override public int biasOperand() { return 2; }
+
     public Conv2d {
         Checks.positive(Checks.pair(stride, "stride"), "stride");
         Checks.quad(padding, "padding");

@@ -21,7 +21,13 @@ import java.util.List;
  */
 public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor, boolean kChannelMajor,
                              boolean vChannelMajor, boolean outChannelMajor,
-                             Act act, Combine combine) implements Op {
+                             Act act, Combine combine) implements Op, EpilogueAnchor {
+    @Override public Op withEpilogue(Act act, Combine combine) {
+        return new FusedAttention(scale, hasMask, qChannelMajor, kChannelMajor, vChannelMajor, outChannelMajor, act, combine);
+    }
+
+    /** No bias operand: a constant added after attention stays a separate add. */
+    @Override public int biasOperand() { return -1; }
 
     @Override public TensorType inferType(List<TensorType> in) {
         int n = 3 + (hasMask ? 1 : 0) + (combine == Combine.NONE ? 0 : 1);

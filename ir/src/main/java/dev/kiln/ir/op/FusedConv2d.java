@@ -12,7 +12,10 @@ import java.util.List;
  * Produced by epilogue fusion from conv → (add bias/residual) → activation chains.
  */
 public record FusedConv2d(int[] stride, int[] padding, int[] dilation, int groups,
-                          Act act, Combine combine) implements Op {
+                          Act act, Combine combine) implements Op, EpilogueAnchor, PadsInput {
+    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedConv2d(stride, padding, dilation, groups, act, combine); }
+    @Override public int biasOperand() { return 2; }
+
 
     public Conv2d conv() { return new Conv2d(stride, padding, dilation, groups); }
 

@@ -15,7 +15,11 @@ import java.util.List;
  * consumes it at once; the [N,C,OH,OW] intermediate never has to exist in full.
  */
 public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Act midAct,
-                            Act act, Combine combine) implements Op {
+                            Act act, Combine combine) implements Op, EpilogueAnchor, PadsInput {
+    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedDwPwConv(stride, padding, dilation, midAct, act, combine); }
+    /** The pointwise bias, which the epilogue adds to. */
+    @Override public int biasOperand() { return 4; }
+
 
     public Conv2d depthwise(int channels) { return new Conv2d(stride, padding, dilation, channels); }
 

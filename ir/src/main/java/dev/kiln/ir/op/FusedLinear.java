@@ -9,7 +9,11 @@ import java.util.List;
  * A Linear with its epilogue fused: y = combine(x·weightᵀ + bias, act, extra).
  * Operands: x, weight[N,K], bias[N], and extra (result-shaped) when combine != NONE.
  */
-public record FusedLinear(Act act, Combine combine) implements Op {
+public record FusedLinear(Act act, Combine combine) implements Op, EpilogueAnchor {
+    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedLinear(act, combine); }
+    @Override public int biasOperand() { return 2; }
+    @Override public int biasAxis(int rank) { return rank - 1; }
+
     private static final Linear LINEAR = new Linear();
 
     @Override public TensorType inferType(List<TensorType> in) {

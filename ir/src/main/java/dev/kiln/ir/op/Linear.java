@@ -10,7 +10,13 @@ import java.util.List;
  * Fully connected layer as PyTorch's nn.Linear (ONNX Gemm with transB=1):
  * x[..., K] · weightᵀ + bias, with weight[N,K] and optional bias[N]. Result [..., N].
  */
-public record Linear() implements Op {
+public record Linear() implements Op, EpilogueAnchor {
+    @Override public Act act() { return Act.NONE; }
+    @Override public Combine combine() { return Combine.NONE; }
+    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedLinear(act, combine); }
+    @Override public int biasOperand() { return 2; }
+    @Override public int biasAxis(int rank) { return rank - 1; }
+
     @Override public TensorType inferType(List<TensorType> in) {
         Checks.arity(this, in, 2, 3);
         TensorType x = in.get(0), w = in.get(1);

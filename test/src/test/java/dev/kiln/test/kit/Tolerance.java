@@ -186,12 +186,12 @@ public final class Tolerance {
         for (String k : g.constants().keySet()) env.put(k, g.weight(k));
         Map<String, HostTensor> out = new LinkedHashMap<>(env);
         for (Node n : g.nodes()) {
-            Kind kind = kind(n.op());
+            OpPattern pattern = OpPattern.of(n.op());
             List<HostTensor> args = new ArrayList<>();
-            for (String i : n.inputs()) args.add(noise != null && kind == Kind.SUMS ? perturbed(env.get(i), noise) : env.get(i));
+            for (String i : n.inputs()) args.add(noise != null && pattern == OpPattern.REDUCTION ? perturbed(env.get(i), noise) : env.get(i));
             HostTensor r = n.op().evaluate(args);
-            if (noise != null && kind != Kind.MOVES) {
-                double rms = kind == Kind.SUMS ? rms(r) : 0;
+            if (noise != null && pattern != OpPattern.INJECTIVE) {
+                double rms = pattern == OpPattern.REDUCTION ? rms(r) : 0;
                 boolean absolute = n.op() instanceof Unary u && u.kind().absoluteError();
                 Op preActivation = withoutAbsoluteErrorActivation(n.op());
                 float[] d = r.data().clone(), x = preActivation != null ? preActivation.evaluate(args).data() : args.getFirst().data();
@@ -233,17 +233,6 @@ public final class Tolerance {
 
     private static boolean loose(Act a) { return a.kind().absoluteError(); }
 
-    /** MOVES copies elements exactly; MAPS computes each element from the same element(s) of its operands; SUMS combines many. */
-    private enum Kind { MOVES, MAPS, SUMS }
-
-    private static Kind kind(Op op) {
-        return switch (op) {
-            case Reshape _, Transpose _, Slice _, Concat _ -> Kind.MOVES;
-            case Unary _, Binary _, Scale _, MaxPool2d _ -> Kind.MAPS;
-            case Conv2d _, FusedConv2d _, FusedDwPwConv _, Linear _, FusedLinear _, MatMul _, FusedAttention _, BatchNorm2d _,
-                 Softmax _, AvgPool2d _, GlobalAvgPool _, Lstm _ -> Kind.SUMS;
-        };
-    }
 
     private static HostTensor perturbed(HostTensor t, SplittableRandom noise) {
         float[] d = t.data().clone();
