@@ -66,20 +66,25 @@ public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor
         double[] s = new double[n];
         for (int b = 0; b < bs; b++)
             for (int i = 0; i < m; i++) {
+                // rounded to f32 where the unfused chain holds f32 tensors (the scores, the probabilities), so the
+                // fused op means exactly its chain: a probability below f32's range is 0, and 0·∞ is NaN, as in PyTorch
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < n; j++) {
                     double dot = 0;
                     for (int c = 0; c < d; c++) dot += at(q, qChannelMajor, b, i, c) * at(k, kChannelMajor, b, j, c);
-                    s[j] = dot * scale + (mask == null ? 0 : mask.data()[(b * m + i) * n + j]);
+                    float score = (float) dot * scale;
+                    if (mask != null) score += mask.data()[(b * m + i) * n + j];
+                    s[j] = score;
                     max = Math.max(max, s[j]);
                 }
                 double sum = 0;
                 for (int j = 0; j < n; j++) { s[j] = Math.exp(s[j] - max); sum += s[j]; }
+                for (int j = 0; j < n; j++) s[j] = (float) (s[j] / sum);
                 for (int c = 0; c < e; c++) {
                     double acc = 0;
                     for (int j = 0; j < n; j++) acc += s[j] * at(v, vChannelMajor, b, j, c);
                     int o = outChannelMajor ? (b * e + c) * m + i : (b * m + i) * e + c;
-                    y[o] = (float) combine.epilogue(acc / sum, act, extra == null ? 0 : extra.data()[o]);
+                    y[o] = (float) combine.epilogue(acc, act, extra == null ? 0 : extra.data()[o]);
                 }
             }
         return HostTensor.of(outShape, y);
