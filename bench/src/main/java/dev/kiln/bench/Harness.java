@@ -20,9 +20,12 @@ final class Harness implements AutoCloseable {
     final Map<String, HostTensor> inputs = new LinkedHashMap<>(), outputs = new LinkedHashMap<>();
     private final Graph graph;
 
-    /** Compiles g after the default pipeline minus the named passes (e.g. a fusion, for its unfused baseline). */
+    /**
+     * Compiles g after the default pipeline minus the named passes (e.g. a fusion, for its unfused
+     * baseline). Threads are the cpu backend's option; OpenCL would refuse it as unknown.
+     */
     Harness(Graph g, String backend, int threads, String... withoutPasses) {
-        this(g, backend, Map.of("threads", Integer.toString(threads)), withoutPasses);
+        this(g, backend, backend.equals("cpu") ? Map.of("threads", Integer.toString(threads)) : Map.of(), withoutPasses);
     }
 
     /** As above, with any backend options (e.g. the cpu backend's "conv"). */

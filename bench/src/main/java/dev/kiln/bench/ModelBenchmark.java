@@ -25,7 +25,7 @@ public class ModelBenchmark {
 
     @Setup public void setup() {
         Examples.Example ex = Examples.byName(model);
-        Map<String, String> options = backend.equals("cpu") ? Map.of("threads", Integer.toString(threads), "conv", conv) : Map.of("threads", Integer.toString(threads));
+        Map<String, String> options = backend.equals("cpu") ? Map.of("threads", Integer.toString(threads), "conv", conv) : Map.of();
         h = new Harness(Tracer.trace(ex.model().get().initialize(5), "x", ex.inputShape()), backend, options);
     }
 

@@ -29,6 +29,21 @@ public interface Backend {
      */
     default List<String> facts() { return List.of(); }
 
-    /** Compiles g; options are backend-specific (e.g. "threads", "dump-code"). */
+    /**
+     * Compiles g; options are backend-specific (e.g. "threads", "dump-code"). A key the backend
+     * does not know is an error ({@link #requireKnownOptions}).
+     */
     Executable compile(Graph g, Map<String, String> options);
+
+    /**
+     * Throws a KilnException naming every key of options that is not in known, and listing the
+     * known ones. An unknown key is a typo or an option meant for another backend; ignoring it
+     * would compile something other than what was asked for, without a word.
+     */
+    static void requireKnownOptions(String backend, Map<String, String> options, List<String> known) {
+        List<String> unknown = options.keySet().stream().filter(k -> !known.contains(k)).sorted().toList();
+        if (unknown.isEmpty()) return;
+        throw new KilnException((unknown.size() == 1 ? "unknown option '" : "unknown options '") + String.join("', '", unknown)
+                + "' for the " + backend + " backend; its options are " + String.join(", ", known));
+    }
 }

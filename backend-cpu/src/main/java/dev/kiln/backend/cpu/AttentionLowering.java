@@ -58,7 +58,7 @@ final class AttentionLowering {
         Placement e = a.combine() == Combine.NONE ? o : ctx.of(n.inputs().get(n.inputs().size() - 1)).as4d();
         p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_SB", e.strides()[1])
                 .put("E_SI", a.outChannelMajor() ? e.strides()[3] : e.strides()[2]).put("E_SE", a.outChannelMajor() ? e.strides()[2] : e.strides()[3]);
-        ctx.kernel(n, AttentionKernel.class, p.map(), batch * ((m + 7) / 8));
+        ctx.kernel(n, AttentionKernel.class, p, batch * ((m + 7) / 8));
     }
 
     /**

@@ -40,7 +40,7 @@ final class ConvLowering {
         Params p = Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
                 .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
                 .put("W_SLOT", w.slot()).put("W_OFF", w.offset()).put("B_SLOT", b.slot()).put("B_OFF", b.offset())
-                .put("G", groups).put("CG", w.dims()[1]).put("OG", og).put("OB", ob).put("OH", y.dims()[2]).put("OW", y.dims()[3])
+                .put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("SH", c.stride()[0]).put("SW", c.stride()[1])
                 .put("DH", c.dilation()[0]).put("DW", c.dilation()[1]).put("PT", c.padding()[0]).put("PL", c.padding()[1])
                 .put("COMBINE", Combines.code(combine)).put("ACT", act);
@@ -55,10 +55,10 @@ final class ConvLowering {
         } else {
             // rows no wider than a vector: a tile covers two rows (see ConvKernel)
             int rows2 = y.dims()[3] <= GemmLowering.NR / 2 && oh > 1 ? 1 : 0, oht = rows2 == 1 ? (oh + 1) / 2 : oh;
-            p.put("ROWS2", rows2).put("OHT", oht);
+            p.put("G", groups).put("CG", w.dims()[1]).put("OG", og).put("OB", ob).put("ROWS2", rows2).put("OHT", oht);
             range = y.dims()[0] * groups * ob * oht;
         }
-        ctx.kernel(n, template, p.map(), range);
+        ctx.kernel(n, template, p, range);
     }
 
     /**
@@ -151,7 +151,7 @@ final class ConvLowering {
                 .put("COMBINE", Combines.code(f.combine())).put("ACT", f.act());
         int images = y.dims()[0], oh = y.dims()[2], rows = dwPwRows(images, x.dims()[1], oh, y.dims()[3]), perImage = (oh + rows - 1) / rows;
         p.put("ROWS", rows).put("RT", perImage);
-        ctx.kernel(n, DwPwKernel.class, p.map(), images * perImage);
+        ctx.kernel(n, DwPwKernel.class, p, images * perImage);
     }
 
     /**

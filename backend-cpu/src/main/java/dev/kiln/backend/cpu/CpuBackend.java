@@ -21,7 +21,8 @@ import java.util.Optional;
  * The CPU backend: each node is lowered to kernels specialised from Vector API templates
  * (shapes as constants) and loaded as hidden classes. Options: "threads" (default: available
  * processors), "dump-code" (a directory: each kernel's bytecode as text, named after its node),
- * "conv" (auto, direct or im2col: how dense convolutions are lowered; auto picks per conv).
+ * "conv" (auto, direct or im2col: how dense convolutions are lowered; auto picks per conv). Any
+ * other key is an error.
  */
 public final class CpuBackend implements Backend {
     @Override public String name() { return "cpu"; }
@@ -43,7 +44,11 @@ public final class CpuBackend implements Backend {
         return facts;
     }
 
+    /** Every option compile reads. */
+    static final List<String> OPTIONS = List.of("threads", "dump-code", "conv");
+
     @Override public Executable compile(Graph g, Map<String, String> options) {
+        Backend.requireKnownOptions(name(), options, OPTIONS);
         if (!isAvailable()) throw new BackendUnavailableException(NO_VECTOR_API);
         Verifier.verify(g);
         int threads = threads(options);

@@ -18,7 +18,7 @@ final class ElementwiseLowering {
         Placement x = ctx.of(n.inputs().getFirst()).as4d(), y = ctx.of(n.name()).as4d();
         Params p = Params.of().placement("X", x).placement("Y", y).put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3])
                 .put("ACT", act).put("SCALE", scale);
-        ctx.kernel(n, UnaryKernel.class, p.map(), rows(y));
+        ctx.kernel(n, UnaryKernel.class, p, rows(y));
     }
 
     static void binary(LoweringContext ctx, Node n, Binary.Kind kind) {
@@ -26,7 +26,7 @@ final class ElementwiseLowering {
         Placement a = broadcast(ctx.of(n.inputs().get(0)), y), b = broadcast(ctx.of(n.inputs().get(1)), y);
         Params p = Params.of().placement("A", a).placement("B", b).placement("Y", y)
                 .put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3]).put("OP", kind.ordinal());
-        ctx.kernel(n, BinaryKernel.class, p.map(), rows(y));
+        ctx.kernel(n, BinaryKernel.class, p, rows(y));
     }
 
     /** scale = γ/√(var+ε), shift = β − mean·scale, computed once here in double. */
@@ -48,7 +48,7 @@ final class ElementwiseLowering {
         Placement x4 = channelsSecond(x), y4 = channelsSecond(y);
         Params p = Params.of().placement("X", x4).placement("Y", y4).put("D1", y4.dims()[1]).put("D2", y4.dims()[2]).put("D3", y4.dims()[3])
                 .put("SCALE_SLOT", ctx.weight(scale)).put("SHIFT_SLOT", ctx.weight(shift));
-        ctx.kernel(n, ChannelAffineKernel.class, p.map(), rows(y4));
+        ctx.kernel(n, ChannelAffineKernel.class, p, rows(y4));
     }
 
     private static Placement channelsSecond(Placement p) {

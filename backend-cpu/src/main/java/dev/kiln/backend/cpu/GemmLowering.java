@@ -172,7 +172,7 @@ final class GemmLowering {
         int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
         int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 8 / Math.max(1, batches * mb)));
         p.put("MB", mb).put("NCH", nch);
-        ctx.kernel(n, GemmKernel.class, p.map(), batches * mb * nch);
+        ctx.kernel(n, GemmKernel.class, p, batches * mb * nch);
     }
 
     static Placement contiguous(LoweringContext ctx, Node n, Placement p) {

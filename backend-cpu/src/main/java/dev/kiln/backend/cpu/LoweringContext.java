@@ -104,13 +104,13 @@ final class LoweringContext {
     int weightBase() { return weightBase; }
 
     /** Emits the result's halo zeroing (if planned) and one specialised kernel for node n. */
-    void kernel(Node n, Class<? extends Kernel> template, Map<String, Object> params, int range) {
+    void kernel(Node n, Class<? extends Kernel> template, Params params, int range) {
         Placement out = of(n.name());
         if (out.hasHalo() && steps.stream().noneMatch(s -> s instanceof Step.ZeroHalo z && z.p() == out)) steps.add(new Step.ZeroHalo(out));
         addKernel(n.describe(), template, params, range);
     }
 
-    void addKernel(String name, Class<? extends Kernel> template, Map<String, Object> params, int range) {
+    void addKernel(String name, Class<? extends Kernel> template, Params params, int range) {
         Specializer.Specialized k = Specializer.specialize(template, params);
         steps.add(new Step.KernelStep(name + " [" + template.getSimpleName() + "]", k.kernel(), Math.max(1, range), k));
     }

@@ -47,7 +47,7 @@ final class LstmLowering {
                     .put("C0_SLOT", c0 == null ? 0 : c0.slot()).put("C0_OFF", c0 == null ? 0 : c0.offset() + layer * batch * hid)
                     .put("HID", hid).put("T", steps).put("B", batch).put("BATCH_FIRST", l.batchFirst() ? 1 : 0)
                     .put("SIGMOID", Act.SIGMOID).put("TANH", Act.TANH);
-            ctx.addKernel(n.describe() + " layer " + layer + " (recurrence)", LstmKernel.class, p.map(), batch);
+            ctx.addKernel(n.describe() + " layer " + layer + " (recurrence)", LstmKernel.class, p, batch);
         }
     }
 
@@ -68,7 +68,7 @@ final class LstmLowering {
                 .put("BIAS_MODE", 2).put("BIAS_SLOT", ctx.weight(bias)).put("BIAS_OFF", 0)
                 .put("E_SLOT", LoweringContext.ARENA).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
                 .put("COMBINE", 0).put("ACT", Act.NONE).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
-        ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, p.map(), mb * nch);
+        ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, p, mb * nch);
     }
 
     private static HostTensor constant(LoweringContext ctx, Node n, int operand, String what) {

@@ -17,8 +17,8 @@ final class MovementLowering {
                 .put("D1", dims[1]).put("D2", dims[2]).put("D3", dims[3]);
         for (int i = 0; i < 4; i++) p.put("R_S" + i, rs[i]).put("W_S" + i, ws[i]);
         // the node's own result gets its halo zeroed first; partial copies (concat operands) do not
-        if (label.isEmpty()) ctx.kernel(n, CopyKernel.class, p.map(), dims[0] * dims[1] * dims[2]);
-        else ctx.addKernel(n.describe() + label, CopyKernel.class, p.map(), dims[0] * dims[1] * dims[2]);
+        if (label.isEmpty()) ctx.kernel(n, CopyKernel.class, p, dims[0] * dims[1] * dims[2]);
+        else ctx.addKernel(n.describe() + label, CopyKernel.class, p, dims[0] * dims[1] * dims[2]);
     }
 
     static void reshape(LoweringContext ctx, Node n) {

@@ -19,7 +19,7 @@ final class ReductionLowering {
                 .put("XA", x.strides()[axis]).put("YA", y.strides()[axis]).put("LEN", y.dims()[axis])
                 .put("O1", y.dims()[other[1]]).put("O2", y.dims()[other[2]]);
         for (int i = 0; i < 3; i++) p.put("XS" + i, x.strides()[other[i]]).put("YS" + i, y.strides()[other[i]]);
-        ctx.kernel(n, SoftmaxKernel.class, p.map(), y.dims()[other[0]] * y.dims()[other[1]] * y.dims()[other[2]]);
+        ctx.kernel(n, SoftmaxKernel.class, p, y.dims()[other[0]] * y.dims()[other[1]] * y.dims()[other[2]]);
     }
 
     static void pool(LoweringContext ctx, Node n, int[] k, int[] s, int[] pad, boolean max, boolean countPad) {
@@ -28,12 +28,12 @@ final class ReductionLowering {
                 .put("C", x.dims()[1]).put("H", x.dims()[2]).put("W", x.dims()[3]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", k[0]).put("KW", k[1]).put("SH", s[0]).put("SW", s[1])
                 .put("PT", pad[0]).put("PL", pad[1]).put("PB", pad[2]).put("PR", pad[3]).put("MAX", max ? 1 : 0).put("COUNT_PAD", countPad ? 1 : 0);
-        ctx.kernel(n, PoolKernel.class, p.map(), y.dims()[0] * y.dims()[1] * y.dims()[2]);
+        ctx.kernel(n, PoolKernel.class, p, y.dims()[0] * y.dims()[1] * y.dims()[2]);
     }
 
     static void globalAvgPool(LoweringContext ctx, Node n) {
         Placement x = ctx.of(n.inputs().getFirst()), y = ctx.of(n.name());
         Params p = Params.of().placement("X", x).placement("Y", y).put("C", x.dims()[1]).put("H", x.dims()[2]).put("W", x.dims()[3]);
-        ctx.kernel(n, GlobalAvgPoolKernel.class, p.map(), x.dims()[0] * x.dims()[1]);
+        ctx.kernel(n, GlobalAvgPoolKernel.class, p, x.dims()[0] * x.dims()[1]);
     }
 }

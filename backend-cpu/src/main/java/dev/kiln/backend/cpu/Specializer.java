@@ -8,9 +8,11 @@ import dev.kiln.ir.op.ScalarExpr;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
 import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
 import org.objectweb.asm.tree.FieldInsnNode;
+import org.objectweb.asm.tree.FieldNode;
 import org.objectweb.asm.tree.InsnNode;
 import org.objectweb.asm.tree.IntInsnNode;
 import org.objectweb.asm.tree.LdcInsnNode;
@@ -26,17 +28,31 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Specialises a kernel template with ASM: every {@code GETSTATIC} of a {@code P_*} parameter
  * field becomes a constant, branches on those constants are resolved and the dead code deleted
- * ({@link ConstantFolder}), and the result is defined as a hidden class (unloadable with its kernel). The template's own name stays in the bytes: the
- * JVM resolves a hidden class's references to its own name to itself.
+ * ({@link ConstantFolder}), and the result is defined as a hidden class (unloadable with its
+ * kernel). The template's own name stays in the bytes: the JVM resolves a hidden class's
+ * references to its own name to itself. The rules for templates are in the kernels package's
+ * documentation.
+ *
+ * <p>The values are checked before any bytecode is touched, since a wrong one would otherwise
+ * compile to a kernel that quietly computes something else: every parameter the template reads
+ * needs a value, every key must name a parameter it declares (placement components it does not
+ * read excepted, see {@link Params}), and each value must fit its field: an int takes an Integer,
+ * a Boolean (1 or 0) or an {@link Act}, a float a Float or a Double. What is
+ * wrong with the values is an {@link IllegalArgumentException} naming the template and every
+ * offending key; what is wrong with a template itself (it writes a parameter, declares one final
+ * or of another type) an {@link IllegalStateException}.
  */
 public final class Specializer {
     private static final String PARAM_PREFIX = "P_";
-    private static final Map<Class<?>, byte[]> TEMPLATE_BYTES = new ConcurrentHashMap<>();
+    private static final Map<Class<?>, Template> TEMPLATES = new ConcurrentHashMap<>();
 
     /** A specialised kernel and the bytecode it was defined from (for dumps). */
     public record Specialized(Kernel kernel, byte[] bytes) {
@@ -47,42 +63,31 @@ public final class Specializer {
         }
     }
 
+    /** A template's class file, its parameters (field name to descriptor, sorted) and those its code reads. */
+    private record Template(String name, byte[] bytes, Map<String, String> params, Set<String> read) {}
+
     private Specializer() {}
 
     /**
-     * Specialises template with the given parameter values: Integer, Float or Boolean per P_
-     * field, or an {@link Act} for an int activation slot (the template passes it to
-     * {@code VecMath.apply}). Each distinct activation gets a slot number (0 for none) and its
-     * expression is written inline wherever the template applies that slot.
+     * Specialises template with the given parameter values. Each distinct activation gets a slot
+     * number (0 for none) and its expression is written inline wherever the template applies that slot.
      */
-    public static Specialized specialize(Class<? extends Kernel> template, Map<String, Object> values) {
+    static Specialized specialize(Class<? extends Kernel> template, Params params) {
+        Template t = TEMPLATES.computeIfAbsent(template, Specializer::analyse);
+        check(t, params.values(), params.unknownTo(t.params().keySet()));
         List<ScalarExpr> activations = new ArrayList<>();
-        Map<String, Object> params = new HashMap<>();
-        for (var e : values.entrySet()) {
-            if (e.getValue() instanceof Act a) {
-                int slot = 0;
-                if (!a.isNone()) {
-                    slot = activations.indexOf(a.expr()) + 1;
-                    if (slot == 0) { activations.add(a.expr()); slot = activations.size(); }
-                }
-                params.put(e.getKey(), slot);
-            } else {
-                params.put(e.getKey(), e.getValue());
-            }
+        Map<String, Object> constants = new HashMap<>();
+        for (var e : params.values().entrySet()) {
+            if (!t.params().containsKey(e.getKey())) continue;
+            constants.put(e.getKey(), e.getValue() instanceof Act a ? slot(a, activations) : e.getValue());
         }
-        byte[] original = TEMPLATE_BYTES.computeIfAbsent(template, Specializer::readBytes);
         ClassNode cls = new ClassNode();
-        new ClassReader(original).accept(cls, 0);
-        cls.fields.removeIf(f -> f.name.startsWith(PARAM_PREFIX));
+        new ClassReader(t.bytes()).accept(cls, 0);
+        cls.fields.removeIf(f -> t.params().containsKey(f.name));
         for (MethodNode m : cls.methods) {
-            for (AbstractInsnNode insn : m.instructions.toArray()) {
-                if (!(insn instanceof FieldInsnNode f) || !f.owner.equals(cls.name) || !f.name.startsWith(PARAM_PREFIX)) continue;
-                if (f.getOpcode() != Opcodes.GETSTATIC)
-                    throw new IllegalStateException(template.getSimpleName() + " writes parameter " + f.name);
-                Object v = params.get(f.name);
-                if (v == null) throw new IllegalArgumentException(template.getSimpleName() + " needs parameter " + f.name);
-                m.instructions.set(insn, constant(f.desc, v, f.name));
-            }
+            for (AbstractInsnNode insn : m.instructions.toArray())
+                if (insn instanceof FieldInsnNode f && f.owner.equals(cls.name) && t.params().containsKey(f.name))
+                    m.instructions.set(insn, constant(f.desc, constants.get(f.name)));
             ConstantFolder.fold(m, activations);
         }
         ClassWriter writer = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
@@ -97,6 +102,80 @@ public final class Specializer {
         } catch (ReflectiveOperationException | LinkageError e) {
             throw new KilnException("cannot define kernel from template " + template.getSimpleName() + ": " + e, e);
         }
+    }
+
+    private static int slot(Act a, List<ScalarExpr> activations) {
+        if (a.isNone()) return 0;
+        int slot = activations.indexOf(a.expr()) + 1;
+        if (slot == 0) {
+            activations.add(a.expr());
+            slot = activations.size();
+        }
+        return slot;
+    }
+
+    /** Reads a template once: its parameters, which of them it reads, and whether it keeps the rules. */
+    private static Template analyse(Class<?> template) {
+        String name = template.getSimpleName();
+        byte[] bytes = readBytes(template);
+        ClassNode cls = new ClassNode();
+        new ClassReader(bytes).accept(cls, ClassReader.SKIP_DEBUG);
+        Map<String, String> params = new TreeMap<>();
+        for (FieldNode f : cls.fields) {
+            if (!f.name.startsWith(PARAM_PREFIX)) continue;
+            if ((f.access & Opcodes.ACC_STATIC) == 0)
+                throw new IllegalStateException(name + " declares parameter " + f.name + " as an instance field; parameters are static");
+            if ((f.access & Opcodes.ACC_FINAL) != 0)
+                throw new IllegalStateException(name + " declares parameter " + f.name + " final; javac copies a final field's"
+                        + " initial value into the code, so the value it is given would never be read");
+            if (!f.desc.equals("I") && !f.desc.equals("F"))
+                throw new IllegalStateException(name + " declares parameter " + f.name + " of type " + Type.getType(f.desc).getClassName()
+                        + "; parameters are int or float");
+            params.put(f.name, f.desc);
+        }
+        Set<String> read = new TreeSet<>();
+        for (MethodNode m : cls.methods)
+            for (AbstractInsnNode insn : m.instructions) {
+                if (!(insn instanceof FieldInsnNode f) || !f.name.startsWith(PARAM_PREFIX)) continue;
+                if (!f.owner.equals(cls.name))
+                    throw new IllegalStateException(name + "." + m.name + " reads " + f.owner + "." + f.name
+                            + ": a template may read only its own parameters (another class's are never specialised)");
+                if (f.getOpcode() != Opcodes.GETSTATIC)
+                    throw new IllegalStateException(name + " writes parameter " + f.name + " in " + m.name
+                            + ": parameters get their values from the specializer only (no initialiser, no assignment)");
+                read.add(f.name);
+            }
+        return new Template(name, bytes, params, read);
+    }
+
+    private static void check(Template t, Map<String, Object> values, Set<String> unknown) {
+        List<String> problems = new ArrayList<>();
+        if (!unknown.isEmpty())
+            problems.add("unknown parameter(s) " + String.join(", ", unknown) + " (its parameters: " + String.join(", ", t.params().keySet()) + ")");
+        Set<String> missing = new TreeSet<>(t.read());
+        missing.removeAll(values.keySet());
+        if (!missing.isEmpty()) problems.add("no value for parameter(s) " + String.join(", ", missing));
+        for (var e : values.entrySet()) {
+            String desc = t.params().get(e.getKey());
+            if (desc != null && !fits(desc, e.getValue()))
+                problems.add("parameter " + e.getKey() + " is " + typeName(desc) + ", given " + e.getValue().getClass().getSimpleName() + " " + e.getValue());
+        }
+        if (!problems.isEmpty()) throw new IllegalArgumentException("template " + t.name() + ": " + String.join("; ", problems));
+    }
+
+    private static boolean fits(String desc, Object v) {
+        return switch (desc) {
+            case "I" -> v instanceof Integer || v instanceof Boolean || v instanceof Act;
+            case "F" -> v instanceof Float || v instanceof Double;
+            default -> false;
+        };
+    }
+
+    private static String typeName(String desc) {
+        return switch (desc) {
+            case "I" -> "an int (Integer, Boolean or Act)";
+            default -> "a float (Float or Double)";
+        };
     }
 
     /** For frame computation; the class being written cannot be loaded by name, so it merges to Object. */
@@ -115,20 +194,13 @@ public final class Specializer {
         }
     }
 
-    private static AbstractInsnNode constant(String desc, Object v, String name) {
-        return switch (desc) {
-            case "I", "Z" -> {
-                int i = v instanceof Boolean b ? (b ? 1 : 0) : ((Number) v).intValue();
-                if (i >= -1 && i <= 5) yield new InsnNode(Opcodes.ICONST_0 + i);
-                if (i >= Byte.MIN_VALUE && i <= Byte.MAX_VALUE) yield new IntInsnNode(Opcodes.BIPUSH, i);
-                if (i >= Short.MIN_VALUE && i <= Short.MAX_VALUE) yield new IntInsnNode(Opcodes.SIPUSH, i);
-                yield new LdcInsnNode(i);
-            }
-            case "F" -> new LdcInsnNode(((Number) v).floatValue());
-            case "D" -> new LdcInsnNode(((Number) v).doubleValue());
-            case "J" -> new LdcInsnNode(((Number) v).longValue());
-            default -> throw new IllegalStateException("parameter " + name + " has unsupported type " + desc);
-        };
+    private static AbstractInsnNode constant(String desc, Object v) {
+        if (desc.equals("F")) return new LdcInsnNode(((Number) v).floatValue());
+        int i = v instanceof Boolean b ? (b ? 1 : 0) : (Integer) v;
+        if (i >= -1 && i <= 5) return new InsnNode(Opcodes.ICONST_0 + i);
+        if (i >= Byte.MIN_VALUE && i <= Byte.MAX_VALUE) return new IntInsnNode(Opcodes.BIPUSH, i);
+        if (i >= Short.MIN_VALUE && i <= Short.MAX_VALUE) return new IntInsnNode(Opcodes.SIPUSH, i);
+        return new LdcInsnNode(i);
     }
 
     private static byte[] readBytes(Class<?> c) {

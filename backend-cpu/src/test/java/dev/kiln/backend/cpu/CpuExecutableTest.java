@@ -225,6 +225,14 @@ class CpuExecutableTest {
         assertTrue(e.getMessage().contains("auto, direct or im2col") && e.getMessage().contains("'winograd'"), e.getMessage());
     }
 
+    @Test void anUnknownOptionIsAnErrorListingTheKnownOnes() {
+        KilnException one = assertThrows(KilnException.class, () -> new CpuBackend().compile(graph(), Map.of("thread", "2")));
+        assertEquals("unknown option 'thread' for the cpu backend; its options are threads, dump-code, conv", one.getMessage());
+        // an OpenCL option given to the cpu backend is as wrong as a typo
+        KilnException two = assertThrows(KilnException.class, () -> new CpuBackend().compile(graph(), Map.of("device", "gpu", "threads", "1", "Conv", "direct")));
+        assertEquals("unknown options 'Conv', 'device' for the cpu backend; its options are threads, dump-code, conv", two.getMessage());
+    }
+
     /** auto: the 3×3 conv of graph() has rows of 19 (narrower than the GEMM's pixel tile), so it goes through im2col; forced modes are obeyed. */
     @Test void convOptionChoosesHowADenseConvLowers() {
         Map<String, String> expected = Map.of("auto", GemmLowering.NR > 19 ? "(im2col)" : "[ConvKernel]", "direct", "[ConvKernel]", "im2col", "(im2col)");

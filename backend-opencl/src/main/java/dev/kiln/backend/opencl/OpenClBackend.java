@@ -23,6 +23,7 @@ import java.util.Optional;
  *   <li>{@code cache-dir}: where built program binaries are kept across JVMs (default
  *       KILN_OPENCL_CACHE, else ~/.cache/kiln/opencl); {@code off} keeps them in memory only.</li>
  * </ul>
+ * Any other key is an error.
  */
 public final class OpenClBackend implements Backend {
     public static final String NAME = "opencl";
@@ -56,9 +57,14 @@ public final class OpenClBackend implements Backend {
 
     /**
      * @throws dev.kiln.ir.BackendUnavailableException without an OpenCL library or platform (the message says what to install)
-     * @throws dev.kiln.ir.KilnException for a failed kernel build (with the build log and source) or a device out of memory
+     * @throws dev.kiln.ir.KilnException for an unknown option, a failed kernel build (with the build log and source) or a device out of memory
      */
+    /** Every option compile reads. */
+    static final List<String> OPTIONS = List.of(DeviceSelector.OPTION, "dump-code", "cache-dir");
+
     @Override public Executable compile(Graph g, Map<String, String> options) {
+        // before any OpenCL call: a misspelt option is an error on a machine without a device too
+        Backend.requireKnownOptions(NAME, options, OPTIONS);
         Verifier.verify(g);
         DeviceInfo info = DeviceSelector.select(OpenClRuntime.devices(), DeviceSelector.selectorFrom(options, System::getenv));
         DeviceContext device = OpenClRuntime.context(info);

@@ -58,6 +58,8 @@ class ErrorsTest {
         String compile = c.line("compile");
         assertTrue(compile.startsWith("compile=" + BackendUnavailableException.class.getName()), compile);
         assertTrue(compile.contains("libOpenCL.so.1") && compile.contains("apt-get install ocl-icd-libopencl1 pocl-opencl-icd"), compile);
+        assertEquals("unknownOption=" + KilnException.class.getName() + ": unknown option 'threads' for the opencl backend;"
+                + " its options are device, dump-code, cache-dir", c.line("unknownOption"), "options are checked before OpenCL is touched");
         assertTrue(c.stdout().contains("done"), c.stdout() + c.stderr());
         assertTrue(c.stderr().lines().allMatch(l -> l.startsWith("WARNING: Using incubator")),
                 () -> "Kiln explains the missing library once; nothing else on stderr:\n" + c.stderr());
@@ -141,6 +143,14 @@ class ErrorsTest {
         e.close();
         KilnException closed = assertThrows(KilnException.class, () -> e.run(Map.of("x0", HostTensor.zeros(2, 3))));
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+    }
+
+    @Test
+    void anUnknownOptionIsAnErrorListingTheKnownOnesWithOrWithoutADevice() {
+        TestGraph t = new TestGraph("options");
+        Graph g = t.returning(t.op(Unary.of(Unary.Kind.TANH), t.input(2)));
+        KilnException e = assertThrows(KilnException.class, () -> new OpenClBackend().compile(g, Map.of("cache_dir", "/tmp/x", "device", "cpu")));
+        assertEquals("unknown option 'cache_dir' for the opencl backend; its options are device, dump-code, cache-dir", e.getMessage());
     }
 
     @Test

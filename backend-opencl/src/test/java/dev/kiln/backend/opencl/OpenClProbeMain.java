@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Run in a child JVM by the error tests, under an environment without OpenCL: reports what the
- * backend says about availability, compiling and the CI rule, one "key=value" line each, and
+ * backend says about availability, compiling, an unknown option and the CI rule, one "key=value" line each, and
  * exits normally (a crash or an escaping error is what the tests look for).
  */
 public final class OpenClProbeMain {
@@ -26,6 +26,12 @@ public final class OpenClProbeMain {
             System.out.println("ran=" + e.run(Map.of("x", HostTensor.zeros(4))));
         } catch (RuntimeException e) {
             System.out.println("compile=" + e.getClass().getName() + ": " + e.getMessage().replace('\n', ' '));
+        }
+        try {
+            backend.compile(b.build(), Map.of("threads", "2")).close();
+            System.out.println("unknownOption=accepted");
+        } catch (RuntimeException e) {
+            System.out.println("unknownOption=" + e.getClass().getName() + ": " + e.getMessage().replace('\n', ' '));
         }
         try {
             OpenClTesting.assumeOpenCl();
