@@ -23,6 +23,11 @@ public final class PassContext {
         report.add(new FusionReport.Decision(currentPass, where(anchor), why.kind(), why.detail(), 0));
     }
 
+    /** The pass would have fired at where, but the pipeline declined it, for that reason. */
+    void declined(String pass, String where, String reason) {
+        report.add(new FusionReport.Decision(pass, where, FusionReport.Kind.DECLINED_BY_BACKEND, reason, 0));
+    }
+
     static String where(Node n) {
         return (n.origin().isEmpty() ? "" : n.origin() + " ") + "(%" + n.name() + ")";
     }
