@@ -30,6 +30,15 @@ public interface Backend {
     default List<String> facts() { return List.of(); }
 
     /**
+     * Fusion passes of the default pipeline this backend does not want, by pass name ("fuse-attention"),
+     * each with why: a fused kernel that is slower here than the ops it replaces. The runtime runs
+     * the default pipeline without them and the fusion report shows each candidate as declined with
+     * that reason; a pipeline the user chose runs as chosen. options are the target's, so a backend
+     * may decide per device. Never throws.
+     */
+    default Map<String, String> declinedFusions(Map<String, String> options) { return Map.of(); }
+
+    /**
      * Compiles g; options are backend-specific (e.g. "threads", "dump-code"). A key the backend
      * does not know is an error ({@link #requireKnownOptions}).
      */

@@ -11,6 +11,13 @@ import dev.kiln.ir.op.Linear;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
+import static dev.kiln.passes.FusionReport.Kind.NOT_CONSTANT;
+import static dev.kiln.passes.FusionReport.Kind.NOT_THE_PATTERN;
+import static dev.kiln.passes.FusionReport.Kind.PRECISION;
+import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
+import static dev.kiln.passes.FusionReport.Kind.SHAPE_MISMATCH;
+
 /**
  * conv/linear → batch_norm becomes one conv/linear with scaled weights and a shifted bias:
  * s = γ/√(var+ε); w' = w·s (per output channel); b' = (b − mean)·s + β.
@@ -24,7 +31,7 @@ public final class FoldBatchNorm implements Pass {
         for (Node n : g.nodes()) {
             if (!(n.op() instanceof BatchNorm2d bn)) { r.copy(n); continue; }
             Node p = g.producer(n.inputs().getFirst());
-            String refusal = refusal(g, n, p);
+            Refusal refusal = refusal(g, n, p);
             if (refusal != null) {
                 ctx.refused(n, refusal);
                 r.copy(n);
@@ -39,7 +46,7 @@ public final class FoldBatchNorm implements Pass {
                 double s = gamma[o] / Math.sqrt((double) var[o] + bn.eps());
                 for (int i = 0; i < per; i++) nw[o * per + i] = (float) (w.data()[o * per + i] * s);
                 String lost = precisionLost(w.data(), nw, o * per, per, s);
-                if (lost != null) { refusal = "folding would change results: output channel " + o + " " + lost; break; }
+                if (lost != null) { refusal = new Refusal(PRECISION, "folding would change results: output channel " + o + " " + lost); break; }
                 double b = p.inputs().size() > 2 ? g.weight(p.inputs().get(2)).data()[o] : 0;
                 nb[o] = (float) ((b - mean[o]) * s + beta[o]);
             }
@@ -59,13 +66,18 @@ public final class FoldBatchNorm implements Pass {
         return r.finish();
     }
 
-    private static String refusal(Graph g, Node bn, Node p) {
+    private static Refusal refusal(Graph g, Node bn, Node p) {
         if (p == null || !(p.op() instanceof Conv2d || p.op() instanceof Linear))
-            return "input is not produced by a conv2d or linear";
-        if (p.op() instanceof Linear && bn.type().rank() != 2) return "linear output of rank " + bn.type().rank() + " (channels are not its last axis)";
-        if (g.useCount(p.name()) != 1) return p.op().mnemonic() + " output has another consumer";
-        for (int i = 1; i < 5; i++) if (!hasData(g, bn.inputs().get(i))) return "batch-norm parameter %" + bn.inputs().get(i) + " is not a bound constant";
-        for (int i = 1; i < p.inputs().size(); i++) if (!hasData(g, p.inputs().get(i))) return "weight %" + p.inputs().get(i) + " is not a bound constant";
+            return new Refusal(NOT_THE_PATTERN, "input is not produced by a conv2d or linear");
+        if (p.op() instanceof Linear && bn.type().rank() != 2)
+            return new Refusal(SHAPE_MISMATCH, "linear output of rank " + bn.type().rank() + " (channels are not its last axis)");
+        if (g.outputs().contains(p.name())) return new Refusal(GRAPH_OUTPUT, p.op().mnemonic() + " output is a graph output");
+        if (g.useCount(p.name()) != 1) return new Refusal(SECOND_CONSUMER, p.op().mnemonic() + " output has another consumer");
+        for (int i = 1; i < 5; i++)
+            if (!hasData(g, bn.inputs().get(i)))
+                return new Refusal(NOT_CONSTANT, "batch-norm parameter %" + bn.inputs().get(i) + " is not a bound constant");
+        for (int i = 1; i < p.inputs().size(); i++)
+            if (!hasData(g, p.inputs().get(i))) return new Refusal(NOT_CONSTANT, "weight %" + p.inputs().get(i) + " is not a bound constant");
         return null;
     }
 

@@ -21,6 +21,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
+import static dev.kiln.passes.FusionReport.Kind.NOT_THE_PATTERN;
+import static dev.kiln.passes.FusionReport.Kind.ORDER;
+import static dev.kiln.passes.FusionReport.Kind.OVERLAP;
+import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
+import static dev.kiln.passes.FusionReport.Kind.SHAPE_MISMATCH;
+import static dev.kiln.passes.FusionReport.Kind.UNUSED;
+
 /**
  * softmax(scale · Q·Kᵀ [+ mask]) · V becomes one FusedAttention, found from each softmax:
  * up through scalings (Scale, or mul/div by a scalar constant) and an additive mask to the
@@ -42,10 +50,10 @@ public final class FuseAttention implements Pass {
             if (!(sm.op() instanceof Softmax s)) continue;
             List<Node> absorbed = new ArrayList<>();
             Object m = match(g, sm, s, absorbed);
-            if (m instanceof String reason) { ctx.refused(sm, reason); continue; }
+            if (m instanceof Refusal why) { ctx.refused(sm, why); continue; }
             Match match = (Match) m;
             if (absorbed.stream().anyMatch(n -> dropped.contains(n.name()) || byLast.containsKey(n.name()))) {
-                ctx.refused(sm, "overlaps another attention chain");
+                ctx.refused(sm, OVERLAP, "overlaps another attention chain");
                 continue;
             }
             byLast.put(match.last().name(), match);
@@ -63,19 +71,20 @@ public final class FuseAttention implements Pass {
         return r.finish();
     }
 
-    /** The match, or a String saying why this softmax does not start an attention chain. */
+    /** The match, or the {@link Refusal} saying why this softmax does not start an attention chain. */
     private static Object match(Graph g, Node sm, Softmax s, List<Node> absorbed) {
         TensorType t = sm.type();
-        if (t.rank() != 3) return "softmax input has rank " + t.rank() + "; only [B,M,N] attention is fused";
-        if (s.axis() != 2) return "softmax over axis " + s.axis() + ", not the last axis";
+        if (t.rank() != 3) return new Refusal(SHAPE_MISMATCH, "softmax input has rank " + t.rank() + "; only [B,M,N] attention is fused");
+        if (s.axis() != 2) return new Refusal(SHAPE_MISMATCH, "softmax over axis " + s.axis() + ", not the last axis");
         absorbed.add(sm);
         // upwards: scalings and one additive mask, then Q·Kᵀ
         double scale = 1;
         String mask = null, scores = sm.inputs().getFirst();
         while (true) {
             Node p = g.producer(scores);
-            if (p == null) return "softmax input is not computed from a Q·Kᵀ matmul";
-            if (g.useCount(scores) != 1) return "intermediate %" + scores + " has another consumer";
+            if (p == null) return new Refusal(NOT_THE_PATTERN, "softmax input is not computed from a Q·Kᵀ matmul");
+            if (g.outputs().contains(scores)) return new Refusal(GRAPH_OUTPUT, "intermediate %" + scores + " is a graph output");
+            if (g.useCount(scores) != 1) return new Refusal(SECOND_CONSUMER, "intermediate %" + scores + " has another consumer");
             Double f = scalarFactor(g, p, scores);
             if (f != null) {
                 scale *= f;
@@ -85,22 +94,24 @@ public final class FuseAttention implements Pass {
             }
             if (p.op() instanceof Binary b && b.kind() == Binary.Kind.ADD && mask == null) {
                 int si = isScoreSide(g, p.inputs().get(0)) ? 0 : isScoreSide(g, p.inputs().get(1)) ? 1 : -1;
-                if (si < 0) return "softmax input is an add of two non-matmul values";
+                if (si < 0) return new Refusal(NOT_THE_PATTERN, "softmax input is an add of two non-matmul values");
                 String other = p.inputs().get(1 - si);
-                if (!g.typeOf(other).equals(t)) return "additive mask " + g.typeOf(other) + " is not [B,M,N] = " + t;
-                if (scale != 1) return "scaling is applied after the mask";
+                if (!g.typeOf(other).equals(t)) return new Refusal(SHAPE_MISMATCH, "additive mask " + g.typeOf(other) + " is not [B,M,N] = " + t);
+                if (scale != 1) return new Refusal(ORDER, "scaling is applied after the mask");
                 mask = other;
                 absorbed.add(p);
                 scores = p.inputs().get(si);
                 continue;
             }
-            if (!(p.op() instanceof MatMul)) return "softmax input comes from " + p.op().mnemonic() + ", not a Q·Kᵀ matmul";
+            if (!(p.op() instanceof MatMul)) return new Refusal(NOT_THE_PATTERN, "softmax input comes from " + p.op().mnemonic() + ", not a Q·Kᵀ matmul");
             absorbed.add(p);
             break;
         }
         Node qk = absorbed.getLast();
         // downwards: P·V, or V·Pᵀ
-        if (g.useCount(sm.name()) != 1 || g.outputs().contains(sm.name())) return "attention probabilities have another consumer";
+        if (g.outputs().contains(sm.name())) return new Refusal(GRAPH_OUTPUT, "attention probabilities are a graph output");
+        if (g.useCount(sm.name()) == 0) return new Refusal(UNUSED, "attention probabilities are unused");
+        if (g.useCount(sm.name()) != 1) return new Refusal(SECOND_CONSUMER, "attention probabilities have another consumer");
         Node user = g.consumers(sm.name()).getFirst();
         boolean outChannelMajor;
         String vOperand;
@@ -116,8 +127,10 @@ public final class FuseAttention implements Pass {
             outChannelMajor = true;
             vOperand = mm.inputs().get(0);
             last = mm;
-        } else return "attention probabilities feed " + user.op().mnemonic() + " " + PassContext.where(user) + ", not a matmul with V";
-        if (g.typeOf(vOperand).rank() != 3) return "V has rank " + g.typeOf(vOperand).rank();
+        } else {
+            return new Refusal(NOT_THE_PATTERN, "attention probabilities feed " + user.op().mnemonic() + " " + PassContext.where(user) + ", not a matmul with V");
+        }
+        if (g.typeOf(vOperand).rank() != 3) return new Refusal(SHAPE_MISMATCH, "V has rank " + g.typeOf(vOperand).rank());
         absorbed.add(last);
         // operands, absorbing transposes that only swap the last two axes
         Operand q = operand(g, qk.inputs().get(0), false, absorbed);
@@ -129,9 +142,9 @@ public final class FuseAttention implements Pass {
                 outChannelMajor, Act.NONE, Combine.NONE);
         try {   // the matmuls may broadcast a batch of 1 (a V shared by the batch); the fused op does not
             TensorType fused = op.inferType(operands.stream().map(g::typeOf).toList());
-            if (!fused.equals(last.type())) return "fused attention would give " + fused + ", not " + last.type();
+            if (!fused.equals(last.type())) return new Refusal(SHAPE_MISMATCH, "fused attention would give " + fused + ", not " + last.type());
         } catch (ShapeException e) {
-            return "operands do not fit one attention: " + e.getMessage();
+            return new Refusal(SHAPE_MISMATCH, "operands do not fit one attention: " + e.getMessage());
         }
         return new Match(last, op, operands, absorbed);
     }

@@ -17,6 +17,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
+import static dev.kiln.passes.FusionReport.Kind.NOT_POINTWISE;
+import static dev.kiln.passes.FusionReport.Kind.ORDER;
+import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
+import static dev.kiln.passes.FusionReport.Kind.UNUSED;
+
 /**
  * depthwise conv (+ bias, activation) → 1×1 conv (+ epilogue) becomes one FusedDwPwConv, so
  * the depthwise result is consumed tile by tile and never stored in full. Runs after
@@ -43,7 +49,7 @@ public final class FuseDepthwisePointwise implements Pass {
         for (Node dw : g.nodes()) {
             ConvView d = ConvView.of(dw);
             if (d == null || !isDepthwise(g, dw, d.conv())) continue;
-            String refusal = refusal(g, dw, d);
+            Refusal refusal = refusal(g, dw, d);
             if (refusal != null) { ctx.refused(dw, refusal); continue; }
             Node pw = g.consumers(dw.name()).getFirst();
             dwOfPw.put(pw.name(), dw);
@@ -63,27 +69,30 @@ public final class FuseDepthwisePointwise implements Pass {
         return c.groups() > 1 && c.groups() == x.dim(1) && w.dim(0) == x.dim(1) && w.dim(1) == 1;
     }
 
-    private static String refusal(Graph g, Node dw, ConvView d) {
-        if (d.combine() != Combine.NONE) return "depthwise conv has a fused " + d.combine().name().toLowerCase() + " operand";
-        if (g.outputs().contains(dw.name())) return "depthwise output is a graph output";
+    private static Refusal refusal(Graph g, Node dw, ConvView d) {
+        if (d.combine() != Combine.NONE)
+            return new Refusal(ORDER, "depthwise conv has a fused " + d.combine().name().toLowerCase() + " operand");
+        if (g.outputs().contains(dw.name())) return new Refusal(GRAPH_OUTPUT, "depthwise output is a graph output");
         List<Node> users = g.consumers(dw.name());
-        if (users.isEmpty()) return "depthwise output is unused";
+        if (users.isEmpty()) return new Refusal(UNUSED, "depthwise output is unused");
         if (g.useCount(dw.name()) > 1) {
             Node second = users.size() > 1 ? users.get(1) : users.getFirst();
-            return "depthwise output has a second consumer at " + PassContext.where(second);
+            return new Refusal(SECOND_CONSUMER, "depthwise output has a second consumer at " + PassContext.where(second));
         }
         Node pw = users.getFirst();
         ConvView p = ConvView.of(pw);
-        if (p == null) return "consumer " + PassContext.where(pw) + " is " + pw.op().mnemonic() + ", not a pointwise conv";
-        if (pw.inputs().indexOf(dw.name()) != 0) return "depthwise output is not the consumer's input operand";
+        if (p == null) return notPointwise("consumer " + PassContext.where(pw) + " is " + pw.op().mnemonic() + ", not a pointwise conv");
+        if (pw.inputs().indexOf(dw.name()) != 0) return notPointwise("depthwise output is not the consumer's input operand");
         TensorType w = g.typeOf(pw.inputs().get(1));
-        if (w.dim(2) != 1 || w.dim(3) != 1) return "pointwise kernel is " + w.dim(2) + "x" + w.dim(3) + ", not 1x1";
+        if (w.dim(2) != 1 || w.dim(3) != 1) return notPointwise("pointwise kernel is " + w.dim(2) + "x" + w.dim(3) + ", not 1x1");
         Conv2d c = p.conv();
-        if (c.groups() != 1) return "pointwise conv has groups=" + c.groups();
-        if (c.stride()[0] != 1 || c.stride()[1] != 1) return "pointwise conv has stride " + c.stride()[0] + "x" + c.stride()[1];
-        for (int pad : c.padding()) if (pad != 0) return "pointwise conv is padded";
+        if (c.groups() != 1) return notPointwise("pointwise conv has groups=" + c.groups());
+        if (c.stride()[0] != 1 || c.stride()[1] != 1) return notPointwise("pointwise conv has stride " + c.stride()[0] + "x" + c.stride()[1]);
+        for (int pad : c.padding()) if (pad != 0) return notPointwise("pointwise conv is padded");
         return null;
     }
+
+    private static Refusal notPointwise(String detail) { return new Refusal(NOT_POINTWISE, detail); }
 
     private static void emit(Rewrite r, PassContext ctx, Node dw, Node pw) {
         ConvView d = ConvView.of(dw), p = ConvView.of(pw);

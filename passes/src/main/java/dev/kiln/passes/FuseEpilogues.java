@@ -19,6 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
+import static dev.kiln.passes.FusionReport.Kind.ORDER;
+import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
+
 /**
  * Folds what follows a conv / linear / fused op into its epilogue, in the order the epilogue
  * defines (bias, residual add, activation, gating multiply). Rules, each on a single-use result:
@@ -54,7 +58,7 @@ public final class FuseEpilogues implements Pass {
         for (Node n : g.nodes()) {
             if (Epilogues.of(n.op()) == null || skip.contains(n.name())) continue;
             Chain c = grow(g, n, skip);
-            String why = refusal(g, c);
+            Refusal why = refusal(g, c);
             if (why != null) ctx.refused(c.last, why);
             if (c.last == n) continue;
             skip.add(n.name());
@@ -116,16 +120,19 @@ public final class FuseEpilogues implements Pass {
      * Why the chain stopped before an element-wise op that reads its end (null when nothing such
      * follows): the report says so, so a user sees why an activation stayed a kernel of its own.
      */
-    private static String refusal(Graph g, Chain c) {
+    private static Refusal refusal(Graph g, Chain c) {
         String tail = c.last.name();
         List<Node> next = g.consumers(tail).stream().filter(n -> n.op() instanceof Unary || n.op() instanceof Binary).toList();
         if (next.isEmpty() || c.reshapeAfter != null) return null;
         String what = PassContext.where(next.getFirst()) + " (" + next.getFirst().op().mnemonic() + ")";
-        if (g.useCount(tail) > 1) return "output has " + g.useCount(tail) + " consumers, so " + what + " cannot join its epilogue";
-        if (g.outputs().contains(tail)) return "output is a graph output, so " + what + " cannot join its epilogue";
+        if (g.outputs().contains(tail)) return new Refusal(GRAPH_OUTPUT, "output is a graph output, so " + what + " cannot join its epilogue");
+        if (g.useCount(tail) > 1)
+            return new Refusal(SECOND_CONSUMER, "output has " + g.useCount(tail) + " consumers, so " + what + " cannot join its epilogue");
         if (next.getFirst().op() instanceof Unary) {
-            if (!c.epi.act().isNone()) return "the epilogue already applies " + c.epi.act() + "; " + what + " would be a second activation";
-            if (c.epi.combine() == Combine.MUL) return "the epilogue ends in a gate multiply; " + what + " would come after it";
+            if (!c.epi.act().isNone())
+                return new Refusal(ORDER, "the epilogue already applies " + c.epi.act() + "; " + what + " would be a second activation");
+            if (c.epi.combine() == Combine.MUL)
+                return new Refusal(ORDER, "the epilogue ends in a gate multiply; " + what + " would come after it");
         }
         return null;
     }

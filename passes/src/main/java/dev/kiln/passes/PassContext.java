@@ -13,12 +13,19 @@ public final class PassContext {
 
     /** A rewrite fired at anchor, replacing the listed ops, saving that many intermediate bytes. */
     public void fused(Node anchor, String what, long bytesSaved) {
-        report.add(new FusionReport.Decision(currentPass, where(anchor), true, what, bytesSaved));
+        report.add(new FusionReport.Decision(currentPass, where(anchor), FusionReport.Kind.FUSED, what, bytesSaved));
     }
 
-    /** A candidate at anchor was not rewritten, and why. */
-    public void refused(Node anchor, String reason) {
-        report.add(new FusionReport.Decision(currentPass, where(anchor), false, reason, 0));
+    /** A candidate at anchor was not rewritten: the kind of reason, and the reason in words. */
+    public void refused(Node anchor, FusionReport.Kind kind, String reason) { refused(anchor, new Refusal(kind, reason)); }
+
+    void refused(Node anchor, Refusal why) {
+        report.add(new FusionReport.Decision(currentPass, where(anchor), why.kind(), why.detail(), 0));
+    }
+
+    /** The pass would have fired at where, but the pipeline declined it, for that reason. */
+    void declined(String pass, String where, String reason) {
+        report.add(new FusionReport.Decision(pass, where, FusionReport.Kind.DECLINED_BY_BACKEND, reason, 0));
     }
 
     static String where(Node n) {

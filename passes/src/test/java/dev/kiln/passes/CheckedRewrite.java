@@ -24,10 +24,11 @@ final class CheckedRewrite {
 
     static PassManager.Result run(String ir, String... passes) { return run(parse(ir), passes); }
 
-    /** The reason of the one refusal in the report. */
-    static String onlyRefusal(PassManager.Result result) {
+    /** The detail of the one refusal in the report, which must be of that kind. */
+    static String onlyRefusal(PassManager.Result result, FusionReport.Kind kind) {
         var refused = result.report().refused();
         assertEquals(1, refused.size(), result.report()::toString);
+        assertEquals(kind, refused.getFirst().kind(), result.report()::toString);
         return refused.getFirst().detail();
     }
 

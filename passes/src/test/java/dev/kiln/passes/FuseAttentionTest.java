@@ -15,6 +15,9 @@ import static dev.kiln.passes.CheckedRewrite.count;
 import static dev.kiln.passes.CheckedRewrite.onlyRefusal;
 import static dev.kiln.passes.CheckedRewrite.parse;
 import static dev.kiln.passes.CheckedRewrite.run;
+import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
+import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
+import static dev.kiln.passes.FusionReport.Kind.SHAPE_MISMATCH;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** softmax(scale · Q·Kᵀ [+ mask]) · V becomes one fused_attention, in sequence and SAGAN layout; near-misses are refused with the reason. */
@@ -116,20 +119,34 @@ class FuseAttentionTest {
     @Test
     void refusesSoftmaxOnAnotherAxis() {
         var result = run(chain("%p: f32[1,3,5] = softmax(%s) {axis=1}", "%o: f32[1,3,2] = mat_mul(%p, %v)", "%o"), PASS);
-        assertEquals("softmax over axis 1, not the last axis", onlyRefusal(result));
+        onlyRefusal(result, SHAPE_MISMATCH);
         assertEquals(0, count(result.graph(), FusedAttention.class));
     }
 
     @Test
     void refusesWhenScoresHaveSecondConsumer() {
+        var result = run(chain("%p: f32[1,3,5] = softmax(%s) {axis=2}",
+                "%o: f32[1,3,2] = mat_mul(%p, %v)\n  %t: f32[1,3,5] = unary(%s) {act=tanh}", "%o, %t"), PASS);
+        assertEquals("intermediate %s has another consumer", onlyRefusal(result, SECOND_CONSUMER));
+    }
+
+    @Test
+    void refusesWhenScoresAreAGraphOutput() {
         var result = run(chain("%p: f32[1,3,5] = softmax(%s) {axis=2}", "%o: f32[1,3,2] = mat_mul(%p, %v)", "%o, %s"), PASS);
-        assertEquals("intermediate %s has another consumer", onlyRefusal(result));
+        assertEquals("intermediate %s is a graph output", onlyRefusal(result, GRAPH_OUTPUT));
     }
 
     @Test
     void refusesWhenProbabilitiesHaveSecondConsumer() {
+        var result = run(chain("%p: f32[1,3,5] = softmax(%s) {axis=2}",
+                "%o: f32[1,3,2] = mat_mul(%p, %v)\n  %t: f32[1,3,5] = unary(%p) {act=tanh}", "%o, %t"), PASS);
+        onlyRefusal(result, SECOND_CONSUMER);
+    }
+
+    @Test
+    void refusesWhenProbabilitiesAreAGraphOutput() {
         var result = run(chain("%p: f32[1,3,5] = softmax(%s) {axis=2}", "%o: f32[1,3,2] = mat_mul(%p, %v)", "%o, %p"), PASS);
-        assertEquals("attention probabilities have another consumer", onlyRefusal(result));
+        onlyRefusal(result, GRAPH_OUTPUT);
     }
 
     @Test
@@ -144,7 +161,7 @@ class FuseAttentionTest {
                   return %o
                 }
                 """, PASS);
-        assertEquals("additive mask f32[3,5] is not [B,M,N] = f32[2,3,5]", onlyRefusal(result));
+        assertEquals("additive mask f32[3,5] is not [B,M,N] = f32[2,3,5]", onlyRefusal(result, SHAPE_MISMATCH));
     }
 
     @Test
@@ -158,7 +175,7 @@ class FuseAttentionTest {
                   return %o
                 }
                 """, PASS);
-        assertTrue(onlyRefusal(result).startsWith("operands do not fit one attention"), result.report()::toString);
+        assertTrue(onlyRefusal(result, SHAPE_MISMATCH).startsWith("operands do not fit one attention"), result.report()::toString);
     }
 
     /** Q·Kᵀ of [1,3,2]·[1,2,5] as %s, then the given softmax and PV lines, returning the given values. */

@@ -7,11 +7,13 @@ import dev.kiln.ir.KilnException;
 import dev.kiln.ir.MemoryPlan;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
+import dev.kiln.ir.op.FusedAttention;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static dev.kiln.passes.CheckedRewrite.parse;
@@ -101,6 +103,38 @@ class PassManagerTest {
         assertEquals(1, result.report().count("fuse-epilogues"));
         assertTrue(result.report().toString().contains("2 fusions, 0 refused"), result.report()::toString);
         assertEquals(MemoryPlan.plan(result.graph()).toString(), result.memoryPlan().toString());
+    }
+
+    @Test
+    void aDeclinedFusionDoesNotRunAndTheReportSaysWhereAndWhy() {
+        Graph g = parse(ATTENTION);
+        var result = PassManager.defaults().declining("opencl", Map.of("fuse-attention", "slower than unfused here")).run(g);
+        Equivalence.assertEquivalent(g, result.graph(), 7);
+        assertEquals(0, CheckedRewrite.count(result.graph(), FusedAttention.class), result.graph()::toString);
+        assertFalse(result.stats().stream().anyMatch(s -> s.pass().equals("fuse-attention")), "a declined pass does not run");
+        var declined = result.report().declined();
+        assertEquals(1, declined.size(), result.report()::toString);
+        assertEquals(FusionReport.Kind.DECLINED_BY_BACKEND, declined.getFirst().kind());
+        assertEquals("fuse-attention", declined.getFirst().pass());
+        assertEquals("(%o)", declined.getFirst().where(), "where the fusion would have fired");
+        assertEquals("declined by the opencl backend: slower than unfused here", declined.getFirst().detail());
+        assertEquals(0, result.report().count("fuse-attention"));
+        assertTrue(result.report().refused().isEmpty(), "a decline is no refusal: " + result.report());
+        assertTrue(result.report().toString().contains("not fused: declined by the opencl backend: slower than unfused here"), result.report()::toString);
+        assertTrue(result.report().toString().contains("0 fusions, 0 refused, 1 declined by the backend"), result.report()::toString);
+    }
+
+    @Test
+    void aDeclinedFusionThatWouldNotFireLeavesNoTrace() {
+        var result = PassManager.defaults().declining("opencl", Map.of("fuse-depthwise-pointwise", "slower")).run(parse(ATTENTION));
+        assertTrue(result.report().declined().isEmpty(), result.report()::toString);
+        assertEquals(1, result.report().count("fuse-attention"));
+    }
+
+    @Test
+    void decliningAnUnknownPassIsAnError() {
+        var e = assertThrows(IllegalArgumentException.class, () -> PassManager.defaults().declining("opencl", Map.of("fuse-everything", "why")));
+        assertTrue(e.getMessage().startsWith("unknown pass 'fuse-everything'"), e.getMessage());
     }
 
     @Test

@@ -13,11 +13,14 @@ import java.util.function.BiConsumer;
  * @param inputName     name of the graph input when a DSL model is traced (default "x")
  * @param cacheCapacity shape specialisations kept per model; the least recently used beyond it are released
  * @param passes        pass names in order (default {@link Passes#DEFAULT})
+ * @param targetMayDecline whether the target's backend may skip fusions of this pipeline it declines
+ *                      ({@link dev.kiln.ir.Backend#declinedFusions}): true for the default pipeline; a
+ *                      pipeline chosen with {@link #withPasses} runs as chosen
  * @param dumpIrAfter   pass names ("all" for every pass) after which the IR goes to dumpSink
  * @param dumpSink      receives (pass name, IR text); null prints to stderr
  */
-public record CompileOptions(String inputName, int cacheCapacity, List<String> passes, Set<String> dumpIrAfter,
-                             BiConsumer<String, String> dumpSink) {
+public record CompileOptions(String inputName, int cacheCapacity, List<String> passes, boolean targetMayDecline,
+                             Set<String> dumpIrAfter, BiConsumer<String, String> dumpSink) {
     public static final int DEFAULT_CACHE_CAPACITY = 8;
 
     public CompileOptions {
@@ -28,14 +31,26 @@ public record CompileOptions(String inputName, int cacheCapacity, List<String> p
     }
 
     public static CompileOptions defaults() {
-        return new CompileOptions("x", DEFAULT_CACHE_CAPACITY, Passes.DEFAULT, Set.of(), null);
+        return new CompileOptions("x", DEFAULT_CACHE_CAPACITY, Passes.DEFAULT, true, Set.of(), null);
     }
 
-    public CompileOptions withInputName(String name) { return new CompileOptions(name, cacheCapacity, passes, dumpIrAfter, dumpSink); }
-    public CompileOptions withCacheCapacity(int n) { return new CompileOptions(inputName, n, passes, dumpIrAfter, dumpSink); }
-    public CompileOptions withPasses(List<String> names) { return new CompileOptions(inputName, cacheCapacity, names, dumpIrAfter, dumpSink); }
+    public CompileOptions withInputName(String name) {
+        return new CompileOptions(name, cacheCapacity, passes, targetMayDecline, dumpIrAfter, dumpSink);
+    }
+
+    public CompileOptions withCacheCapacity(int n) {
+        return new CompileOptions(inputName, n, passes, targetMayDecline, dumpIrAfter, dumpSink);
+    }
+
+    /**
+     * Exactly these passes, even fusions the target's backend declines: how tests reach a fused
+     * kernel a backend would not choose, and how a benchmark compares fused with unfused.
+     */
+    public CompileOptions withPasses(List<String> names) {
+        return new CompileOptions(inputName, cacheCapacity, names, false, dumpIrAfter, dumpSink);
+    }
 
     public CompileOptions dumpingIrAfter(Set<String> passNames, BiConsumer<String, String> sink) {
-        return new CompileOptions(inputName, cacheCapacity, passes, passNames, sink);
+        return new CompileOptions(inputName, cacheCapacity, passes, targetMayDecline, passNames, sink);
     }
 }

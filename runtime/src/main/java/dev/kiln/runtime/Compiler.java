@@ -12,11 +12,12 @@ import java.util.List;
 final class Compiler {
     private Compiler() {}
 
-    /** Optimises g with the options' pipeline and compiles the result for the target. */
+    /** Optimises g with the options' pipeline (less what the target declines, if the options let it) and compiles the result for the target. */
     static Specialisation compile(Graph g, Target target, CompileOptions options) {
         long t0 = System.nanoTime();
         Backend backend = target.backend();
         PassManager pm = PassManager.of(options.passes());
+        if (options.targetMayDecline()) pm.declining(backend.name(), backend.declinedFusions(target.options()));
         if (!options.dumpIrAfter().isEmpty()) {
             if (options.dumpSink() == null) pm.dumpAfter(options.dumpIrAfter(), (pass, ir) -> System.err.print("// IR after " + pass + "\n" + ir));
             else pm.dumpAfter(options.dumpIrAfter(), options.dumpSink());

@@ -143,6 +143,8 @@ final class DemoCommand implements Callable<Integer> {
                             s.steadyMs(), s.steadyWindow(), s.calls());
             out.printf("   %-7s compile %7.1f ms   first call %8.2f ms%s   vs reference: rel. L2 %.1e  %s%n",
                     t.backendName(), compileMs, firstMs, later, err, ok ? "ok" : "MISMATCH");
+            // the report printed above is the default pipeline's; a backend that declines a fusion runs without it
+            m.fusionReport().ifPresent(r -> r.declined().forEach(d -> out.printf("   %-7s %s%n", "", d)));
             if (ok) ran++;
             else failures.add(where + ": rel. L2 error " + err + " exceeds " + TOLERANCE);
         } catch (UnsupportedOpException | BackendUnavailableException e) {

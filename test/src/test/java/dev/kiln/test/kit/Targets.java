@@ -53,7 +53,11 @@ public final class Targets {
         return Target.of(Backends.discovered().find(name).orElseThrow());
     }
 
-    /** Compiles the case's graph for the target with this pass pipeline (empty: no passes). */
+    /**
+     * Compiles the case's graph for the target with exactly this pass pipeline (empty: no passes),
+     * fusions the backend declines included ({@link CompileOptions#withPasses}), so the fused kernels
+     * a backend would not choose by default (OpenCL's fused attention) stay under test.
+     */
     public static CompiledModel compile(Case c, Target t, List<String> passes) {
         return Kiln.compile(c.graph(), t, CompileOptions.defaults().withPasses(passes));
     }
