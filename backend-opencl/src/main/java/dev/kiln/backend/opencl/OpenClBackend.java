@@ -66,13 +66,13 @@ public final class OpenClBackend implements Backend {
         return facts;
     }
 
+    /** Every option compile reads. */
+    static final List<String> OPTIONS = List.of(DeviceSelector.OPTION, "dump-code", "cache-dir");
+
     /**
      * @throws dev.kiln.ir.BackendUnavailableException without an OpenCL library or platform (the message says what to install)
      * @throws dev.kiln.ir.KilnException for an unknown option, a failed kernel build (with the build log and source) or a device out of memory
      */
-    /** Every option compile reads. */
-    static final List<String> OPTIONS = List.of(DeviceSelector.OPTION, "dump-code", "cache-dir");
-
     @Override public Executable compile(Graph g, Map<String, String> options) {
         // before any OpenCL call: a misspelt option is an error on a machine without a device too
         Backend.requireKnownOptions(NAME, options, OPTIONS);
