@@ -43,15 +43,26 @@ public final class ReferenceInterpreter {
 
     /** Checks that the given inputs match the graph's signature exactly, naming the offender. */
     public static void bindInputs(Graph g, Map<String, HostTensor> inputs, Map<String, HostTensor> env) {
-        for (Graph.Value v : g.inputs()) {
+        checkInputs(g, inputs);
+        for (Graph.Value v : g.inputs()) env.put(v.name(), inputs.get(v.name()));
+    }
+
+    /**
+     * Throws unless inputs holds exactly the graph's inputs, each of its shape. Allocates nothing
+     * when they are right: backends call it on every run.
+     */
+    public static void checkInputs(Graph g, Map<String, HostTensor> inputs) {
+        List<Graph.Value> expected = g.inputs();
+        for (int i = 0; i < expected.size(); i++) {
+            Graph.Value v = expected.get(i);
             HostTensor t = inputs.get(v.name());
             if (t == null) throw new KilnException("missing input '" + v.name() + "' (expected " + v.type() + "); given " + inputs.keySet());
             if (!t.shape().equals(v.type().shape()))
                 throw new ShapeException("input '" + v.name() + "' has shape " + t.shape() + " but the graph expects " + v.type().shape());
-            env.put(v.name(), t);
         }
+        if (inputs.size() == expected.size()) return;   // every expected name is present, so no other can be
         for (String k : inputs.keySet())
-            if (g.inputs().stream().noneMatch(v -> v.name().equals(k)))
-                throw new KilnException("unknown input '" + k + "'; the graph's inputs are " + g.inputs().stream().map(Graph.Value::name).toList());
+            if (expected.stream().noneMatch(v -> v.name().equals(k)))
+                throw new KilnException("unknown input '" + k + "'; the graph's inputs are " + expected.stream().map(Graph.Value::name).toList());
     }
 }

@@ -6,17 +6,19 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.KilnException;
 import dev.kiln.ir.ReferenceInterpreter;
 
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A graph lowered to a list of steps over one bufs array per call context. Contexts (the
  * arena and the bufs table) are pooled: a call takes one, so concurrent calls never share an
- * arena, and a steady stream of calls allocates only its output tensors.
+ * arena. runInto allocates nothing once warm (CpuTargetModelsTest counts it): the inputs are
+ * checked without building a map, and idle contexts wait in a fixed array rather than a queue
+ * that would allocate a node per call.
  *
  * <p>close() waits for the calls in flight, then closes the worker pool; a call that starts
  * after it fails. Calls are counted rather than holding a read lock: a ReentrantReadWriteLock
@@ -29,8 +31,14 @@ final class CpuExecutable implements Executable {
     private final boolean ownsPool;
     private final int arenaFloats, slots, weightBase;
     private final List<float[]> weights;
-    private final Map<String, Integer> inputSlots, outputSlots;
-    private final ConcurrentLinkedQueue<float[][]> contexts = new ConcurrentLinkedQueue<>();
+    private final Map<String, Integer> outputSlots;
+    /** Graph inputs and outputs by position: names, bufs slots, and for outputs the shape a caller's tensor must have. */
+    private final String[] inputNames, outputNames;
+    private final int[] inputSlotOf, outputSlotOf;
+    private final dev.kiln.ir.Shape[] outputShapes;
+    /** Idle contexts; more concurrent callers than slots simply drop theirs when done. */
+    private final AtomicReferenceArray<float[][]> idle =
+            new AtomicReferenceArray<>(Math.max(8, 2 * Runtime.getRuntime().availableProcessors()));
     private volatile boolean closed;
     private final AtomicInteger inFlight = new AtomicInteger();
     /** close() waits on it until inFlight is 0; the last call out notifies. */
@@ -51,8 +59,12 @@ final class CpuExecutable implements Executable {
         this.slots = ctx.slotCount();
         this.weightBase = ctx.weightBase();
         this.weights = List.copyOf(ctx.weights);
-        this.inputSlots = Map.copyOf(ctx.inputSlots);
         this.outputSlots = new LinkedHashMap<>(ctx.outputSlots);
+        this.inputNames = ctx.inputSlots.keySet().toArray(String[]::new);
+        this.inputSlotOf = Arrays.stream(inputNames).mapToInt(ctx.inputSlots::get).toArray();
+        this.outputNames = outputSlots.keySet().toArray(String[]::new);
+        this.outputSlotOf = Arrays.stream(outputNames).mapToInt(outputSlots::get).toArray();
+        this.outputShapes = Arrays.stream(outputNames).map(o -> graph.typeOf(o).shape()).toArray(dev.kiln.ir.Shape[]::new);
     }
 
     List<Step> steps() { return steps; }
@@ -77,30 +89,43 @@ final class CpuExecutable implements Executable {
     }
 
     private void runSteps(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
-        ReferenceInterpreter.bindInputs(graph, inputs, new HashMap<>());
-        float[][] bufs = contexts.poll();
-        if (bufs == null) bufs = newContext();
+        ReferenceInterpreter.checkInputs(graph, inputs);
+        float[][] bufs = takeContext();
         try {
-            for (var e : inputSlots.entrySet()) bufs[e.getValue()] = inputs.get(e.getKey()).data();
-            for (var e : outputSlots.entrySet()) {
-                HostTensor t = outputs.get(e.getKey());
-                if (t == null || !t.shape().equals(graph.typeOf(e.getKey()).shape()))
-                    throw new KilnException("output '" + e.getKey() + "' needs a tensor of shape " + graph.typeOf(e.getKey()).shape());
-                bufs[e.getValue()] = t.data();
+            for (int i = 0; i < inputNames.length; i++) bufs[inputSlotOf[i]] = inputs.get(inputNames[i]).data();
+            for (int i = 0; i < outputNames.length; i++) {
+                HostTensor t = outputs.get(outputNames[i]);
+                if (t == null || !t.shape().equals(outputShapes[i]))
+                    throw new KilnException("output '" + outputNames[i] + "' needs a tensor of shape " + outputShapes[i]);
+                bufs[outputSlotOf[i]] = t.data();
             }
-            if (profile == null) for (Step s : steps) s.run(bufs, pool);
+            if (profile == null) for (int i = 0; i < steps.size(); i++) steps.get(i).run(bufs, pool);
             else profiledSteps(bufs);
             copyPassThroughOutputs(inputs, outputs);
         } finally {
-            for (var e : inputSlots.values()) bufs[e] = null;
-            for (var e : outputSlots.values()) bufs[e] = null;
-            contexts.add(bufs);
+            for (int slot : inputSlotOf) bufs[slot] = null;
+            for (int slot : outputSlotOf) bufs[slot] = null;
+            giveBack(bufs);
         }
+    }
+
+    private float[][] takeContext() {
+        for (int i = 0; i < idle.length(); i++) {
+            float[][] b = idle.get(i);
+            if (b != null && idle.compareAndSet(i, b, null)) return b;
+        }
+        return newContext();
+    }
+
+    private void giveBack(float[][] bufs) {
+        if (closed) return;
+        for (int i = 0; i < idle.length(); i++)
+            if (idle.get(i) == null && idle.compareAndSet(i, null, bufs)) return;
     }
 
     /** Outputs that are graph inputs or constants are not computed by any step. */
     private void copyPassThroughOutputs(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
-        for (String o : outputSlots.keySet()) {
+        for (String o : outputNames) {
             HostTensor src = inputs.containsKey(o) ? inputs.get(o) : graph.isConstant(o) ? graph.weight(o) : null;
             if (src != null) System.arraycopy(src.data(), 0, outputs.get(o).data(), 0, src.size());
         }
@@ -161,7 +186,7 @@ final class CpuExecutable implements Executable {
             if (interrupted) Thread.currentThread().interrupt();
         }
         if (!first) return;
-        contexts.clear();
+        for (int i = 0; i < idle.length(); i++) idle.set(i, null);
         if (profile != null) System.err.print(profileReport());
         if (ownsPool) pool.close();
     }

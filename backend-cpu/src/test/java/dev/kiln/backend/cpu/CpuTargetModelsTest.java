@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every target model, unfused and through the default pipeline, matches the reference on the CPU backend. */
@@ -38,10 +39,11 @@ class CpuTargetModelsTest {
     }
 
     /**
-     * The steady-state run path allocates no buffers per call: no arenas, kernel scratch or
-     * tasks; what remains is under 4 KB of bookkeeping (input validation's map, the context
-     * queue's node). Measured with the thread's allocation counter over 100 warm calls. It found
-     * ConvKernel boxing two vectors per output tile where C2 declined to inline its epilogue.
+     * The steady-state run path allocates nothing per call: no arenas, kernel scratch, tasks or
+     * bookkeeping (it allocated 264–632 B per call for input validation's map and the context
+     * queue's node until both went). Measured with the thread's allocation counter over 100 warm
+     * calls. It found ConvKernel boxing two vectors per output tile where C2 declined to inline
+     * its epilogue.
      */
     @ParameterizedTest @MethodSource("models")
     void steadyStateCallsDoNotAllocateBuffers(String name) {
@@ -60,9 +62,9 @@ class CpuTargetModelsTest {
                     long before = mx.getCurrentThreadAllocatedBytes();
                     for (int i = 0; i < 100; i++) exe.runInto(in, out);
                     perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
-                } while (perCall >= 4096 && System.nanoTime() < deadline);
+                } while (perCall > 0 && System.nanoTime() < deadline);
                 String what = name + " on " + threads + " threads allocates " + perCall + " bytes per call";
-                assertTrue(perCall < 4096, what);
+                assertEquals(0, perCall, what);
             }
         }
     }

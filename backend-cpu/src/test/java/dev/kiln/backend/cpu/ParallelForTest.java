@@ -79,4 +79,48 @@ class ParallelForTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run((b, lo, hi) -> {}, new float[0][], 4));
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
     }
+
+    @Test
+    void everyIndexRunsExactlyOnceForAnyRangeAndThreadCount() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int threads = 1; threads <= 4; threads++)
+            try (ParallelFor pool = new ParallelFor(threads)) {
+                for (int i = 0; i < 300; i++) {
+                    int range = 1 + random.nextInt(i % 3 == 0 ? 5 : 200);
+                    java.util.concurrent.atomic.AtomicIntegerArray hits = new java.util.concurrent.atomic.AtomicIntegerArray(range);
+                    pool.run((b, lo, hi) -> { for (int j = lo; j < hi; j++) hits.incrementAndGet(j); }, new float[0][], range);
+                    for (int j = 0; j < range; j++) assertEquals(1, hits.get(j), "index " + j + " of " + range + " on " + threads + " threads");
+                }
+            }
+    }
+
+    /**
+     * A worker that loses its core mid-grain (here: sleeps in its first grain) holds up only that
+     * grain: the caller claims every other one instead of waiting for a fixed half of the range.
+     */
+    @Test
+    void theCallerTakesTheGrainsOfAStalledWorker() {
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            try (ParallelFor pool = new ParallelFor(2)) {
+                Thread caller = Thread.currentThread();
+                int range = 64, grains = ParallelFor.grainsFor(2, range);
+                AtomicInteger byCaller = new AtomicInteger(), stalled = new AtomicInteger();
+                // the caller's grains take a while, so the worker wakes and claims one even on a loaded machine
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (stalled.get() == 0 && System.nanoTime() < deadline) {
+                    byCaller.set(0);
+                    pool.run((b, lo, hi) -> {
+                        if (Thread.currentThread() == caller) {
+                            byCaller.incrementAndGet();
+                            long until = System.nanoTime() + 100_000;
+                            while (System.nanoTime() < until) Thread.onSpinWait();
+                        } else if (stalled.compareAndSet(0, 1)) LockSupport.parkNanos(300_000_000L);
+                    }, new float[0][], range);
+                }
+                assertEquals(1, stalled.get(), "the worker never took a grain");
+                assertTrue(byCaller.get() >= grains - 2, "the caller ran " + byCaller.get() + " of " + grains
+                        + " grains while the worker was stalled in one");
+            }
+        });
+    }
 }
