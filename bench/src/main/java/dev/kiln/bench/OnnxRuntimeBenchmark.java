@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The same .onnx file (bench/models, exported by tools/fixtures/make_bench_onnx.py) in Kiln's CPU
  * backend and in ONNX Runtime (CPU, all graph optimisations, the same number of intra-op
- * threads), batch 1 (and 8 for the CNN). Setup checks that both give the same output.
+ * threads), batch 1 (and 8 for the CNN). Setup checks that both give the same output. The
+ * torchvision classifiers (resnet18, resnet18-b8, mobilenet_v2, squeezenet1_1, efficientnet_b0,
+ * densenet121, googlenet, regnet_y_400mf) run with {@code -p model=...} once generated.
  *
  * <p>Same work per call on both sides: Kiln runs into preallocated output tensors, and ONNX
  * Runtime into a preallocated output too (a pinned output backed by a direct buffer). Reading
@@ -47,7 +49,7 @@ public class OnnxRuntimeBenchmark {
     OrtEnvironment env;
 
     @Setup public void setup() throws OrtException {
-        Path file = Path.of(System.getProperty("kiln.bench.models", "bench/models"), model + ".onnx");
+        Path file = modelFile(model);
         Graph g = OnnxImporter.load(file, Map.of());
         HostTensor x = HostTensor.normal(g.inputs().getFirst().type().shape(), 42);
         env = OrtEnvironment.getEnvironment();
@@ -75,6 +77,18 @@ public class OnnxRuntimeBenchmark {
         // only the engine being measured may keep threads: ORT's pool spins after each run
         if (engine.equals("ort")) { kiln.close(); kiln = null; }
         else { closeOrt(); session = null; }
+    }
+
+    /**
+     * bench/models/NAME.onnx (the target models, committed) or bench/models/torchvision/NAME.onnx
+     * (torchvision classifiers at 224², written by make_bench_onnx.py --torchvision; too large to commit).
+     */
+    static Path modelFile(String model) {
+        Path dir = Path.of(System.getProperty("kiln.bench.models", "bench/models"));
+        for (Path p : new Path[]{dir.resolve(model + ".onnx"), dir.resolve("torchvision").resolve(model + ".onnx")})
+            if (java.nio.file.Files.isRegularFile(p)) return p;
+        throw new KilnException("no " + model + ".onnx in " + dir.toAbsolutePath() + " or its torchvision/; the torchvision models "
+                + "are written by: /usr/bin/python3 tools/fixtures/make_bench_onnx.py --torchvision");
     }
 
     private static long[] longs(int[] dims) { return java.util.Arrays.stream(dims).asLongStream().toArray(); }
