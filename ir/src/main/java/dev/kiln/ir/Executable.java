@@ -20,6 +20,12 @@ public interface Executable extends AutoCloseable {
         }
     }
 
+    /**
+     * The arena this executable runs in: its results and its kernels' working memory, as placed.
+     * Empty for a backend that does not plan one; what {@code kiln inspect} and the compile summary report.
+     */
+    default java.util.Optional<MemoryPlan> memoryPlan() { return java.util.Optional.empty(); }
+
     /** Releases native resources (device buffers, kernels). Calling run afterwards is an error. */
     @Override void close();
 }

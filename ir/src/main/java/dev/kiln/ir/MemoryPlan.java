@@ -15,8 +15,17 @@ import java.util.Map;
  * share bytes. A result read by padded convolutions is planned with a zero halo around its
  * spatial interior, so the producer writes inside a zero border and no kernel pads per call.
  * It lives in ir (not passes) because the backends, which see only ir, allocate from it.
+ *
+ * <p>A backend's kernels may need working memory of their own (packed operands, im2col columns,
+ * a transposed copy): the backend asks for it per node ({@link #plan(Graph, Map)}), and it is
+ * planned like a result live during that node only, so it shares bytes with results that are
+ * dead by then. The plan is the one owner of the arena: what {@code kiln inspect} reports is
+ * what runs.
+ *
+ * @param slots   the graph's intermediate results by name
+ * @param scratch working memory by the name of the node whose kernels use it
  */
-public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalBytes) {
+public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, long peakBytes, long totalBytes) {
     public static final int ALIGN = 64;
 
     /**
@@ -28,7 +37,10 @@ public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalByte
         boolean overlapsInSpace(Slot o) { return offset < o.offset + o.bytes && o.offset < offset + bytes; }
     }
 
-    public static MemoryPlan plan(Graph g) {
+    public static MemoryPlan plan(Graph g) { return plan(g, Map.of()); }
+
+    /** Plans the graph's results and, for each node named in scratchBytes, that much working memory live during it. */
+    public static MemoryPlan plan(Graph g, Map<String, Long> scratchBytes) {
         List<Node> nodes = g.nodes();
         Map<String, Integer> def = new HashMap<>(), last = new HashMap<>();
         for (int i = 0; i < nodes.size(); i++) {
@@ -56,8 +68,19 @@ public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalByte
             total += bytes;
             pending.add(new Slot(n.name(), 0, bytes, def.get(n.name()), last.get(n.name()), halo));
         }
+        List<Slot> pendingScratch = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            long bytes = scratchBytes.getOrDefault(nodes.get(i).name(), 0L);
+            if (bytes <= 0) continue;
+            total += align(bytes);
+            pendingScratch.add(new Slot(nodes.get(i).name(), 0, align(bytes), i, i, new int[4]));
+        }
+        java.util.Set<Slot> isScratch = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        isScratch.addAll(pendingScratch);
+        pending.addAll(pendingScratch);
         pending.sort(Comparator.comparingLong(Slot::bytes).reversed().thenComparingInt(Slot::firstUse));
         List<Slot> placed = new ArrayList<>();
+        Map<String, Slot> scratch = new LinkedHashMap<>();
         long peak = 0;
         for (Slot s : pending) {
             List<Slot> live = placed.stream().filter(s::overlapsInTime).sorted(Comparator.comparingLong(Slot::offset)).toList();
@@ -68,12 +91,13 @@ public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalByte
             }
             Slot p = new Slot(s.value(), offset, s.bytes(), s.firstUse(), s.lastUse(), s.halo());
             placed.add(p);
+            if (isScratch.contains(s)) scratch.put(p.value(), p);
             peak = Math.max(peak, offset + s.bytes());
         }
         Map<String, Slot> slots = new LinkedHashMap<>();
         placed.sort(Comparator.comparingInt(Slot::firstUse));
-        for (Slot s : placed) slots.put(s.value(), s);
-        return new MemoryPlan(slots, peak, total);
+        for (Slot s : placed) if (scratch.get(s.value()) != s) slots.put(s.value(), s);
+        return new MemoryPlan(slots, scratch, peak, total);
     }
 
     /** The largest padding any op reading this result through zeros ({@link PadsInput}) applies to it. */
@@ -100,12 +124,15 @@ public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalByte
     public List<String> conflicts() {
         List<String> out = new ArrayList<>();
         List<Slot> all = new ArrayList<>(slots.values());
+        all.addAll(scratch.values());
         for (int i = 0; i < all.size(); i++)
             for (int j = i + 1; j < all.size(); j++)
                 if (all.get(i).overlapsInTime(all.get(j)) && all.get(i).overlapsInSpace(all.get(j)))
-                    out.add("%" + all.get(i).value() + " and %" + all.get(j).value());
+                    out.add(describe(all.get(i)) + " and " + describe(all.get(j)));
         return out;
     }
+
+    private String describe(Slot s) { return scratch.get(s.value()) == s ? "scratch of %" + s.value() : "%" + s.value(); }
 
     /** "1.5 MiB", "12.0 KiB", "512 B". */
     public static String bytes(long n) {
@@ -115,11 +142,15 @@ public record MemoryPlan(Map<String, Slot> slots, long peakBytes, long totalByte
     }
 
     @Override public String toString() {
-        StringBuilder b = new StringBuilder(String.format("memory plan: arena %s for %d intermediates totalling %s (%.0f%%)%n",
-                bytes(peakBytes), slots.size(), bytes(totalBytes), totalBytes == 0 ? 0 : 100.0 * peakBytes / totalBytes));
-        for (Slot s : slots.values()) {
+        StringBuilder b = new StringBuilder(String.format("memory plan: arena %s for %d intermediates%s totalling %s (%.0f%%)%n",
+                bytes(peakBytes), slots.size(), scratch.isEmpty() ? "" : " and " + scratch.size() + " kernel scratch buffers",
+                bytes(totalBytes), totalBytes == 0 ? 0 : 100.0 * peakBytes / totalBytes));
+        List<Slot> all = new ArrayList<>(slots.values());
+        all.addAll(scratch.values());
+        all.sort(Comparator.comparingInt(Slot::firstUse));
+        for (Slot s : all) {
             boolean haloed = !isZero(s.halo());
-            b.append(String.format("  %%%-28s @%10d  %10s  live [%d,%d]%s%n", s.value(), s.offset(), bytes(s.bytes()),
+            b.append(String.format("  %-29s @%10d  %10s  live [%d,%d]%s%n", describe(s), s.offset(), bytes(s.bytes()),
                     s.firstUse(), s.lastUse(), haloed ? "  halo " + java.util.Arrays.toString(s.halo()) : ""));
         }
         return b.toString();

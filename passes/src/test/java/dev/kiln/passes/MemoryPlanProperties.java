@@ -27,7 +27,11 @@ class MemoryPlanProperties {
     }
 
     private static void check(long seed, String when, Graph g) {
-        MemoryPlan plan = MemoryPlan.plan(g);
+        // a backend's kernel scratch for some nodes, of sizes from 4 bytes to a few results
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        java.util.Map<String, Long> scratch = new java.util.HashMap<>();
+        for (Node n : g.nodes()) if (r.nextInt(3) == 0) scratch.put(n.name(), 4L + r.nextLong(3 * n.type().bytes()));
+        MemoryPlan plan = MemoryPlan.plan(g, scratch);
         String context = "seed " + seed + " (" + when + ")\n" + plan + "--- graph\n" + g;
         assertEquals(java.util.List.of(), plan.conflicts(), () -> "live results share bytes: " + context);
         for (Node n : g.nodes()) {
@@ -38,12 +42,37 @@ class MemoryPlanProperties {
             assertTrue(s.bytes() >= n.type().bytes(), () -> "slot of %" + n.name() + " is smaller than its result: " + context);
             assertTrue(s.lastUse() >= s.firstUse(), () -> "slot of %" + n.name() + " dies before it is born: " + context);
         }
-        for (MemoryPlan.Slot s : plan.slots().values()) {
+        for (var e : scratch.entrySet()) {
+            MemoryPlan.Slot s = plan.scratch().get(e.getKey());
+            assertNotNull(s, () -> "no scratch for %" + e.getKey() + ": " + context);
+            assertTrue(s.bytes() >= e.getValue() && s.firstUse() == s.lastUse(), () -> "scratch of %" + e.getKey() + ": " + context);
+            assertEquals(e.getKey(), g.nodes().get(s.firstUse()).name(), () -> "scratch of %" + e.getKey() + " lives elsewhere: " + context);
+        }
+        for (MemoryPlan.Slot s : java.util.stream.Stream.concat(plan.slots().values().stream(), plan.scratch().values().stream()).toList()) {
             assertEquals(0, s.offset() % MemoryPlan.ALIGN, () -> "slot %" + s.value() + " is not aligned: " + context);
             assertEquals(0, s.bytes() % MemoryPlan.ALIGN, () -> "slot %" + s.value() + " size is not aligned: " + context);
             assertTrue(s.offset() + s.bytes() <= plan.peakBytes(), () -> "slot %" + s.value() + " lies beyond the arena: " + context);
         }
         assertTrue(plan.peakBytes() <= plan.totalBytes(), () -> "peak above the total: " + context);
+    }
+
+    @Test
+    void kernelScratchSharesBytesWithDeadResults() {
+        Graph g = IrParser.parse("""
+                graph @shrinking(%x: f32[1,16,8,8]) {
+                  %a: f32[1,16,8,8] = unary(%x) {act=relu}
+                  %b: f32[1,16,8,8] = unary(%a) {act=tanh}
+                  %c: f32[1,16,1,1] = global_avg_pool(%b)
+                  %d: f32[1,16,1,1] = unary(%c) {act=relu}
+                  %e: f32[1,16,1,1] = unary(%d) {act=relu}
+                  return %e
+                }
+                """);
+        // %d's 4 KiB of scratch takes bytes of %a or %b, dead by then, instead of being added after the arena
+        MemoryPlan plan = MemoryPlan.plan(g, java.util.Map.of("d", 4096L));
+        assertTrue(plan.peakBytes() < MemoryPlan.plan(g).peakBytes() + 4096, plan::toString);
+        assertEquals(java.util.List.of(), plan.conflicts());
+        assertTrue(plan.toString().contains("scratch of %d"), plan::toString);
     }
 
     @Test

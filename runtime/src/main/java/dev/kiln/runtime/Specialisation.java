@@ -30,7 +30,8 @@ public final class Specialisation {
         this.signature = Signature.of(graph);
         this.fusionReport = fusionReport;
         this.fusionReportText = fusionReportText;
-        this.memoryPlan = memoryPlan;
+        // the backend's plan when it has one: it includes its kernels' scratch, so it is the arena that runs
+        this.memoryPlan = executable.memoryPlan().orElse(memoryPlan);
         this.passStats = List.copyOf(passStats);
         this.compileMillis = compileMillis;
         this.executable = executable;
@@ -50,6 +51,7 @@ public final class Specialisation {
     /** The fusion report as text; also kept by artifacts. */
     public String fusionReportText() { return fusionReportText; }
 
+    /** Where the results (and the backend's kernel scratch) live in the arena this executable runs in. */
     public MemoryPlan memoryPlan() { return memoryPlan; }
 
     /** Per-pass timings and node counts (empty for a loaded artifact). */

@@ -52,12 +52,23 @@ public final class CpuBackend implements Backend {
         if (!isAvailable()) throw new BackendUnavailableException(NO_VECTOR_API);
         Verifier.verify(g);
         int threads = threads(options);
-        LoweringContext ctx = new LoweringContext(g, MemoryPlan.plan(g), convMode(options));
-        for (Node n : g.nodes()) Lowering.lower(ctx, n);
+        // lowered twice: once to learn each node's scratch, then into the plan that places it (specialising only then)
+        LoweringContext sizing = LoweringContext.sizing(g, MemoryPlan.plan(g), convMode(options));
+        lowerAll(sizing);
+        LoweringContext ctx = new LoweringContext(g, MemoryPlan.plan(g, sizing.scratchBytes()), convMode(options));
+        lowerAll(ctx);
         CpuExecutable exe = new CpuExecutable(g, ctx, new ParallelFor(threads), true);
         String dump = options.get("dump-code");
         if (dump != null) dump(exe, Path.of(dump));
         return exe;
+    }
+
+    private static void lowerAll(LoweringContext ctx) {
+        for (Node n : ctx.graph.nodes()) {
+            ctx.beginNode(n);
+            Lowering.lower(ctx, n);
+        }
+        ctx.beginNode(null);
     }
 
     private static int threads(Map<String, String> options) {

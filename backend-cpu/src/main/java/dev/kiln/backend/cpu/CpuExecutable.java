@@ -30,6 +30,7 @@ final class CpuExecutable implements Executable {
     private final ParallelFor pool;
     private final boolean ownsPool;
     private final int arenaFloats, slots, weightBase;
+    private final dev.kiln.ir.MemoryPlan plan;
     private final List<float[]> weights;
     private final Map<String, Integer> outputSlots;
     /** Graph inputs and outputs by position: names, bufs slots, and for outputs the shape a caller's tensor must have. */
@@ -56,6 +57,7 @@ final class CpuExecutable implements Executable {
         this.pool = pool;
         this.ownsPool = ownsPool;
         this.arenaFloats = ctx.arenaFloats();
+        this.plan = ctx.plan();
         this.slots = ctx.slotCount();
         this.weightBase = ctx.weightBase();
         this.weights = List.copyOf(ctx.weights);
@@ -68,6 +70,8 @@ final class CpuExecutable implements Executable {
     }
 
     List<Step> steps() { return steps; }
+
+    @Override public java.util.Optional<dev.kiln.ir.MemoryPlan> memoryPlan() { return java.util.Optional.of(plan); }
 
     @Override public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
         Map<String, HostTensor> outputs = new LinkedHashMap<>();

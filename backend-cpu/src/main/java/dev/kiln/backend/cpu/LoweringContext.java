@@ -18,6 +18,11 @@ import java.util.Map;
  * What lowering one graph needs: where every value lives (the bufs slot layout is
  * [arena, inputs..., outputs..., weights...]), the weight arrays (packed once, here), and the
  * steps emitted so far.
+ *
+ * <p>Kernel scratch comes from the memory plan, like every other byte of the arena: a sizing
+ * context ({@link #sizing}) only records what each node asks for and specialises nothing; the
+ * plan then places each node's scratch where nothing live is, and the real lowering hands out
+ * those bytes.
  */
 final class LoweringContext {
     static final int ARENA = 0;
@@ -29,17 +34,29 @@ final class LoweringContext {
     final Map<String, Integer> inputSlots = new LinkedHashMap<>(), outputSlots = new LinkedHashMap<>();
     private final Map<String, Placement> placements = new HashMap<>();
     private final Map<String, Integer> constantSlots = new HashMap<>();
-    private int arenaFloats;
+    private final int arenaFloats;
     private final int weightBase;
+    /** True while only recording scratch sizes: kernels are not specialised. */
+    private final boolean sizing;
+    private final Map<String, Long> scratchBytes = new LinkedHashMap<>();
+    /** The node being lowered and the floats of its scratch handed out so far. */
+    private Node current;
+    private int scratchUsed;
     /** How dense convolutions are lowered: "auto", "direct" or "im2col" (see ConvLowering). */
     final String convMode;
 
     LoweringContext(Graph g, MemoryPlan plan) { this(g, plan, "auto"); }
 
-    LoweringContext(Graph g, MemoryPlan plan, String convMode) {
+    LoweringContext(Graph g, MemoryPlan plan, String convMode) { this(g, plan, convMode, false); }
+
+    /** A context that records each node's scratch and emits no kernels. */
+    static LoweringContext sizing(Graph g, MemoryPlan plan, String convMode) { return new LoweringContext(g, plan, convMode, true); }
+
+    private LoweringContext(Graph g, MemoryPlan plan, String convMode, boolean sizing) {
         this.graph = g;
         this.plan = plan;
         this.convMode = convMode;
+        this.sizing = sizing;
         int slot = 1;
         for (Graph.Value in : g.inputs()) inputSlots.put(in.name(), slot++);
         for (String out : g.outputs()) if (!outputSlots.containsKey(out)) outputSlots.put(out, slot++);
@@ -92,12 +109,35 @@ final class LoweringContext {
         return weightBase + weights.size() - 1;
     }
 
-    /** Scratch space in the arena beyond the plan (per call, so concurrent calls stay apart); returns its offset. */
-    int scratch(int floats) {
-        int off = (arenaFloats + 15) / 16 * 16;
-        arenaFloats = off + floats;
-        return off;
+    /** Starts lowering n (null: done); scratch asked for until the next call belongs to n. */
+    void beginNode(Node n) {
+        current = n;
+        scratchUsed = 0;
     }
+
+    /**
+     * Working memory for the current node's kernels, in the arena (per call, so concurrent calls
+     * stay apart), 64-byte aligned; returns its offset in floats.
+     */
+    int scratch(int floats) {
+        if (current == null) throw new IllegalStateException("scratch asked for outside a node");
+        int off = scratchUsed;
+        scratchUsed = (off + floats + 15) / 16 * 16;
+        if (sizing) {
+            scratchBytes.put(current.name(), 4L * scratchUsed);
+            return off;
+        }
+        MemoryPlan.Slot s = plan.scratch().get(current.name());
+        if (s == null || 4L * scratchUsed > s.bytes())
+            throw new IllegalStateException(current.describe() + " asks for " + 4L * scratchUsed + " bytes of scratch, "
+                    + (s == null ? "none" : s.bytes()) + " planned: its lowering depends on more than the graph");
+        return (int) (s.offset() / 4) + off;
+    }
+
+    /** Scratch bytes each node asked for (a sizing context's result). */
+    Map<String, Long> scratchBytes() { return scratchBytes; }
+
+    MemoryPlan plan() { return plan; }
 
     int arenaFloats() { return arenaFloats; }
     int slotCount() { return weightBase + weights.size(); }
@@ -111,6 +151,7 @@ final class LoweringContext {
     }
 
     void addKernel(String name, Class<? extends Kernel> template, Params params, int range) {
+        if (sizing) return;
         Specializer.Specialized k = Specializer.specialize(template, params);
         steps.add(new Step.KernelStep(name + " [" + template.getSimpleName() + "]", k.kernel(), Math.max(1, range), k));
     }

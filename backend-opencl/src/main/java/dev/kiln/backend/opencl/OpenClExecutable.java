@@ -119,6 +119,9 @@ final class OpenClExecutable implements Executable {
         return worst;
     }
 
+    /** The device arena as placed: the graph's plan (the OpenCL kernels need no scratch of their own). */
+    @Override public java.util.Optional<dev.kiln.ir.MemoryPlan> memoryPlan() { return java.util.Optional.of(layout.plan); }
+
     @Override public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
         lifecycle.readLock().lock();
         try {
