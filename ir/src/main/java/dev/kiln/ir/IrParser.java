@@ -1,6 +1,7 @@
 package dev.kiln.ir;
 
 import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Op;
 
 import java.lang.reflect.Constructor;
@@ -115,6 +116,7 @@ public final class IrParser {
         for (int i = 0; i < rcs.length; i++) {
             types[i] = rcs[i].getType();
             String raw = attrs.remove(rcs[i].getName());
+            if (raw == null && types[i] == Epilogue.class) { args[i] = Epilogue.NONE; continue; }   // the printer leaves an empty one out
             if (raw == null) { pos = at; throw error(Op.mnemonicOf(c) + " needs attribute '" + rcs[i].getName() + "'"); }
             args[i] = convert(raw, types[i], rcs[i].getName(), at);
         }
@@ -143,6 +145,7 @@ public final class IrParser {
             if (type == int[].class) return Shape.parse(raw.replace(" ", "")).dims();
             if (type.isEnum()) return Enum.valueOf((Class<Enum>) type, raw.toUpperCase(Locale.ROOT));
             if (type == Act.class) return Act.parse(raw);
+            if (type == Epilogue.class) return Epilogue.parse(raw);
         } catch (RuntimeException e) {
             pos = at;
             throw error("attribute '" + attr + "' has bad value '" + raw + "' (" + e.getMessage() + ")");

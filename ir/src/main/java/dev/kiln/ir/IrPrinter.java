@@ -1,6 +1,7 @@
 package dev.kiln.ir;
 
 import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Op;
 
 import java.lang.reflect.RecordComponent;
@@ -15,7 +16,9 @@ import java.util.Locale;
  *   return %t0
  * }
  * </pre>
- * Attributes are printed from the op record's components, so no op needs printing code.
+ * Attributes are printed from the op record's components, so no op needs printing code. An
+ * empty epilogue is left out ({@code conv2d(...)} is a plain conv; the parser reads a missing
+ * epilogue as {@link Epilogue#NONE}); any other prints as {@code epilogue=[add, relu, mul]}.
  */
 public final class IrPrinter {
     private IrPrinter() {}
@@ -46,12 +49,14 @@ public final class IrPrinter {
         return b.toString();
     }
 
-    /** "stride=[1,1], groups=32": the op's attributes in record order. */
+    /** "stride=[1,1], groups=32": the op's attributes in record order (an empty epilogue left out). */
     public static String attributes(Op op) {
         StringBuilder b = new StringBuilder();
         for (RecordComponent rc : op.getClass().getRecordComponents()) {
+            Object v = read(rc, op);
+            if (v instanceof Epilogue e && e.isNone()) continue;
             if (!b.isEmpty()) b.append(", ");
-            b.append(rc.getName()).append('=').append(value(read(rc, op)));
+            b.append(rc.getName()).append('=').append(value(v));
         }
         return b.toString();
     }
@@ -77,6 +82,7 @@ public final class IrPrinter {
             case String s -> quote(s);
             case Enum<?> e -> e.name().toLowerCase(Locale.ROOT);
             case Act a -> a.toString();
+            case Epilogue e -> e.toString();
             default -> throw new IllegalStateException("attribute type not printable: " + v.getClass());
         };
     }

@@ -3,6 +3,7 @@ package dev.kiln.ir;
 import dev.kiln.ir.op.*;
 
 import dev.kiln.ir.testing.RandomActs;
+import dev.kiln.ir.testing.RandomEpilogues;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,7 +67,7 @@ final class RandomGraphs {
 
     // ---- ops: each returns false when no existing value can be its main operand ----
 
-    /** conv2d (bias optional) or fused_conv2d (bias, act, extra). */
+    /** conv2d (bias optional) or conv2d with an epilogue (bias, post-ops, extra). */
     private boolean conv2d() {
         String x = value(t -> t.rank() == 4);
         if (x == null) return false;
@@ -76,11 +77,9 @@ final class RandomGraphs {
             if (r.nextBoolean()) in.add(constant("b", s.weight[0]));
             return add(new Conv2d(s.stride, s.padding, s.dilation, s.groups), in);
         }
-        Act act = RandomActs.draw(r::nextInt, true, true);
-        Combine combine = pickOne(Combine.values());
-        FusedConv2d op = new FusedConv2d(s.stride, s.padding, s.dilation, s.groups, act, combine);
+        Conv2d op = new Conv2d(s.stride, s.padding, s.dilation, s.groups, RandomEpilogues.draw(r::nextInt, true));
         List<String> in = new ArrayList<>(List.of(x, constant("w", s.weight), constant("b", s.weight[0])));
-        if (combine != Combine.NONE) in.add(extra(op.conv().inferType(List.of(type(x), TensorType.f32(s.weight)))));
+        if (op.epilogue().hasExtra()) in.add(extra(op.plain().inferType(List.of(type(x), TensorType.f32(s.weight)))));
         return add(op, in);
     }
 
@@ -90,12 +89,11 @@ final class RandomGraphs {
         TensorType xt = type(x);
         int c = xt.dim(1), o = 1 + r.nextInt(8);
         ConvShape s = convShape(xt, false);
-        Act mid = RandomActs.draw(r::nextInt, true, true), act = RandomActs.draw(r::nextInt, true, true);
-        Combine combine = pickOne(Combine.values());
-        FusedDwPwConv op = new FusedDwPwConv(s.stride, s.padding, s.dilation, mid, act, combine);
+        Act mid = RandomActs.draw(r::nextInt, true, true);
+        FusedDwPwConv op = new FusedDwPwConv(s.stride, s.padding, s.dilation, mid, RandomEpilogues.draw(r::nextInt, true));
         List<String> in = new ArrayList<>(List.of(x, constant("dw", c, 1, s.weight[2], s.weight[3]), constant("dwb", c),
                 constant("pw", o, c, 1, 1), constant("pwb", o)));
-        if (combine != Combine.NONE) {
+        if (op.epilogue().hasExtra()) {
             TensorType dwOut = op.depthwise(c).inferType(List.of(xt, TensorType.f32(c, 1, s.weight[2], s.weight[3])));
             in.add(extra(TensorType.f32(dwOut.dim(0), o, dwOut.dim(2), dwOut.dim(3))));
         }
@@ -128,10 +126,13 @@ final class RandomGraphs {
             d[rank - 1] = dim();
             other = constant("m", d);
         }
-        return add(new MatMul(), List.of(a, other));
+        MatMul op = new MatMul(r.nextBoolean() ? Epilogue.NONE : RandomEpilogues.draw(r::nextInt, true));
+        List<String> in = new ArrayList<>(List.of(a, other));
+        if (op.epilogue().hasExtra()) in.add(extra(new MatMul().inferType(List.of(at, type(other)))));
+        return add(op, in);
     }
 
-    /** linear (bias optional) or fused_linear (bias, act, extra). */
+    /** linear (bias optional) or linear with an epilogue (bias, post-ops, extra). */
     private boolean linear() {
         String x = value(t -> t.rank() >= 1);
         if (x == null) return false;
@@ -142,12 +143,11 @@ final class RandomGraphs {
             return add(new Linear(), in);
         }
         in.add(constant("fcb", n));
-        Act act = RandomActs.draw(r::nextInt, true, true);
-        Combine combine = pickOne(Combine.values());
+        Linear op = new Linear(RandomEpilogues.draw(r::nextInt, true));
         int[] d = type(x).shape().dims();
         d[d.length - 1] = n;
-        if (combine != Combine.NONE) in.add(extra(TensorType.f32(d)));
-        return add(new FusedLinear(act, combine), in);
+        if (op.epilogue().hasExtra()) in.add(extra(TensorType.f32(d)));
+        return add(op, in);
     }
 
     private boolean binary() {
@@ -281,12 +281,11 @@ final class RandomGraphs {
         String k = self ? q : constant("k", kcm ? new int[]{batch, d, n} : new int[]{batch, n, d});
         String v = self ? q : constant("v", vcm ? new int[]{batch, e, n} : new int[]{batch, n, e});
         if (self) { kcm = qcm; vcm = qcm; }
-        Act act = RandomActs.draw(r::nextInt, true, true);
-        Combine combine = pickOne(Combine.values());
+        Epilogue epi = RandomEpilogues.draw(r::nextInt, true);
         List<String> in = new ArrayList<>(List.of(q, k, v));
         if (mask) in.add(constant("mask", batch, m, n));
-        if (combine != Combine.NONE) in.add(extra(ocm ? TensorType.f32(batch, e, m) : TensorType.f32(batch, m, e)));
-        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, act, combine), in);
+        if (epi.hasExtra()) in.add(extra(ocm ? TensorType.f32(batch, e, m) : TensorType.f32(batch, m, e)));
+        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, epi), in);
     }
 
     // ---- helpers ----

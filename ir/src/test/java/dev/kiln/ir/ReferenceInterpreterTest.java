@@ -3,11 +3,10 @@ package dev.kiln.ir;
 import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.Binary;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
-import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 import dev.kiln.ir.op.GlobalAvgPool;
 import dev.kiln.ir.op.MatMul;
@@ -161,19 +160,22 @@ class ReferenceInterpreterTest {
     }
 
     @Test
-    void fusedConvAddsExtraBeforeTheActivationAndMultipliesAfterIt() {
+    void convEpilogueAppliesItsPostOpsInOrder() {
         // 1x1 conv, weight 1, bias 0.5, input [2, −3] → conv = [2.5, −2.5]
         HostTensor x = t(new float[]{2, -3}, 1, 1, 1, 2), w = t(new float[]{1}, 1, 1, 1, 1), bias = t(new float[]{0.5f}, 1);
         int[] one = {1, 1}, none = {0, 0, 0, 0};
         // ADD: relu([2.5, −2.5] + [−3, 3]) = relu([−0.5, 0.5]) = [0, 0.5]   (act first would give [−0.5, 3])
-        FusedConv2d add = new FusedConv2d(one, none, one, 1, Act.RELU, Combine.ADD);
+        Conv2d add = new Conv2d(one, none, one, 1, Epilogue.of(Epilogue.ADD, Epilogue.act(Act.RELU)));
         assertTensor(run(add, x, w, bias, t(new float[]{-3, 3}, 1, 1, 1, 2)), new float[]{0, 0.5f}, 1, 1, 1, 2);
         // MUL: relu([2.5, −2.5]) · [−2, 4] = [−5, 0]   (multiplying first would give relu([−5, −10]) = [0, 0])
-        FusedConv2d mul = new FusedConv2d(one, none, one, 1, Act.RELU, Combine.MUL);
+        Conv2d mul = new Conv2d(one, none, one, 1, Epilogue.of(Act.RELU).then(Epilogue.MUL));
         assertTensor(run(mul, x, w, bias, t(new float[]{-2, 4}, 1, 1, 1, 2)), new float[]{-5, 0}, 1, 1, 1, 2);
         // no extra: leaky(0.1) of [2.5, −2.5] = [2.5, −0.25]
-        FusedConv2d leaky = new FusedConv2d(one, none, one, 1, Act.leakyRelu(0.1f), Combine.NONE);
+        Conv2d leaky = new Conv2d(one, none, one, 1, Epilogue.of(Act.leakyRelu(0.1f)));
         assertTensor(run(leaky, x, w, bias), new float[]{2.5f, -0.25f}, 1, 1, 1, 2);
+        // two activations then both joins: clip(0,1) of leaky(0.1) = [1, 0]; · [−2, 4] = [−2, 0]; + [−2, 4] = [−4, 4]
+        Conv2d chain = new Conv2d(one, none, one, 1, Epilogue.of(Act.leakyRelu(0.1f)).then(Act.clip(0, 1)).then(Epilogue.MUL).then(Epilogue.ADD));
+        assertTensor(run(chain, x, w, bias, t(new float[]{-2, 4}, 1, 1, 1, 2)), new float[]{-4, 4}, 1, 1, 1, 2);
     }
 
     @Test
@@ -191,7 +193,7 @@ class ReferenceInterpreterTest {
         String y = b.add(FusedDwPwConv.POINTWISE, List.of(mid, pw, pwb), "pw");
         String extra = b.constant("extra", HostTensor.normal(b.typeOf(y).shape(), 5));
         String unfused = b.add(Unary.of(Unary.Kind.GELU), List.of(b.add(new Binary(Binary.Kind.ADD), List.of(y, extra), "res")), "act");
-        FusedDwPwConv op = new FusedDwPwConv(stride, padding, dilation, Act.leakyRelu(0.2f), Act.GELU, Combine.ADD);
+        FusedDwPwConv op = new FusedDwPwConv(stride, padding, dilation, Act.leakyRelu(0.2f), Epilogue.of(Epilogue.ADD, Epilogue.act(Act.GELU)));
         String fused = b.add(op, List.of(x, dw, dwb, pw, pwb, extra), "fused");
         Map<String, HostTensor> out = ReferenceInterpreter.run(Verifier.verify(b.output(unfused).output(fused).build()),
                 Map.of(x, HostTensor.normal(Shape.of(2, c, 7, 6), 6)));
@@ -224,7 +226,7 @@ class ReferenceInterpreterTest {
         String o = b.add(new MatMul(), List.of(b.add(new Softmax(2), List.of(s), "softmax"), vl), "pv");
         if (ocm) o = b.add(new Transpose(swap), List.of(o), "out.t");
         String unfused = b.add(Unary.of(Unary.Kind.SIGMOID), List.of(b.add(new Binary(Binary.Kind.ADD), List.of(o, extra), "res")), "act");
-        FusedAttention op = new FusedAttention(scale, true, qcm, kcm, vcm, ocm, Act.SIGMOID, Combine.ADD);
+        FusedAttention op = new FusedAttention(scale, true, qcm, kcm, vcm, ocm, Epilogue.of(Epilogue.ADD, Epilogue.act(Act.SIGMOID)));
         String fused = b.add(op, List.of(q, k, v, mask, extra), "fused");
         Graph g = Verifier.verify(b.output(unfused).output(fused).build());
         Map<String, HostTensor> out = ReferenceInterpreter.run(g, RandomGraphs.inputsFor(g, 9));

@@ -1,7 +1,6 @@
 package dev.kiln.passes;
 
-import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.EpilogueAnchor;
 import dev.kiln.ir.op.Op;
 
@@ -9,19 +8,13 @@ import dev.kiln.ir.op.Op;
 final class Epilogues {
     private Epilogues() {}
 
-    record Epilogue(Act act, Combine combine) {
-        static final Epilogue NONE = new Epilogue(Act.NONE, Combine.NONE);
-    }
-
     /** The op's current epilogue, or null if the op cannot carry one (it is no {@link EpilogueAnchor}). */
-    static Epilogue of(Op op) {
-        return op instanceof EpilogueAnchor a ? new Epilogue(a.act(), a.combine()) : null;
-    }
+    static Epilogue of(Op op) { return op instanceof EpilogueAnchor a ? a.epilogue() : null; }
 
-    /** The op with its epilogue replaced (a plain conv/linear becomes its fused form). */
+    /** The op with its epilogue replaced. */
     static Op with(Op op, Epilogue e) {
         if (!(op instanceof EpilogueAnchor a)) throw new IllegalArgumentException(op.mnemonic() + " takes no epilogue");
-        return a.withEpilogue(e.act(), e.combine());
+        return a.withEpilogue(e);
     }
 
     /** Operand index of the bias the epilogue adds to, or −1 if there is none to fold a constant into. */

@@ -5,8 +5,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.op.BatchNorm2d;
-import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.Linear;
+import dev.kiln.ir.op.EpilogueAnchor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,14 +13,19 @@ import java.util.List;
 import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
 import static dev.kiln.passes.FusionReport.Kind.NOT_CONSTANT;
 import static dev.kiln.passes.FusionReport.Kind.NOT_THE_PATTERN;
+import static dev.kiln.passes.FusionReport.Kind.ORDER;
 import static dev.kiln.passes.FusionReport.Kind.PRECISION;
 import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
 import static dev.kiln.passes.FusionReport.Kind.SHAPE_MISMATCH;
 
 /**
- * conv/linear → batch_norm becomes one conv/linear with scaled weights and a shifted bias:
- * s = γ/√(var+ε); w' = w·s (per output channel); b' = (b − mean)·s + β.
- * Fires only when the producer's result has no other use and all parameters are constants with data.
+ * anchor → batch_norm becomes the anchor with scaled weights and a shifted bias:
+ * s = γ/√(var+ε); w' = w·s (per output channel); b' = (b − mean)·s + β. The anchor is any
+ * {@link EpilogueAnchor} with a bias operand whose bias runs along the channel axis (conv2d,
+ * linear of rank 2, the fused dw+pw conv's pointwise half) and an empty epilogue (a batch norm
+ * after an activation does not commute with it); the weight it scales is the operand before the
+ * bias, whose first axis is the output channels. Fires only when the producer's result has no
+ * other use and all parameters are constants with data.
  */
 public final class FoldBatchNorm implements Pass {
     @Override public String name() { return "fold-batch-norm"; }
@@ -39,7 +43,8 @@ public final class FoldBatchNorm implements Pass {
             }
             float[] gamma = g.weight(n.inputs().get(1)).data(), beta = g.weight(n.inputs().get(2)).data();
             float[] mean = g.weight(n.inputs().get(3)).data(), var = g.weight(n.inputs().get(4)).data();
-            HostTensor w = g.weight(p.inputs().get(1));
+            int bi = ((EpilogueAnchor) p.op()).biasOperand(), wi = bi - 1;
+            HostTensor w = g.weight(p.inputs().get(wi));
             int out = w.shape().dim(0), per = w.size() / out;
             float[] nw = new float[w.size()], nb = new float[out];
             for (int o = 0; o < out; o++) {
@@ -47,7 +52,7 @@ public final class FoldBatchNorm implements Pass {
                 for (int i = 0; i < per; i++) nw[o * per + i] = (float) (w.data()[o * per + i] * s);
                 String lost = precisionLost(w.data(), nw, o * per, per, s);
                 if (lost != null) { refusal = new Refusal(PRECISION, "folding would change results: output channel " + o + " " + lost); break; }
-                double b = p.inputs().size() > 2 ? g.weight(p.inputs().get(2)).data()[o] : 0;
+                double b = p.inputs().size() > bi ? g.weight(p.inputs().get(bi)).data()[o] : 0;
                 nb[o] = (float) ((b - mean[o]) * s + beta[o]);
             }
             if (refusal != null) {
@@ -55,10 +60,11 @@ public final class FoldBatchNorm implements Pass {
                 r.copy(n);
                 continue;
             }
-            List<String> operands = new ArrayList<>();
-            operands.add(p.inputs().getFirst());
-            operands.add(r.constant(p.inputs().get(1) + ".bn_folded", HostTensor.of(w.shape(), nw)));
-            operands.add(r.constant((p.inputs().size() > 2 ? p.inputs().get(2) : p.inputs().get(1) + ".bias") + ".bn_folded", HostTensor.of(Shape.of(out), nb)));
+            List<String> operands = new ArrayList<>(p.inputs());
+            operands.set(wi, r.constant(p.inputs().get(wi) + ".bn_folded", HostTensor.of(w.shape(), nw)));
+            String bias = r.constant((p.inputs().size() > bi ? p.inputs().get(bi) : p.inputs().get(wi) + ".bias") + ".bn_folded", HostTensor.of(Shape.of(out), nb));
+            if (operands.size() > bi) operands.set(bi, bias);
+            else operands.add(bias);
             // the conv was copied when we passed it; the folded one takes the batch norm's place and name
             r.emitAs(n, p.op(), operands);
             ctx.fused(n, p.op().mnemonic() + " + batch_norm2d → " + p.op().mnemonic() + " with folded weights", p.type().bytes());
@@ -67,10 +73,12 @@ public final class FoldBatchNorm implements Pass {
     }
 
     private static Refusal refusal(Graph g, Node bn, Node p) {
-        if (p == null || !(p.op() instanceof Conv2d || p.op() instanceof Linear))
-            return new Refusal(NOT_THE_PATTERN, "input is not produced by a conv2d or linear");
-        if (p.op() instanceof Linear && bn.type().rank() != 2)
-            return new Refusal(SHAPE_MISMATCH, "linear output of rank " + bn.type().rank() + " (channels are not its last axis)");
+        if (p == null || !(p.op() instanceof EpilogueAnchor a) || a.biasOperand() < 1)
+            return new Refusal(NOT_THE_PATTERN, "input is not produced by an op with a bias (conv2d, linear)");
+        if (a.biasAxis(bn.type().rank()) != 1)
+            return new Refusal(SHAPE_MISMATCH, p.op().mnemonic() + " output of rank " + bn.type().rank() + " (channels are not its bias axis)");
+        if (!a.epilogue().isNone())
+            return new Refusal(ORDER, p.op().mnemonic() + " already applies its epilogue " + a.epilogue() + " before the batch norm");
         if (g.outputs().contains(p.name())) return new Refusal(GRAPH_OUTPUT, p.op().mnemonic() + " output is a graph output");
         if (g.useCount(p.name()) != 1) return new Refusal(SECOND_CONSUMER, p.op().mnemonic() + " output has another consumer");
         for (int i = 1; i < 5; i++)

@@ -5,9 +5,8 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Binary;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.Scale;
@@ -103,7 +102,7 @@ public final class FuseAttention implements Pass {
                 scores = p.inputs().get(si);
                 continue;
             }
-            if (!(p.op() instanceof MatMul)) return new Refusal(NOT_THE_PATTERN, "softmax input comes from " + p.op().mnemonic() + ", not a Q·Kᵀ matmul");
+            if (!plainMatMul(p)) return new Refusal(NOT_THE_PATTERN, "softmax input comes from " + p.op().mnemonic() + ", not a Q·Kᵀ matmul");
             absorbed.add(p);
             break;
         }
@@ -116,12 +115,12 @@ public final class FuseAttention implements Pass {
         boolean outChannelMajor;
         String vOperand;
         Node last;
-        if (user.op() instanceof MatMul && user.inputs().get(0).equals(sm.name()) && !user.inputs().get(1).equals(sm.name())) {
+        if (plainMatMul(user) && user.inputs().get(0).equals(sm.name()) && !user.inputs().get(1).equals(sm.name())) {
             outChannelMajor = false;
             vOperand = user.inputs().get(1);
             last = user;
         } else if (isSwapLast(user) && g.useCount(user.name()) == 1 && !g.outputs().contains(user.name())
-                && g.consumers(user.name()).getFirst() instanceof Node mm && mm.op() instanceof MatMul
+                && g.consumers(user.name()).getFirst() instanceof Node mm && plainMatMul(mm)
                 && mm.inputs().get(1).equals(user.name()) && !mm.inputs().get(0).equals(user.name())) {
             absorbed.add(user);
             outChannelMajor = true;
@@ -139,7 +138,7 @@ public final class FuseAttention implements Pass {
         List<String> operands = new ArrayList<>(List.of(q.value, k.value, v.value));
         if (mask != null) operands.add(mask);
         var op = new FusedAttention((float) scale, mask != null, q.channelMajor, k.channelMajor, v.channelMajor,
-                outChannelMajor, Act.NONE, Combine.NONE);
+                outChannelMajor, Epilogue.NONE);
         try {   // the matmuls may broadcast a batch of 1 (a V shared by the batch); the fused op does not
             TensorType fused = op.inferType(operands.stream().map(g::typeOf).toList());
             if (!fused.equals(last.type())) return new Refusal(SHAPE_MISMATCH, "fused attention would give " + fused + ", not " + last.type());
@@ -161,13 +160,16 @@ public final class FuseAttention implements Pass {
         return new Operand(value, channelMajor);
     }
 
+    /** A matmul without an epilogue: one that already fused what follows it is no longer the pattern's product. */
+    private static boolean plainMatMul(Node n) { return n.op() instanceof MatMul m && m.epilogue().isNone(); }
+
     private static boolean isSwapLast(Node n) {
         return n.op() instanceof Transpose tr && java.util.Arrays.equals(tr.perm(), SWAP_LAST);
     }
 
     private static boolean isScoreSide(Graph g, String v) {
         Node p = g.producer(v);
-        return p != null && (p.op() instanceof MatMul || p.op() instanceof Scale || scalarFactor(g, p, v) != null);
+        return p != null && (plainMatMul(p) || p.op() instanceof Scale || scalarFactor(g, p, v) != null);
     }
 
     /** The factor if p multiplies by a constant scalar (Scale, mul or div by a 1-element constant). */

@@ -5,9 +5,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 
 import java.util.ArrayList;
@@ -32,23 +30,15 @@ import static dev.kiln.passes.FusionReport.Kind.UNUSED;
 public final class FuseDepthwisePointwise implements Pass {
     @Override public String name() { return "fuse-depthwise-pointwise"; }
 
-    /** A conv2d or fused_conv2d seen uniformly. */
-    private record ConvView(Conv2d conv, Act act, Combine combine) {
-        static ConvView of(Node n) {
-            return switch (n.op()) {
-                case Conv2d c -> new ConvView(c, Act.NONE, Combine.NONE);
-                case FusedConv2d f -> new ConvView(f.conv(), f.act(), f.combine());
-                default -> null;
-            };
-        }
-    }
+    /** The conv2d a node computes, or null: one op whether or not it carries an epilogue. */
+    private static Conv2d conv(Node n) { return n.op() instanceof Conv2d c ? c : null; }
 
     @Override public Graph run(Graph g, PassContext ctx) {
         Map<String, Node> dwOfPw = new HashMap<>();
         Set<String> dropped = new HashSet<>();
         for (Node dw : g.nodes()) {
-            ConvView d = ConvView.of(dw);
-            if (d == null || !isDepthwise(g, dw, d.conv())) continue;
+            Conv2d d = conv(dw);
+            if (d == null || !isDepthwise(g, dw, d)) continue;
             Refusal refusal = refusal(g, dw, d);
             if (refusal != null) { ctx.refused(dw, refusal); continue; }
             Node pw = g.consumers(dw.name()).getFirst();
@@ -69,9 +59,12 @@ public final class FuseDepthwisePointwise implements Pass {
         return c.groups() > 1 && c.groups() == x.dim(1) && w.dim(0) == x.dim(1) && w.dim(1) == 1;
     }
 
-    private static Refusal refusal(Graph g, Node dw, ConvView d) {
-        if (d.combine() != Combine.NONE)
-            return new Refusal(ORDER, "depthwise conv has a fused " + d.combine().name().toLowerCase() + " operand");
+    private static Refusal refusal(Graph g, Node dw, Conv2d d) {
+        // the fused op applies one activation to the depthwise result (its midAct) and reads no extra for it
+        if (d.epilogue().hasExtra())
+            return new Refusal(ORDER, "depthwise conv's epilogue " + d.epilogue() + " reads an extra operand");
+        if (d.epilogue().activations().size() > 1)
+            return new Refusal(ORDER, "depthwise conv's epilogue " + d.epilogue() + " has more than the one activation the fused op applies between the convs");
         if (g.outputs().contains(dw.name())) return new Refusal(GRAPH_OUTPUT, "depthwise output is a graph output");
         List<Node> users = g.consumers(dw.name());
         if (users.isEmpty()) return new Refusal(UNUSED, "depthwise output is unused");
@@ -80,12 +73,11 @@ public final class FuseDepthwisePointwise implements Pass {
             return new Refusal(SECOND_CONSUMER, "depthwise output has a second consumer at " + PassContext.where(second));
         }
         Node pw = users.getFirst();
-        ConvView p = ConvView.of(pw);
-        if (p == null) return notPointwise("consumer " + PassContext.where(pw) + " is " + pw.op().mnemonic() + ", not a pointwise conv");
+        Conv2d c = conv(pw);
+        if (c == null) return notPointwise("consumer " + PassContext.where(pw) + " is " + pw.op().mnemonic() + ", not a pointwise conv");
         if (pw.inputs().indexOf(dw.name()) != 0) return notPointwise("depthwise output is not the consumer's input operand");
         TensorType w = g.typeOf(pw.inputs().get(1));
         if (w.dim(2) != 1 || w.dim(3) != 1) return notPointwise("pointwise kernel is " + w.dim(2) + "x" + w.dim(3) + ", not 1x1");
-        Conv2d c = p.conv();
         if (c.groups() != 1) return notPointwise("pointwise conv has groups=" + c.groups());
         if (c.stride()[0] != 1 || c.stride()[1] != 1) return notPointwise("pointwise conv has stride " + c.stride()[0] + "x" + c.stride()[1]);
         for (int pad : c.padding()) if (pad != 0) return notPointwise("pointwise conv is padded");
@@ -95,16 +87,16 @@ public final class FuseDepthwisePointwise implements Pass {
     private static Refusal notPointwise(String detail) { return new Refusal(NOT_POINTWISE, detail); }
 
     private static void emit(Rewrite r, PassContext ctx, Node dw, Node pw) {
-        ConvView d = ConvView.of(dw), p = ConvView.of(pw);
+        Conv2d d = conv(dw), p = conv(pw);
         List<String> operands = new ArrayList<>();
         operands.add(dw.inputs().get(0));
         operands.add(dw.inputs().get(1));
         operands.add(bias(r, dw));
         operands.add(pw.inputs().get(1));
         operands.add(bias(r, pw));
-        if (p.combine() != Combine.NONE) operands.add(pw.inputs().get(3));
-        Conv2d c = d.conv();
-        r.emitAs(pw, new FusedDwPwConv(c.stride(), c.padding(), c.dilation(), d.act(), p.act(), p.combine()), operands);
+        if (p.epilogue().hasExtra()) operands.add(pw.inputs().get(3));
+        Act mid = d.epilogue().isNone() ? Act.NONE : d.epilogue().activations().getFirst();
+        r.emitAs(pw, new FusedDwPwConv(d.stride(), d.padding(), d.dilation(), mid, p.epilogue()), operands);
         ctx.fused(dw, "depthwise " + dw.op().mnemonic() + " + pointwise " + pw.op().mnemonic() + " at " + PassContext.where(pw)
                 + " → fused_dw_pw_conv", dw.type().bytes());
     }

@@ -5,12 +5,10 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Binary;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Unary;
-import dev.kiln.passes.Epilogues.Epilogue;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,13 +22,14 @@ import static dev.kiln.passes.FusionReport.Kind.ORDER;
 import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
 
 /**
- * Folds what follows a conv / linear / fused op into its epilogue, in the order the epilogue
- * defines (bias, residual add, activation, gating multiply). Rules, each on a single-use result:
+ * Appends what follows an epilogue anchor (conv, linear, matmul, the fused ops: the
+ * {@link dev.kiln.ir.op.EpilogueAnchor} trait) to its {@link Epilogue}, in the order the chain
+ * applies it. Rules, each on a single-use result:
  * <ul>
- *   <li>{@code p + c}, c a per-channel constant → bias += c</li>
- *   <li>{@code p + r}, r of p's shape → combine ADD r (before the activation)</li>
- *   <li>{@code act(p)} for ReLU/LeakyReLU/Sigmoid/Tanh/GELU → activation</li>
- *   <li>{@code p · g}, g of p's shape → combine MUL g (after the activation)</li>
+ *   <li>{@code p + c}, c a per-channel constant, while the epilogue is still empty → bias += c</li>
+ *   <li>{@code act(p)}, any element-wise activation → appended (so conv → relu → clip fuses whole)</li>
+ *   <li>{@code p + r} or {@code p · r}, r of p's shape → add / mul of the extra operand r, appended;
+ *       the epilogue has one extra operand, joined at most once by add and once by mul</li>
  *   <li>{@code reshape(p) ∘ r} → r reshaped to p's shape joins as above, the reshape moves after the fused op</li>
  * </ul>
  */
@@ -50,6 +49,12 @@ public final class FuseEpilogues implements Pass {
         long bytes;
 
         Chain(Node producer) { this.producer = producer; this.epi = Epilogues.of(producer.op()); this.last = producer; }
+
+        /** The extra operand the epilogue already reads: the anchor's own last operand, or one this chain joined. */
+        String extraSoFar() {
+            if (extra != null) return extra;
+            return epi.hasExtra() ? producer.inputs().getLast() : null;
+        }
     }
 
     @Override public Graph run(Graph g, PassContext ctx) {
@@ -96,8 +101,8 @@ public final class FuseEpilogues implements Pass {
                 break;
             }
             boolean took = switch (next.op()) {
-                case Unary u when c.epi.act().isNone() && c.epi.combine() != Combine.MUL -> {
-                    c.epi = new Epilogue(u.act(), c.epi.combine());
+                case Unary u -> {
+                    c.epi = c.epi.then(u.act());
                     c.absorbed.add(u.kind().name().toLowerCase());
                     yield true;
                 }
@@ -128,35 +133,55 @@ public final class FuseEpilogues implements Pass {
         if (g.outputs().contains(tail)) return new Refusal(GRAPH_OUTPUT, "output is a graph output, so " + what + " cannot join its epilogue");
         if (g.useCount(tail) > 1)
             return new Refusal(SECOND_CONSUMER, "output has " + g.useCount(tail) + " consumers, so " + what + " cannot join its epilogue");
-        if (next.getFirst().op() instanceof Unary) {
-            if (!c.epi.act().isNone())
-                return new Refusal(ORDER, "the epilogue already applies " + c.epi.act() + "; " + what + " would be a second activation");
-            if (c.epi.combine() == Combine.MUL)
-                return new Refusal(ORDER, "the epilogue ends in a gate multiply; " + what + " would come after it");
+        Node bin = next.getFirst();
+        if (bin.op() instanceof Binary b && joinKind(b) != null) {
+            Epilogue.PostOp join = joinKind(b);
+            String other = other(bin, tail);
+            if (other != null && g.typeOf(other).equals(g.typeOf(tail)) && bin.type().equals(g.typeOf(tail))) {
+                if (!c.epi.accepts(join))
+                    return new Refusal(ORDER, "the epilogue " + c.epi + " already joins its extra operand by " + join + "; " + what + " would be a second " + join);
+                if (c.extraSoFar() != null && !c.extraSoFar().equals(other))
+                    return new Refusal(ORDER, "the epilogue already reads %" + c.extraSoFar() + " as its extra operand; " + what
+                            + " would need a second one (%" + other + ")");
+            }
         }
         return null;
     }
 
-    /** p ∘ r with r of p's shape, where the epilogue order allows it. */
-    private static boolean joinsAsExtra(Graph g, Chain c, Node bin, Binary b, String tail, TensorType tt) {
-        if (c.epi.combine() != Combine.NONE || !bin.type().equals(tt)) return false;
-        String other = bin.inputs().get(0).equals(tail) ? bin.inputs().get(1) : bin.inputs().get(0);
-        if (other.equals(tail) || !g.typeOf(other).equals(tt)) return false;
-        Combine combine = switch (b.kind()) {
-            case ADD -> c.epi.act().isNone() ? Combine.ADD : null;
-            case MUL -> Combine.MUL;
+    /** The post-op a binary op becomes when its other operand joins as the extra, or null. */
+    private static Epilogue.PostOp joinKind(Binary b) {
+        return switch (b.kind()) {
+            case ADD -> Epilogue.ADD;
+            case MUL -> Epilogue.MUL;
             default -> null;
         };
-        if (combine == null) return false;
-        c.epi = new Epilogue(c.epi.act(), combine);
-        c.extra = other;
+    }
+
+    /** The operand of bin that is not tail, or null when both are. */
+    private static String other(Node bin, String tail) {
+        String o = bin.inputs().get(0).equals(tail) ? bin.inputs().get(1) : bin.inputs().get(0);
+        return o.equals(tail) ? null : o;
+    }
+
+    /**
+     * p ∘ r with r of p's shape, where the epilogue can still join r: the first add (or mul) of
+     * the extra operand, and r the same extra operand the epilogue already reads, if any.
+     */
+    private static boolean joinsAsExtra(Graph g, Chain c, Node bin, Binary b, String tail, TensorType tt) {
+        Epilogue.PostOp join = joinKind(b);
+        String other = other(bin, tail);
+        if (join == null || other == null || !bin.type().equals(tt) || !g.typeOf(other).equals(tt) || !c.epi.accepts(join)) return false;
+        String already = c.extraSoFar();
+        if (already != null && !already.equals(other)) return false;
+        if (already == null) c.extra = other;     // a second join reads the operand the first one added
+        c.epi = c.epi.then(join);
         return true;
     }
 
     /** p + c with c a constant that only adds along the bias axis: folded into the bias. */
     private static boolean biasConstant(Graph g, Chain c, Node add, String tail) {
         int bi = Epilogues.biasIndex(c.producer.op());
-        if (bi < 0 || !c.epi.act().isNone() || c.epi.combine() != Combine.NONE) return false;
+        if (bi < 0 || !c.epi.isNone()) return false;
         String other = add.inputs().get(0).equals(tail) ? add.inputs().get(1) : add.inputs().get(0);
         HostTensor k = g.isConstant(other) ? g.weights().get(other) : null;
         TensorType tt = g.typeOf(tail);
@@ -188,14 +213,14 @@ public final class FuseEpilogues implements Pass {
             if (hasBias) operands.set(bi, name);
             else operands.add(name);
         }
-        if (c.extra != null) {
+        if (c.extra != null) {   // the first join of this chain adds the operand (a second join reuses it)
             String extra = c.extra;
             if (c.reshapeAfter != null)
                 extra = r.emitNew(c.extra + ".as_" + p.name(), new Reshape(p.type().shape().dims()), List.of(c.extra), c.last.origin());
             operands.add(extra);
         }
         var fusedOp = Epilogues.with(p.op(), c.epi);
-        String what = p.op().mnemonic() + " + " + String.join(" + ", c.absorbed) + " → " + fusedOp.mnemonic();
+        String what = p.op().mnemonic() + " + " + String.join(" + ", c.absorbed) + " → " + fusedOp.mnemonic() + " epilogue=" + c.epi;
         if (c.reshapeAfter != null) {
             String fused = r.emitNew(p.name(), fusedOp, operands, p.origin());
             r.emitAs(c.last, c.reshapeAfter, List.of(fused));

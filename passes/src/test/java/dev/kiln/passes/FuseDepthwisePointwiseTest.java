@@ -7,6 +7,7 @@ import static dev.kiln.passes.CheckedRewrite.onlyRefusal;
 import static dev.kiln.passes.CheckedRewrite.parse;
 import static dev.kiln.passes.CheckedRewrite.run;
 import static dev.kiln.passes.FusionReport.Kind.NOT_POINTWISE;
+import static dev.kiln.passes.FusionReport.Kind.ORDER;
 import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -33,7 +34,7 @@ class FuseDepthwisePointwiseTest {
                   const %pw.weight: f32[6,4,1,1]
                   const %pw.weight.zero_bias: f32[6]
                   %p: f32[1,6,4,4] = fused_dw_pw_conv(%x, %dw.weight, %dw.bias, %pw.weight, %pw.weight.zero_bias) \
-                {stride=[2,2], padding=[1,1,1,1], dilation=[1,1], midAct=none, act=none, combine=none} loc("pw")
+                {stride=[2,2], padding=[1,1,1,1], dilation=[1,1], midAct=none} loc("pw")
                   return %p
                 }
                 """, result.graph().toString());
@@ -64,7 +65,7 @@ class FuseDepthwisePointwiseTest {
                   const %pw.bias: f32[3]
                   const %dw.weight.zero_bias: f32[3]
                   %y: f32[1,3,5,5] = fused_dw_pw_conv(%x, %dw.weight, %dw.weight.zero_bias, %pw.weight, %pw.bias, %x) \
-                {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], midAct=relu, act=leaky_relu(0.1), combine=add} loc("pw")
+                {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], midAct=relu, epilogue=[add, leaky_relu(0.1)]} loc("pw")
                   return %y
                 }
                 """, result.graph().toString());
@@ -107,8 +108,8 @@ class FuseDepthwisePointwiseTest {
     }
 
     @Test
-    void refusesWhenSomethingElseSitsBetween() {
-        // an epilogue holds one activation: the second stays a unary op between the two convs
+    void refusesWhenTheDepthwiseEpilogueHasTwoActivations() {
+        // the fused op applies one activation between the convs: relu and exp both joined the depthwise conv's epilogue
         var result = run("""
                 graph @between(%x: f32[1,3,5,5]) {
                   const %dw.weight: f32[3,1,3,3]
@@ -120,8 +121,8 @@ class FuseDepthwisePointwiseTest {
                   return %p
                 }
                 """, "fuse-epilogues", PASS);
-        assertTrue(result.report().refused().stream().anyMatch(d -> d.kind() == NOT_POINTWISE
-                        && d.detail().equals("consumer exp (%e) is unary, not a pointwise conv")),
+        assertTrue(result.report().refused().stream().anyMatch(d -> d.kind() == ORDER
+                        && d.detail().equals("depthwise conv's epilogue [relu, exp] has more than the one activation the fused op applies between the convs")),
                 result.report()::toString);
         assertEquals(0, result.report().count(PASS));
     }

@@ -3,8 +3,8 @@ package dev.kiln.passes;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
-import dev.kiln.ir.op.FusedLinear;
+import dev.kiln.ir.op.Epilogue;
+import dev.kiln.ir.op.Linear;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.passes.CheckedRewrite.parse;
@@ -14,8 +14,9 @@ import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * What follows a conv or linear joins its epilogue in the order the epilogue defines:
- * bias, residual add, activation, gating multiply. Anything out of that order stays outside.
+ * What follows a conv, linear or matmul is appended to its epilogue in the order the chain
+ * applies it: a constant bias first, then any activations and at most one add and one mul of
+ * one extra operand. What would need a second extra operand stays outside, with the reason.
  */
 class FuseEpiloguesTest {
     static final String PASS = "fuse-epilogues";
@@ -39,7 +40,7 @@ class FuseEpiloguesTest {
                 graph @bias_relu(%x: f32[1,2,4,4]) {
                   const %w: f32[3,2,3,3]
                   const %w.bias_fused: f32[3]
-                  %y: f32[1,3,4,4] = fused_conv2d(%x, %w, %w.bias_fused) {CONV, act=relu, combine=none} loc("conv")
+                  %y: f32[1,3,4,4] = conv2d(%x, %w, %w.bias_fused) {CONV, epilogue=[relu]} loc("conv")
                   return %y
                 }
                 """.replace("CONV", CONV), after.toString());
@@ -58,7 +59,7 @@ class FuseEpiloguesTest {
                 }
                 """.replace("CONV", CONV));
         Graph after = run(g, PASS, "dce").graph();
-        assertTrue(after.toString().contains("= fused_conv2d(%x, %w, %w.zero_bias) {" + CONV + ", act=clip(0.0,6.0), combine=none}"), after::toString);
+        assertTrue(after.toString().contains("= conv2d(%x, %w, %w.zero_bias) {" + CONV + ", epilogue=[clip(0.0,6.0)]}"), after::toString);
     }
 
     @Test
@@ -76,17 +77,76 @@ class FuseEpiloguesTest {
                         && d.detail().startsWith("output has 2 consumers, so relu (%r) (unary) cannot join")),
                 report::toString);
         var second = run(parse("""
-                graph @twice(%x: f32[1,2,4,4]) {
+                graph @two_extras(%x: f32[1,2,4,4], %r: f32[1,3,4,4], %q: f32[1,3,4,4]) {
                   const %w: f32[3,2,3,3]
                   %c: f32[1,3,4,4] = conv2d(%x, %w) {CONV} loc("conv")
-                  %r: f32[1,3,4,4] = unary(%c) {act=relu} loc("relu")
-                  %t: f32[1,3,4,4] = unary(%r) {act=hard_swish} loc("hswish")
+                  %s: f32[1,3,4,4] = binary(%c, %r) {kind=add} loc("residual")
+                  %t: f32[1,3,4,4] = binary(%s, %q) {kind=add} loc("second")
                   return %t
                 }
                 """.replace("CONV", CONV)), PASS).report();
         assertTrue(second.refused().stream().anyMatch(d -> d.kind() == ORDER
-                        && d.detail().contains("already applies relu; hswish (%t) (unary) would be a second activation")),
+                        && d.detail().contains("already joins its extra operand by add; second (%t) (binary) would be a second add")),
                 second::toString);
+        var other = run(parse("""
+                graph @other_extra(%x: f32[1,2,4,4], %r: f32[1,3,4,4], %q: f32[1,3,4,4]) {
+                  const %w: f32[3,2,3,3]
+                  %c: f32[1,3,4,4] = conv2d(%x, %w) {CONV} loc("conv")
+                  %s: f32[1,3,4,4] = binary(%c, %r) {kind=add} loc("residual")
+                  %t: f32[1,3,4,4] = binary(%s, %q) {kind=mul} loc("gate")
+                  return %t
+                }
+                """.replace("CONV", CONV)), PASS).report();
+        assertTrue(other.refused().stream().anyMatch(d -> d.kind() == ORDER
+                        && d.detail().contains("already reads %r as its extra operand; gate (%t) (binary) would need a second one (%q)")),
+                other::toString);
+    }
+
+    @Test
+    void fusesEveryActivationOfAChain() {
+        // conv → relu → hard_swish → clip: all three join, composed in order
+        Graph after = run(parse("""
+                graph @chain(%x: f32[1,2,4,4]) {
+                  const %w: f32[3,2,3,3]
+                  %c: f32[1,3,4,4] = conv2d(%x, %w) {CONV} loc("conv")
+                  %r: f32[1,3,4,4] = unary(%c) {act=relu} loc("relu")
+                  %h: f32[1,3,4,4] = unary(%r) {act=hard_swish} loc("hswish")
+                  %t: f32[1,3,4,4] = unary(%h) {act=clip(0.0,6.0)} loc("relu6")
+                  return %t
+                }
+                """.replace("CONV", CONV)), PASS, "dce").graph();
+        assertEquals("  %t: f32[1,3,4,4] = conv2d(%x, %w, %w.zero_bias) {" + CONV + ", epilogue=[relu, hard_swish, clip(0.0,6.0)]} loc(\"conv\")",
+                line(after, "%t"));
+    }
+
+    @Test
+    void fusesSigmoidThenGateThenResidualOfTheSameOperand() {
+        // sigmoid(conv)·r + r: one extra operand, joined by mul and then by add
+        Graph after = run("""
+                graph @same_extra(%x: f32[1,2,4,4], %r: f32[1,3,4,4]) {
+                  const %w: f32[3,2,3,3]
+                  const %b: f32[3]
+                  %c: f32[1,3,4,4] = conv2d(%x, %w, %b) {CONV}
+                  %s: f32[1,3,4,4] = unary(%c) {act=sigmoid}
+                  %g: f32[1,3,4,4] = binary(%s, %r) {kind=mul}
+                  %y: f32[1,3,4,4] = binary(%r, %g) {kind=add}
+                  return %y
+                }
+                """.replace("CONV", CONV), PASS).graph();
+        assertEquals("  %y: f32[1,3,4,4] = conv2d(%x, %w, %b, %r) {" + CONV + ", epilogue=[sigmoid, mul, add]}", line(after, "%y"));
+    }
+
+    @Test
+    void fusesAnEpilogueIntoAMatMul() {
+        Graph after = run("""
+                graph @mm(%a: f32[2,3,4], %b: f32[2,4,5], %r: f32[2,3,5]) {
+                  %m: f32[2,3,5] = mat_mul(%a, %b)
+                  %t: f32[2,3,5] = unary(%m) {act=tanh}
+                  %y: f32[2,3,5] = binary(%t, %r) {kind=add}
+                  return %y
+                }
+                """, PASS).graph();
+        assertEquals("  %y: f32[2,3,5] = mat_mul(%a, %b, %r) {epilogue=[tanh, add]}", line(after, "%y"));
     }
 
     @Test
@@ -104,7 +164,7 @@ class FuseEpiloguesTest {
         Graph after = run(g, PASS, "dce").graph();
         assertEquals(1, after.nodes().size(), after::toString);
         Node fused = after.nodes().getFirst();
-        assertEquals(new FusedLinear(Act.GELU, Combine.NONE), fused.op());
+        assertEquals(new Linear(Epilogue.of(Act.GELU)), fused.op());
         assertArrayEquals(g.weight("fc.bias").data(), after.weight(fused.inputs().get(2)).data(), "the added constant became the bias");
     }
 
@@ -120,7 +180,7 @@ class FuseEpiloguesTest {
                   return %y
                 }
                 """.replace("CONV", CONV), PASS).graph();
-        assertEquals("  %y: f32[1,3,4,4] = fused_conv2d(%x, %w, %b, %r) {" + CONV + ", act=relu, combine=add}", line(after, "%y"));
+        assertEquals("  %y: f32[1,3,4,4] = conv2d(%x, %w, %b, %r) {" + CONV + ", epilogue=[add, relu]}", line(after, "%y"));
     }
 
     @Test
@@ -135,7 +195,7 @@ class FuseEpiloguesTest {
                   return %out
                 }
                 """, PASS).graph();
-        assertEquals("  %out: f32[2,6] = fused_linear(%x, %fc.weight, %fc.bias, %g) {act=sigmoid, combine=mul}", line(after, "%out"));
+        assertEquals("  %out: f32[2,6] = linear(%x, %fc.weight, %fc.bias, %g) {epilogue=[sigmoid, mul]}", line(after, "%out"));
     }
 
     @Test
@@ -158,7 +218,7 @@ class FuseEpiloguesTest {
                   const %w: f32[4,2,3,3]
                   const %b: f32[4]
                   %g.as_c: f32[1,4,3,5] = reshape(%g) {shape=[1,4,3,5]} loc("gate")
-                  %c: f32[1,4,3,5] = fused_conv2d(%x, %w, %b, %g.as_c) {CONV, act=relu, combine=mul} loc("conv")
+                  %c: f32[1,4,3,5] = conv2d(%x, %w, %b, %g.as_c) {CONV, epilogue=[relu, mul]} loc("conv")
                   %y: f32[1,4,15] = reshape(%c) {shape=[1,4,15]} loc("gate")
                   return %y
                 }
@@ -166,8 +226,8 @@ class FuseEpiloguesTest {
     }
 
     @Test
-    void refusesAddAfterActivation() {
-        // relu(conv) + r is not conv's epilogue (which adds before the activation): the relu fuses, the add stays
+    void fusesAddAfterActivation() {
+        // relu(conv) + r: the add follows the relu in the epilogue, as in the chain
         Graph after = run("""
                 graph @late_add(%x: f32[1,2,4,4], %r: f32[1,3,4,4]) {
                   const %w: f32[3,2,3,3]
@@ -178,8 +238,7 @@ class FuseEpiloguesTest {
                   return %y
                 }
                 """.replace("CONV", CONV), PASS).graph();
-        assertEquals("  %a: f32[1,3,4,4] = fused_conv2d(%x, %w, %b) {" + CONV + ", act=relu, combine=none}", line(after, "%a"));
-        assertEquals("  %y: f32[1,3,4,4] = binary(%a, %r) {kind=add}", line(after, "%y"));
+        assertEquals("  %y: f32[1,3,4,4] = conv2d(%x, %w, %b, %r) {" + CONV + ", epilogue=[relu, add]}", line(after, "%y"));
     }
 
     @Test

@@ -7,12 +7,11 @@ import dev.kiln.ir.Node;
 import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
-import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.FusedLinear;
+import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Unary;
@@ -81,7 +80,7 @@ class TargetModelsFuseTest {
         for (Node n : fused) {
             var op = (FusedDwPwConv) n.op();
             assertEquals(Act.RELU, op.midAct(), "BN → ReLU between the convs: " + n);
-            assertEquals(Act.RELU, op.act(), "BN → ReLU after the pointwise conv: " + n);
+            assertEquals(Epilogue.of(Act.RELU), op.epilogue(), "BN → ReLU after the pointwise conv: " + n);
         }
         assertEquals(3, c.after().nodes().size(), "nothing but the three blocks is left: " + c.after());
     }
@@ -92,14 +91,14 @@ class TargetModelsFuseTest {
         assertEquals(0, count(c.after(), Softmax.class), c::describe);
         FusedAttention op = onlyAttention(c);
         assertTrue(op.qChannelMajor() && op.kChannelMajor() && op.vChannelMajor() && op.outChannelMajor(), op::toString);
-        assertEquals(Combine.NONE, op.combine());
+        assertEquals(Epilogue.NONE, op.epilogue());
     }
 
     @Test
     void adaptiveAttentionFoldsTheGateIntoTheFusedAttention() {
         Compiled c = compile("adaptive-attention");
         FusedAttention op = onlyAttention(c);
-        assertEquals(Combine.MUL, op.combine(), "x · attention(x) is the attention's epilogue: " + c.describe());
+        assertEquals(Epilogue.of(Epilogue.MUL), op.epilogue(), "x · attention(x) is the attention's epilogue: " + c.describe());
         assertEquals(0, count(c.after(), Binary.class), "no separate multiply is left: " + c.after());
     }
 
@@ -118,19 +117,18 @@ class TargetModelsFuseTest {
     void generatorFoldsReluAndTanhIntoItsConvs() {
         Compiled c = compile("generator");
         assertEquals(0, count(c.after(), Unary.class), c::describe);
-        assertEquals(0, count(c.after(), Conv2d.class), c::describe);
-        List<Act> acts = c.nodes(FusedConv2d.class).stream().map(n -> ((FusedConv2d) n.op()).act()).toList();
-        assertEquals(List.of(Act.RELU, Act.RELU, Act.RELU, Act.TANH), acts, c::describe);
+        List<Epilogue> epilogues = c.nodes(Conv2d.class).stream().map(n -> ((Conv2d) n.op()).epilogue()).toList();
+        assertEquals(List.of(Epilogue.of(Act.RELU), Epilogue.of(Act.RELU), Epilogue.of(Act.RELU), Epilogue.of(Act.TANH)), epilogues, c::describe);
     }
 
     @Test
     void smallCnnFoldsItsRelusIntoConvsAndLinear() {
         Compiled c = compile("cnn");
         assertEquals(0, count(c.after(), Unary.class), c::describe);
-        assertEquals(List.of(Act.RELU, Act.RELU),
-                c.nodes(FusedConv2d.class).stream().map(n -> ((FusedConv2d) n.op()).act()).toList(), c::describe);
-        assertEquals(List.of(Act.RELU),
-                c.nodes(FusedLinear.class).stream().map(n -> ((FusedLinear) n.op()).act()).toList(), "fc1 with its ReLU; fc2 has none: " + c.describe());
+        assertEquals(List.of(Epilogue.of(Act.RELU), Epilogue.of(Act.RELU)),
+                c.nodes(Conv2d.class).stream().map(n -> ((Conv2d) n.op()).epilogue()).toList(), c::describe);
+        assertEquals(List.of(Epilogue.of(Act.RELU), Epilogue.NONE),
+                c.nodes(Linear.class).stream().map(n -> ((Linear) n.op()).epilogue()).toList(), "fc1 with its ReLU; fc2 has none: " + c.describe());
     }
 
     private static FusedAttention onlyAttention(Compiled c) {

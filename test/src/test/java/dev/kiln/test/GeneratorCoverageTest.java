@@ -85,7 +85,8 @@ class GeneratorCoverageTest {
         for (String nearMiss : List.of("fold-batch-norm SECOND_CONSUMER: ", "fuse-depthwise-pointwise SECOND_CONSUMER: ",
                 "fuse-depthwise-pointwise NOT_POINTWISE: pointwise kernel is #x#", "fuse-depthwise-pointwise NOT_POINTWISE: pointwise conv has stride",
                 "fuse-depthwise-pointwise NOT_POINTWISE: pointwise conv has groups", "fuse-depthwise-pointwise NOT_POINTWISE: pointwise conv is padded",
-                "fuse-depthwise-pointwise NOT_POINTWISE: consumer", "fuse-epilogues ORDER: the epilogue already applies",
+                "fuse-depthwise-pointwise NOT_POINTWISE: consumer", "fuse-depthwise-pointwise ORDER: depthwise conv's epilogue",
+                "fuse-epilogues ORDER: the epilogue already reads",
                 "fuse-attention SECOND_CONSUMER: intermediate", "fuse-attention SECOND_CONSUMER: attention probabilities",
                 "fuse-attention SHAPE_MISMATCH: softmax over axis", "fuse-attention SHAPE_MISMATCH: additive mask", "fuse-attention ORDER: "))
             assertTrue(reasons.stream().anyMatch(r -> r.startsWith(nearMiss)), "no near-miss refused as '" + nearMiss + "' among " + reasons);

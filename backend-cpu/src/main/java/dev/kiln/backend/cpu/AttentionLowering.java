@@ -2,7 +2,6 @@ package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.cpu.kernels.AttentionKernel;
 import dev.kiln.ir.Node;
-import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.FusedAttention;
 
 /**
@@ -51,11 +50,11 @@ final class AttentionLowering {
                 .put("O_SLOT", o.slot()).put("O_OFF", o.offset()).put("O_SB", o.strides()[1])
                 .put("O_SI", a.outChannelMajor() ? o.strides()[3] : o.strides()[2]).put("O_SE", a.outChannelMajor() ? o.strides()[2] : o.strides()[3])
                 .put("M", m).put("N", keys).put("D", d).put("EV", ev).put("SCALE", a.scale())
-                .put("COMBINE", Combines.code(a.combine())).put("ACT", a.act());
+                .epilogue(a.epilogue());
         Placement mask = a.hasMask() ? GemmLowering.contiguous(ctx, n, ctx.of(n.inputs().get(3))).as4d() : o;
         p.put("HAS_MASK", a.hasMask() ? 1 : 0).put("MASK_SLOT", mask.slot()).put("MASK_OFF", mask.offset())
                 .put("MASK_SB", mask.strides()[1]).put("MASK_SI", mask.strides()[2]);
-        Placement e = a.combine() == Combine.NONE ? o : ctx.of(n.inputs().get(n.inputs().size() - 1)).as4d();
+        Placement e = a.epilogue().hasExtra() ? ctx.of(n.inputs().getLast()).as4d() : o;
         p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_SB", e.strides()[1])
                 .put("E_SI", a.outChannelMajor() ? e.strides()[3] : e.strides()[2]).put("E_SE", a.outChannelMajor() ? e.strides()[2] : e.strides()[3]);
         ctx.kernel(n, AttentionKernel.class, p, batch * ((m + 7) / 8));

@@ -1,5 +1,6 @@
 package dev.kiln.backend.cpu;
 
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.ScalarExpr;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.tree.AbstractInsnNode;
@@ -31,11 +32,33 @@ import java.util.List;
 final class ConstantFolder {
     private ConstantFolder() {}
 
-    static void fold(MethodNode m, List<ScalarExpr> activations) {
+    static void fold(MethodNode m, List<ScalarExpr> activations, List<Epilogue> epilogues) {
         boolean changed = true;
         while (changed) changed = foldBranches(m.instructions);
         removeUnreachable(m);
         inlineActivations(m, activations);
+        inlineEpilogues(m, epilogues);
+    }
+
+    /**
+     * {@code VecMath.epilogue(v, extra, SLOT)} with a constant SLOT becomes that epilogue's code,
+     * written inline ({@link EpilogueInliner}); slot 0 is no epilogue given, an error.
+     */
+    private static void inlineEpilogues(MethodNode m, List<Epilogue> epilogues) {
+        InsnList code = m.instructions;
+        for (AbstractInsnNode insn : code.toArray()) {
+            if (!(insn instanceof MethodInsnNode call) || !call.owner.equals(VEC_MATH) || !call.name.equals("epilogue")) continue;
+            AbstractInsnNode slotInsn = previous(insn);
+            Integer slot = intValue(slotInsn);
+            if (slot == null || slot < 1 || slot > epilogues.size())
+                throw new IllegalStateException(m.name + ": VecMath.epilogue needs a constant epilogue slot (a P_ parameter given an Epilogue), got "
+                        + (slot == null ? "a computed value" : "slot " + slot + " of " + epilogues.size()));
+            code.remove(slotInsn);
+            int[] used = new int[1];
+            code.insertBefore(insn, EpilogueInliner.inline(epilogues.get(slot - 1), call.desc.startsWith("(L"), m.maxLocals, used));
+            m.maxLocals += used[0];
+            code.remove(insn);
+        }
     }
 
     private static final String VEC_MATH = "dev/kiln/backend/cpu/kernels/VecMath";

@@ -8,8 +8,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
-import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 
@@ -17,23 +16,23 @@ import dev.kiln.ir.op.FusedDwPwConv;
 final class ConvLowering {
     private ConvLowering() {}
 
-    static void conv(LoweringContext ctx, Node n, Conv2d c, Act act, Combine combine) {
+    static void conv(LoweringContext ctx, Node n, Conv2d c) {
         Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), c.padding());
         Placement w = contiguousOperand(ctx, n, n.inputs().get(1), "weight");
         Placement b = n.inputs().size() > 2 ? contiguousOperand(ctx, n, n.inputs().get(2), "bias")
                 : Placement.contiguous(ctx.weight(new float[w.dims()[0]]), 0, TensorType.f32(w.dims()[0]));
-        Placement e = combine == Combine.NONE ? null : ctx.of(n.inputs().get(3));
-        emitConv(ctx, n, x, w, b, e, ctx.of(n.name()), c, act, combine);
+        Placement e = c.epilogue().hasExtra() ? ctx.of(n.inputs().get(3)) : null;
+        emitConv(ctx, n, x, w, b, e, ctx.of(n.name()), c, c.epilogue());
     }
 
     static void emitConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
-                         Conv2d c, Act act, Combine combine) {
+                         Conv2d c, Epilogue epi) {
         if (isPointwise(c, w) && GemmLowering.flatPlanes(x, y, e)) {
-            GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, act, combine);
+            GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, epi);
             return;
         }
         if (prefersIm2col(ctx.convMode, c, w, y) && GemmLowering.flatPlanes(e)) {
-            im2colGemm(ctx, n, x, w, b, e, y, c, act, combine);
+            im2colGemm(ctx, n, x, w, b, e, y, c, epi);
             return;
         }
         int groups = c.groups(), og = w.dims()[0] / groups, ob = (og + 7) / 8;
@@ -43,7 +42,7 @@ final class ConvLowering {
                 .put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("SH", c.stride()[0]).put("SW", c.stride()[1])
                 .put("DH", c.dilation()[0]).put("DW", c.dilation()[1]).put("PT", c.padding()[0]).put("PL", c.padding()[1])
-                .put("COMBINE", Combines.code(combine)).put("ACT", act);
+                .epilogue(epi);
         Placement ev = e == null ? y : e;
         p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_S0", ev.strides()[0]).put("E_S1", ev.strides()[1]).put("E_S2", ev.strides()[2]);
         int oh = y.dims()[2], range = y.dims()[0] * groups * ob * oh;
@@ -83,7 +82,7 @@ final class ConvLowering {
      * a halo is computed contiguously, then copied inside it.
      */
     private static void im2colGemm(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement out,
-                                   Conv2d c, Act act, Combine combine) {
+                                   Conv2d c, Epilogue epi) {
         int images = out.dims()[0], ch = x.dims()[1], kh = w.dims()[2], kw = w.dims()[3], oh = out.dims()[2], ow = out.dims()[3];
         int hw = oh * ow, k = ch * kh * kw;
         Placement cols = Placement.contiguous(LoweringContext.ARENA, ctx.scratch(images * k * hw), TensorType.f32(images, k, oh, ow));
@@ -100,7 +99,7 @@ final class ConvLowering {
         Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(w.dims()[0], k));
         Placement y = GemmLowering.flatPlanes(out) ? out
                 : Placement.contiguous(LoweringContext.ARENA, ctx.scratch((int) out.elements()), TensorType.f32(out.dims()));
-        GemmLowering.pointwiseConv(ctx, n, cols, matrix, b, e, y, act, combine);
+        GemmLowering.pointwiseConv(ctx, n, cols, matrix, b, e, y, epi);
         if (y != out)
             MovementLowering.copy(ctx, n, " (into halo)", out.dims(), y.slot(), y.offset(), y.strides(), out.slot(), out.offset(), out.strides());
     }
@@ -136,7 +135,7 @@ final class ConvLowering {
         Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), f.padding()), y = ctx.of(n.name());
         Placement dw = contiguousOperand(ctx, n, n.inputs().get(1), "depthwise weight");
         Placement pw = contiguousOperand(ctx, n, n.inputs().get(3), "pointwise weight");
-        Placement e = f.combine() == Combine.NONE ? y : ctx.of(n.inputs().get(5));
+        Placement e = f.epilogue().hasExtra() ? ctx.of(n.inputs().get(5)) : y;
         Params p = Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
                 .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
                 .put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_S0", e.strides()[0]).put("E_S1", e.strides()[1]).put("E_S2", e.strides()[2])
@@ -148,7 +147,7 @@ final class ConvLowering {
                 .put("KH", dw.dims()[2]).put("KW", dw.dims()[3]).put("SH", f.stride()[0]).put("SW", f.stride()[1])
                 .put("DH", f.dilation()[0]).put("DW", f.dilation()[1]).put("PT", f.padding()[0]).put("PL", f.padding()[1])
                 .put("MID_ACT", f.midAct())
-                .put("COMBINE", Combines.code(f.combine())).put("ACT", f.act());
+                .epilogue(f.epilogue());
         int images = y.dims()[0], oh = y.dims()[2], rows = dwPwRows(images, x.dims()[1], oh, y.dims()[3]), perImage = (oh + rows - 1) / rows;
         p.put("ROWS", rows).put("RT", perImage);
         ctx.kernel(n, DwPwKernel.class, p, images * perImage);

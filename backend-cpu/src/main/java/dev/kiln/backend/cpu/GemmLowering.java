@@ -5,8 +5,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
-import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import jdk.incubator.vector.FloatVector;
 
 /** Linear layers (weights packed into panels at compile time) and batched matmuls of runtime operands. */
@@ -15,7 +14,7 @@ final class GemmLowering {
 
     private GemmLowering() {}
 
-    static void linear(LoweringContext ctx, Node n, Act act, Combine combine) {
+    static void linear(LoweringContext ctx, Node n, Epilogue epi) {
         Placement x = contiguous(ctx, n, ctx.of(n.inputs().getFirst())), out = ctx.of(n.name());
         // a haloed result (read by a padded conv) is computed contiguously, then copied inside its halo
         Placement y = out.isContiguous() ? out : Placement.contiguous(LoweringContext.ARENA, ctx.scratch((int) out.elements()), TensorType.f32(out.dims()));
@@ -29,9 +28,8 @@ final class GemmLowering {
                 .put("M", rows).put("N", outF).put("K", k);
         Placement bias = n.inputs().size() > 2 ? ctx.of(n.inputs().get(2)) : null;
         p.put("BIAS_MODE", bias == null ? 0 : 2).put("BIAS_SLOT", bias == null ? 0 : bias.slot()).put("BIAS_OFF", bias == null ? 0 : bias.offset());
-        Placement e = combine == Combine.NONE ? y : contiguous(ctx, n, ctx.of(n.inputs().get(3)));
-        p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_RS", outF).put("E_BS0", 0).put("E_BS1", 0)
-                .put("COMBINE", Combines.code(combine)).put("ACT", act);
+        Placement e = epi.hasExtra() ? contiguous(ctx, n, ctx.of(n.inputs().get(3))) : y;
+        p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_RS", outF).put("E_BS0", 0).put("E_BS1", 0).epilogue(epi);
         packA(ctx, n, p, x.slot(), x.offset(), k, 1, rows, k);
         emit(ctx, n, p, 1, rows, outF, k);
         if (y != out) {
@@ -48,7 +46,7 @@ final class GemmLowering {
      * unbroken (no halo inside it); the caller checks {@link #flatPlanes}.
      */
     static void pointwiseConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
-                              Act act, Combine combine) {
+                              Epilogue epi) {
         int o = w.dims()[0], c = w.dims()[1], hw = y.dims()[2] * y.dims()[3], images = y.dims()[0];
         Params p = Params.of()
                 .put("A_SLOT", w.slot()).put("A_OFF", w.offset()).put("A_RS", c).put("A_CS", 1).put("A_BS0", 0).put("A_BS1", 0)
@@ -57,8 +55,7 @@ final class GemmLowering {
                 .put("M", o).put("N", hw).put("K", c)
                 .put("BIAS_MODE", 1).put("BIAS_SLOT", b.slot()).put("BIAS_OFF", b.offset());
         Placement ev = e == null ? y : e;
-        p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_RS", ev.strides()[1]).put("E_BS0", ev.strides()[0]).put("E_BS1", 0)
-                .put("COMBINE", Combines.code(combine)).put("ACT", act);
+        p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_RS", ev.strides()[1]).put("E_BS0", ev.strides()[0]).put("E_BS1", 0).epilogue(epi);
         HostTensor constantW = ctx.constant(n.inputs().get(1));
         if (constantW != null && o >= 8 && c >= 16)
             p.put("A_PACK", 1).put("AP_SLOT", ctx.weight(packRowBlocks(constantW.data(), o, c))).put("AP_OFF", 0);
@@ -95,8 +92,10 @@ final class GemmLowering {
         return p;
     }
 
-    static void matmul(LoweringContext ctx, Node n) {
+    /** A batched product of runtime operands, its epilogue's extra operand (its third, result-shaped) read through its own strides. */
+    static void matmul(LoweringContext ctx, Node n, Epilogue epi) {
         Placement a = ctx.of(n.inputs().get(0)).as4d(), b = ctx.of(n.inputs().get(1)).as4d(), c = ctx.of(n.name()).as4d();
+        Placement e = epi.hasExtra() ? ctx.of(n.inputs().get(2)).as4d() : c;
         int m = c.dims()[2], nn = c.dims()[3], k = a.dims()[3];
         int[] as = batchStrides(a, c), bs = batchStrides(b, c);
         Params p = Params.of()
@@ -105,8 +104,9 @@ final class GemmLowering {
                 .put("C_SLOT", c.slot()).put("C_OFF", c.offset()).put("C_RS", c.strides()[2]).put("C_BS0", c.strides()[0]).put("C_BS1", c.strides()[1])
                 .put("BD1", c.dims()[1]).put("M", m).put("N", nn).put("K", k)
                 .put("BIAS_MODE", 0).put("BIAS_SLOT", 0).put("BIAS_OFF", 0)
-                .put("E_SLOT", c.slot()).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
-                .put("COMBINE", 0).put("ACT", Act.NONE);
+                .put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_RS", e.strides()[2]).put("E_BS0", e.strides()[0]).put("E_BS1", e.strides()[1])
+                .epilogue(epi);
+        if (epi.hasExtra() && e.strides()[3] != 1) throw new UnsupportedOpException(n.describe() + ": the extra operand must have unit stride along its last axis");
         if (b.strides()[3] != 1) throw new UnsupportedOpException(n.describe() + ": right operand must have unit stride along its last axis");
         int batches = c.dims()[0] * c.dims()[1];
         if (batches == 1) {

@@ -36,12 +36,10 @@ final class Lowering {
             case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), true, false);
             case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), false, p.countIncludePad());
             case GlobalAvgPool g -> ReductionLowering.globalAvgPool(ctx, n);
-            case Conv2d c -> ConvLowering.conv(ctx, n, c, Act.NONE, Combine.NONE);
-            case FusedConv2d f -> ConvLowering.conv(ctx, n, f.conv(), f.act(), f.combine());
+            case Conv2d c -> ConvLowering.conv(ctx, n, c);
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);
-            case Linear l -> GemmLowering.linear(ctx, n, Act.NONE, Combine.NONE);
-            case FusedLinear f -> GemmLowering.linear(ctx, n, f.act(), f.combine());
-            case MatMul m -> GemmLowering.matmul(ctx, n);
+            case Linear l -> GemmLowering.linear(ctx, n, l.epilogue());
+            case MatMul m -> GemmLowering.matmul(ctx, n, m.epilogue());
             case FusedAttention a -> AttentionLowering.attention(ctx, n, a);
             case Lstm l -> LstmLowering.lstm(ctx, n, l);
         }

@@ -3,6 +3,7 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.cpu.kernels.GemmKernel;
 import dev.kiln.backend.cpu.kernels.LstmKernel;
 import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.UnsupportedOpException;
@@ -67,7 +68,7 @@ final class LstmLowering {
                 .put("M", rows).put("N", outF).put("K", k).put("MB", mb).put("NCH", nch)
                 .put("BIAS_MODE", 2).put("BIAS_SLOT", ctx.weight(bias)).put("BIAS_OFF", 0)
                 .put("E_SLOT", LoweringContext.ARENA).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
-                .put("COMBINE", 0).put("ACT", Act.NONE).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+                .epilogue(Epilogue.NONE).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
         ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, p, mb * nch);
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.Epilogue;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,7 +13,8 @@ import java.util.TreeSet;
 /**
  * A template's parameter values, built fluently: {@code Params.of().put("N", 4).placement("X", p)}.
  * A value is an int, a boolean, a float (a double is narrowed when it becomes a constant) or an
- * {@link Act} for an activation slot; the {@link Specializer} checks each against its field.
+ * {@link Act} for an activation slot or an {@link Epilogue} for an epilogue slot; the
+ * {@link Specializer} checks each against its field.
  *
  * <p>Every key must name a parameter the template declares, with one exception. A placement
  * puts all ten components of a 4-d view (SLOT, OFF, S0..S3, D0..D3) so that a lowering need not
@@ -37,6 +39,16 @@ final class Params {
     Params put(String name, float value) { return set(name, value); }
     Params put(String name, double value) { return set(name, value); }
     Params put(String name, Act value) { return set(name, Objects.requireNonNull(value, name)); }
+
+    /**
+     * An anchor's epilogue, as every template with one takes it: P_EPI, where its
+     * {@code VecMath.epilogue} hook applies it, and P_EXTRA, 1 when it reads the extra operand
+     * (so the template loads it only then).
+     */
+    Params epilogue(Epilogue e) {
+        set("EXTRA", e.hasExtra());
+        return set("EPI", Objects.requireNonNull(e, "epilogue"));
+    }
 
     private Params set(String name, Object value) {
         String key = key(name);

@@ -4,6 +4,7 @@ import dev.kiln.backend.cpu.kernels.Kernel;
 import dev.kiln.backend.cpu.kernels.Templates;
 import dev.kiln.ir.KilnException;
 import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.ScalarExpr;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.ClassWriter;
@@ -45,7 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * compile to a kernel that quietly computes something else: every parameter the template reads
  * needs a value, every key must name a parameter it declares (placement components it does not
  * read excepted, see {@link Params}), and each value must fit its field: an int takes an Integer,
- * a Boolean (1 or 0) or an {@link Act}, a float a Float or a Double. What is
+ * a Boolean (1 or 0), an {@link Act} or an {@link Epilogue}, a float a Float or a Double. What is
  * wrong with the values is an {@link IllegalArgumentException} naming the template and every
  * offending key; what is wrong with a template itself (it writes a parameter, declares one final
  * or of another type) an {@link IllegalStateException}.
@@ -76,10 +77,15 @@ public final class Specializer {
         Template t = TEMPLATES.computeIfAbsent(template, Specializer::analyse);
         check(t, params.values(), params.unknownTo(t.params().keySet()));
         List<ScalarExpr> activations = new ArrayList<>();
+        List<Epilogue> epilogues = new ArrayList<>();
         Map<String, Object> constants = new HashMap<>();
         for (var e : params.values().entrySet()) {
             if (!t.params().containsKey(e.getKey())) continue;
-            constants.put(e.getKey(), e.getValue() instanceof Act a ? slot(a, activations) : e.getValue());
+            constants.put(e.getKey(), switch (e.getValue()) {
+                case Act a -> slot(a, activations);
+                case Epilogue ep -> { epilogues.add(ep); yield epilogues.size(); }
+                default -> e.getValue();
+            });
         }
         ClassNode cls = new ClassNode();
         new ClassReader(t.bytes()).accept(cls, 0);
@@ -88,7 +94,7 @@ public final class Specializer {
             for (AbstractInsnNode insn : m.instructions.toArray())
                 if (insn instanceof FieldInsnNode f && f.owner.equals(cls.name) && t.params().containsKey(f.name))
                     m.instructions.set(insn, constant(f.desc, constants.get(f.name)));
-            ConstantFolder.fold(m, activations);
+            ConstantFolder.fold(m, activations, epilogues);
         }
         ClassWriter writer = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override protected String getCommonSuperClass(String a, String b) { return commonSuperClass(cls.name, template, a, b); }
@@ -165,7 +171,7 @@ public final class Specializer {
 
     private static boolean fits(String desc, Object v) {
         return switch (desc) {
-            case "I" -> v instanceof Integer || v instanceof Boolean || v instanceof Act;
+            case "I" -> v instanceof Integer || v instanceof Boolean || v instanceof Act || v instanceof Epilogue;
             case "F" -> v instanceof Float || v instanceof Double;
             default -> false;
         };
@@ -173,7 +179,7 @@ public final class Specializer {
 
     private static String typeName(String desc) {
         return switch (desc) {
-            case "I" -> "an int (Integer, Boolean or Act)";
+            case "I" -> "an int (Integer, Boolean, Act or Epilogue)";
             default -> "a float (Float or Double)";
         };
     }

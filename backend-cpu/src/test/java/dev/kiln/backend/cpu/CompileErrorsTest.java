@@ -7,7 +7,7 @@ import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedDwPwConv;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Unary;
@@ -55,7 +55,7 @@ class CompileErrorsTest {
         String pw = b.constant("pw", HostTensor.normal(Shape.of(6, 4, 1, 1), 2));
         String pwb = b.constant("pwb", HostTensor.normal(Shape.of(6), 3));
         FusedDwPwConv f = new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1},
-                Act.RELU, Act.NONE, Combine.NONE);
+                Act.RELU, Epilogue.NONE);
         Graph g = b.output(b.add("fused", f, List.of(x, dw, dwb, pw, pwb), "block.dwpw")).build();
         var e = assertThrowsExactly(UnsupportedOpException.class, () -> new CpuBackend().compile(g, Map.of("threads", "1")));
         assertMentions(e, "%fused", "block.dwpw", "%dw", "constant");

@@ -163,7 +163,7 @@ class ConstantFolderTest {
                 INVOKESTATIC VecMath.apply (FI)F
                 FRETURN
                 """);
-        ConstantFolder.fold(m, List.of(Act.RELU.expr()));
+        ConstantFolder.fold(m, List.of(Act.RELU.expr()), List.of());
         String text = text(m);
         assertTrue(text.startsWith("FLOAD 0\n") && text.endsWith("FRETURN\n"), text);
         assertTrue(!text.contains("INVOKESTATIC") && text.lines().count() > 3, text);
@@ -177,7 +177,7 @@ class ConstantFolderTest {
                 INVOKESTATIC VecMath.apply (FI)F
                 FRETURN
                 """);
-        var e = assertThrows(IllegalStateException.class, () -> ConstantFolder.fold(m, NO_ACTIVATIONS));
+        var e = assertThrows(IllegalStateException.class, () -> ConstantFolder.fold(m, NO_ACTIVATIONS, List.of()));
         assertEquals("m: VecMath.apply needs a constant activation slot (a P_ parameter given an Act), got a computed value", e.getMessage());
     }
 
@@ -189,13 +189,13 @@ class ConstantFolderTest {
                 INVOKESTATIC VecMath.apply (FI)F
                 FRETURN
                 """);
-        var e = assertThrows(IllegalStateException.class, () -> ConstantFolder.fold(m, List.of(Act.RELU.expr())));
+        var e = assertThrows(IllegalStateException.class, () -> ConstantFolder.fold(m, List.of(Act.RELU.expr()), List.of()));
         assertTrue(e.getMessage().endsWith("got slot 2 of 1"), e.getMessage());
     }
 
     static void assertFolds(String before, String after) {
         MethodNode m = assemble(before);
-        ConstantFolder.fold(m, NO_ACTIVATIONS);
+        ConstantFolder.fold(m, NO_ACTIVATIONS, List.of());
         assertEquals(after, text(m));
     }
 

@@ -8,7 +8,7 @@ import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +39,7 @@ class CpuAttentionMaskTest {
         GraphBuilder g = new GraphBuilder("padded");
         List<String> in = List.of(g.input("q", TensorType.f32(1, M, D)), g.input("k", TensorType.f32(1, N, D)),
                 g.input("v", TensorType.f32(1, N, E)), g.input("mask", TensorType.f32(1, M, N)));
-        var op = new FusedAttention((float) (1 / Math.sqrt(D)), true, false, false, false, false, Act.NONE, Combine.NONE);
+        var op = new FusedAttention((float) (1 / Math.sqrt(D)), true, false, false, false, false, Epilogue.NONE);
         return g.output(g.add(op, in, "attention")).build();
     }
 

@@ -8,9 +8,7 @@ import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Act;
-import dev.kiln.ir.testing.RandomActs;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
 import org.junit.jupiter.api.Test;
 
@@ -40,17 +38,16 @@ class CpuAttentionProperties {
         // 512 keys now and then: a channel-major K with rows 2 KiB apart, which the lowering re-pitches (AttentionLowering.aliases)
         int b = 1 + r.nextInt(2), m = pick(r), n = r.nextInt(8) == 0 ? 512 : pick(r), d = pick(r), e = pick(r);
         boolean qc = r.nextBoolean(), kc = r.nextBoolean(), vc = r.nextBoolean(), oc = r.nextBoolean(), mask = r.nextInt(3) == 0;
-        Act act = RandomActs.draw(r::nextInt, true, true);
-        Combine combine = Combine.values()[r.nextInt(Combine.values().length)];
+        Epilogue epi = dev.kiln.ir.testing.RandomEpilogues.draw(r::nextInt, true);
         GraphBuilder g = new GraphBuilder("attention");
         List<String> in = new ArrayList<>();
         in.add(g.input("q", qc ? TensorType.f32(b, d, m) : TensorType.f32(b, m, d)));
         in.add(g.input("k", kc ? TensorType.f32(b, d, n) : TensorType.f32(b, n, d)));
         in.add(g.input("v", vc ? TensorType.f32(b, e, n) : TensorType.f32(b, n, e)));
         if (mask) in.add(g.input("mask", TensorType.f32(b, m, n)));
-        if (combine != Combine.NONE) in.add(g.input("extra", oc ? TensorType.f32(b, e, m) : TensorType.f32(b, m, e)));
+        if (epi.hasExtra()) in.add(g.input("extra", oc ? TensorType.f32(b, e, m) : TensorType.f32(b, m, e)));
         float scale = (float) (1 / Math.sqrt(d)) * (r.nextBoolean() ? 1f : 3f);
-        var op = new FusedAttention(scale, mask, qc, kc, vc, oc, act, combine);
+        var op = new FusedAttention(scale, mask, qc, kc, vc, oc, epi);
         Graph graph = g.output(g.add(op, in, "attention")).build();
         Map<String, HostTensor> inputs = new LinkedHashMap<>();
         long s = seed * 31;
@@ -80,7 +77,7 @@ class CpuAttentionProperties {
         int n = 2048, d = 16;
         GraphBuilder g = new GraphBuilder("long");
         String q = g.input("q", TensorType.f32(1, n, d)), k = g.input("k", TensorType.f32(1, n, d)), v = g.input("v", TensorType.f32(1, n, d));
-        Graph graph = g.output(g.add(new FusedAttention(0.25f, false, false, false, false, false, Act.NONE, Combine.NONE),
+        Graph graph = g.output(g.add(new FusedAttention(0.25f, false, false, false, false, false, Epilogue.NONE),
                 List.of(q, k, v), "")).build();
         Map<String, HostTensor> inputs = Map.of("q", HostTensor.normal(Shape.of(1, n, d), 1), "k", HostTensor.normal(Shape.of(1, n, d), 2),
                 "v", HostTensor.normal(Shape.of(1, n, d), 3));

@@ -7,10 +7,9 @@ import dev.kiln.ir.KilnException;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.FusedLinear;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MaxPool2d;
@@ -60,7 +59,7 @@ class CpuExecutableTest {
         String d = c.add(Conv2d.of(2, 8), b, c.weight(8, 1, 5, 5), c.weight(8));
         String p = c.add(MaxPool2d.of(3, 3), d);
         String f = c.add(new Reshape(new int[]{2, 8 * 3 * 6}), p);
-        return c.build(c.add(new FusedLinear(Act.RELU, Combine.NONE), f, c.weight(0.1f, 37, 8 * 3 * 6), c.weight(37))).graph();
+        return c.build(c.add(new Linear(Epilogue.of(Act.RELU)), f, c.weight(0.1f, 37, 8 * 3 * 6), c.weight(37))).graph();
     }
 
     static HostTensor input(long seed) { return HostTensor.normal(Shape.of(2, 3, 9, 19), seed); }
@@ -105,7 +104,7 @@ class CpuExecutableTest {
         OpCase.Builder c = new OpCase.Builder("c2", 9, 0);
         String x = c.namedInput("x", 1f, 2, 4, 6, 35);
         FusedDwPwConv f = new FusedDwPwConv(new int[]{2, 2}, new int[]{1, 1, 1, 1}, new int[]{1, 1},
-                Act.RELU, Act.GELU, Combine.NONE);
+                Act.RELU, Epilogue.of(Act.GELU));
         String a = c.add(f, x, c.weight(4, 1, 3, 3), c.weight(4), c.weight(6, 4, 1, 1), c.weight(6));
         String b = c.add(new Reshape(new int[]{6, 2, 54}), c.add(new Softmax(3), a));
         List<String> lstm = new ArrayList<>(List.of(b));

@@ -7,7 +7,6 @@ import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.MemoryPlan;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.FusedConv2d;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -67,8 +66,9 @@ class CpuOpsProperties {
     @Test void concat() { property("concat", OpCases::concat, TRIES); }
     @Test void slice() { property("slice", OpCases::slice, TRIES); }
     @Test void lstmOneAndTwoLayersBothLayoutsWithAndWithoutInitialState() { property("lstm", OpCases::lstm, TRIES); }
-    @Test void fusedConv2dEachActivationAndCombine() { property("fused_conv2d", OpCases::fusedConv2d, TRIES); }
-    @Test void fusedLinearEachActivationAndCombine() { property("fused_linear", OpCases::fusedLinear, TRIES); }
+    @Test void conv2dEpilogueEachActivationAndJoin() { property("conv2d epilogue", OpCases::fusedConv2d, TRIES); }
+    @Test void linearEpilogueEachActivationAndJoin() { property("linear epilogue", OpCases::fusedLinear, TRIES); }
+    @Test void matMulEpilogueEachActivationAndJoin() { property("mat_mul epilogue", OpCases::matMulEpilogue, TRIES); }
     @Test void fusedDwPwConv() { property("fused_dw_pw_conv", OpCases::fusedDwPw, TRIES); }
 
     /** Each kind of op writing into a haloed buffer and each kind reading one: all 18 × 17 pairings at the default 50 tries. */
@@ -113,7 +113,7 @@ class CpuOpsProperties {
         Map<String, HostTensor> first = cs.draw(seed * 31 + 7), second = cs.draw(seed * 31 + 1007);
         Map<String, HostTensor> want1 = ReferenceInterpreter.run(g, first), want2 = ReferenceInterpreter.run(g, second);
         // a graph with a conv is checked both ways a dense conv lowers (direct kernel, im2col + GEMM)
-        boolean conv = g.nodes().stream().anyMatch(n -> n.op() instanceof Conv2d || n.op() instanceof FusedConv2d);
+        boolean conv = g.nodes().stream().anyMatch(n -> n.op() instanceof Conv2d);
         for (String threads : new String[]{"1", "2"}) for (String mode : conv ? new String[]{"direct", "im2col"} : new String[]{"auto"}) {
             String where = what + ", threads=" + threads + ", conv=" + mode;
             try (Executable exe = new CpuBackend().compile(g, Map.of("threads", threads, "conv", mode))) {

@@ -4,7 +4,7 @@ import dev.kiln.ir.Executable;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 import org.junit.jupiter.api.Test;
@@ -41,7 +41,7 @@ class DwPwRowsTest {
         OpCase.Builder c = new OpCase.Builder("rows", 11, 0);
         String x = c.namedInput("x", 1f, 2, 5, 40, 13), res = c.namedInput("res", 1f, 2, 7, 40, 13);
         FusedDwPwConv f = new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1},
-                Act.RELU, Act.NONE, Combine.ADD);
+                Act.RELU, Epilogue.of(Epilogue.ADD).then(Act.NONE));
         String v = c.add(f, x, c.weight(5, 1, 3, 3), c.weight(5), c.weight(7, 5, 1, 1), c.weight(7), res);
         OpCase cs = c.build(c.add(Conv2d.of(1, 1), v, c.weight(3, 7, 3, 3), c.weight(3)));
         assertTrue(ConvLowering.dwPwRows(2, 5, 40, 13) > 1, "the case must group rows");

@@ -60,7 +60,6 @@ final class HaloCases {
         for (Node n : g.nodes()) {
             int[] pad = switch (n.op()) {
                 case Conv2d conv -> conv.padding();
-                case FusedConv2d f -> f.padding();
                 case FusedDwPwConv f -> f.padding();
                 default -> new int[4];
             };
@@ -83,11 +82,11 @@ final class HaloCases {
             }
             case 1 -> {
                 int o = c.between(1, 9);
-                yield c.add(new FusedConv2d(one, pad, one, 1, Act.RELU, Combine.NONE), v, c.weight(o, d[1], kh, kw), c.weight(o));
+                yield c.add(new Conv2d(one, pad, one, 1, Epilogue.of(Act.RELU)), v, c.weight(o, d[1], kh, kw), c.weight(o));
             }
             default -> {
                 int o = c.between(1, 10);
-                FusedDwPwConv f = new FusedDwPwConv(one, pad, one, Act.NONE, Act.NONE, Combine.NONE);
+                FusedDwPwConv f = new FusedDwPwConv(one, pad, one, Act.NONE, Epilogue.NONE);
                 yield c.add(f, v, c.weight(d[1], 1, kh, kw), c.weight(d[1]), c.weight(o, d[1], 1, 1), c.weight(o));
             }
         };
@@ -114,12 +113,12 @@ final class HaloCases {
                 int cin = c.between(1, 4);
                 yield c.add(Conv2d.of(1, 1), c.input(n, cin, h, w), c.weight(ch, cin, 3, 3), c.weight(ch));
             }
-            case FUSED_CONV -> c.add(new FusedConv2d(new int[]{1, 1}, new int[]{0, 1, 0, 1}, new int[]{1, 1}, 1, Act.SIGMOID, Combine.ADD),
+            case FUSED_CONV -> c.add(new Conv2d(new int[]{1, 1}, new int[]{0, 1, 0, 1}, new int[]{1, 1}, 1, Epilogue.of(Epilogue.ADD).then(Act.SIGMOID)),
                     c.input(n, 2, h, w), c.weight(ch, 2, 1, 3), c.weight(ch), c.input(d));
             case DW_PW -> {
                 int cin = c.between(1, 5);
                 FusedDwPwConv f = new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1},
-                        Act.RELU, Act.TANH, Combine.NONE);
+                        Act.RELU, Epilogue.of(Act.TANH));
                 yield c.add(f, c.input(n, cin, h, w), c.weight(cin, 1, 3, 3), c.weight(cin), c.weight(ch, cin, 1, 1), c.weight(ch));
             }
             case SOFTMAX -> c.add(new Softmax(c.between(1, 3)), c.input(d));
@@ -154,9 +153,9 @@ final class HaloCases {
             case LINEAR -> c.add(new Linear(), v, c.weight(c.dim(L + 1), w));
             case CONV -> c.add(Conv2d.of(0, 1), v, c.weight(c.between(1, 9), ch, 1, 1));
             case DW_PW -> c.add(new FusedDwPwConv(new int[]{2, 2}, new int[]{2, 0, 0, 2}, new int[]{1, 1}, Act.NONE,
-                    Act.NONE, Combine.NONE), v, c.weight(ch, 1, 1, 2), c.weight(ch), c.weight(3, ch, 1, 1), c.weight(3));
-            case FUSED_CONV_EXTRA -> c.add(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.NONE,
-                    c.coin() ? Combine.ADD : Combine.MUL), c.input(n, 2, h, w), c.weight(ch, 2, 3, 3), c.weight(ch), v);
+                    Epilogue.NONE), v, c.weight(ch, 1, 1, 2), c.weight(ch), c.weight(3, ch, 1, 1), c.weight(3));
+            case FUSED_CONV_EXTRA -> c.add(new Conv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1,
+                    Epilogue.of(c.coin() ? Epilogue.ADD : Epilogue.MUL)), c.input(n, 2, h, w), c.weight(ch, 2, 3, 3), c.weight(ch), v);
             case BATCH_NORM -> c.add(new BatchNorm2d(1e-3f), v, c.weight(ch), c.weight(ch), c.weight(ch), c.uniform(0.5f, 2f, ch));
         };
     }

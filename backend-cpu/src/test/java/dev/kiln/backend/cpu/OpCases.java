@@ -190,31 +190,39 @@ final class OpCases {
     }
 
     static OpCase fusedConv2d(OpCase.Builder c) {
-        Act act = epilogueAct(c);
-        Combine combine = Combine.values()[c.index / 6 % 3];
+        Epilogue epi = epilogue(c);
         int g = c.pick(1, 1, 2, 3), cg = c.between(1, 3), og = c.dim(9);
         Window wy = Window.of(c, c.between(1, 3), 3, 2, 2, 2), wx = Window.of(c, c.dim(2 * L + 2), 3, 2, 2, 2);
         String x = c.input(c.between(1, 2), g * cg, wy.in(), wx.in());
-        FusedConv2d op = new FusedConv2d(new int[]{wy.stride(), wx.stride()}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
-                new int[]{wy.dilation(), wx.dilation()}, g, act, combine);
+        Conv2d op = new Conv2d(new int[]{wy.stride(), wx.stride()}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
+                new int[]{wy.dilation(), wx.dilation()}, g, epi);
         List<String> in = new ArrayList<>(List.of(x, c.weight(g * og, cg, wy.k(), wx.k()), c.weight(g * og)));
-        if (combine != Combine.NONE) in.add(c.input(op.conv().inferType(in.stream().map(c::type).toList()).shape().dims()));
+        if (epi.hasExtra()) in.add(c.input(op.plain().inferType(in.stream().map(c::type).toList()).shape().dims()));
         return c.build(c.add(op, in));
     }
 
     static OpCase fusedLinear(OpCase.Builder c) {
-        Act act = epilogueAct(c);
-        Combine combine = Combine.values()[c.index / 6 % 3];
+        Epilogue epi = epilogue(c);
         int[] lead = c.dims(c.between(0, 3), L + 2);
         int k = c.dim(2 * L + 1), n = c.dim(2 * L + 2);
         List<String> in = new ArrayList<>(List.of(c.input(concat(lead, k)), c.weight((float) (1 / Math.sqrt(k)), n, k), c.weight(n)));
-        if (combine != Combine.NONE) in.add(c.input(concat(lead, n)));
-        return c.build(c.add(new FusedLinear(act, combine), in));
+        if (epi.hasExtra()) in.add(c.input(concat(lead, n)));
+        return c.build(c.add(new Linear(epi), in));
+    }
+
+    /** A batched matmul (broadcast batches, as {@link #matMul}) with an epilogue; the extra operand, if any, is result-shaped. */
+    static OpCase matMulEpilogue(OpCase.Builder c) {
+        Epilogue epi = epilogue(c);
+        int m = c.dim(2 * L + 1), k = c.dim(2 * L + 1), n = c.dim(2 * L + 2);
+        int[] batch = c.dims(c.between(0, 2), 4);
+        List<String> in = new ArrayList<>(List.of(c.operand(concat(broadcastable(c, batch), m, k)), c.operand(concat(broadcastable(c, batch), k, n))));
+        if (epi.hasExtra()) in.add(c.input(new MatMul().inferType(in.stream().map(c::type).toList()).shape().dims()));
+        return c.build(c.add(new MatMul(epi), in));
     }
 
     static OpCase fusedDwPw(OpCase.Builder c) {
-        Act act = epilogueAct(c), mid = RandomActs.draw(n -> c.between(0, n - 1), true, true);
-        Combine combine = Combine.values()[c.index / 6 % 3];
+        Epilogue epi = epilogue(c);
+        Act mid = RandomActs.draw(n -> c.between(0, n - 1), true, true);
         int ch = c.dim(L + 1), out = c.dim(17);
         int sy = c.pick(1, 2), sx = c.coin() ? sy : c.pick(1, 2);
         // tall outputs sometimes, so tasks take several rows (ConvLowering.dwPwRows keeps 8 tasks)
@@ -223,18 +231,38 @@ final class OpCases {
         wx = new Window(wx.k(), sx, wx.dilation(), wx.padBegin(), wx.padEnd(), Math.max(1, wx.in() * sx));
         String x = c.input(c.between(1, 2), ch, wy.in(), wx.in());
         FusedDwPwConv op = new FusedDwPwConv(new int[]{sy, sx}, new int[]{wy.padBegin(), wx.padBegin(), wy.padEnd(), wx.padEnd()},
-                new int[]{wy.dilation(), wx.dilation()}, mid, act, combine);
+                new int[]{wy.dilation(), wx.dilation()}, mid, epi);
         List<String> in = new ArrayList<>(List.of(x, c.weight(ch, 1, wy.k(), wx.k()), c.weight(ch),
                 c.weight((float) (1 / Math.sqrt(ch)), out, ch, 1, 1), c.weight(out)));
-        if (combine != Combine.NONE) {
-            TensorType t = new FusedDwPwConv(op.stride(), op.padding(), op.dilation(), mid, act, Combine.NONE)
+        if (epi.hasExtra()) {
+            TensorType t = new FusedDwPwConv(op.stride(), op.padding(), op.dilation(), mid, Epilogue.NONE)
                     .inferType(in.stream().map(c::type).toList());
             in.add(c.input(t.shape().dims()));
         }
         return c.build(c.add(op, in));
     }
 
-    /** Case by case through every activation safe on a computed value (and none), as an epilogue. */
+    /**
+     * Case by case through every activation safe on a computed value (and none) as the first
+     * post-op, sometimes a second one after it, and each way of joining the extra operand: none,
+     * an add before the activations, a mul after them, or both at random places.
+     */
+    static Epilogue epilogue(OpCase.Builder c) {
+        List<Epilogue.PostOp> ops = new ArrayList<>(Epilogue.of(epilogueAct(c)).ops());
+        if (c.coin()) ops.addAll(Epilogue.of(RandomActs.draw(n -> c.between(0, n - 1), false, true)).ops());
+        switch (c.index / 6 % 4) {
+            case 1 -> ops.addFirst(Epilogue.ADD);
+            case 2 -> ops.addLast(Epilogue.MUL);
+            case 3 -> {
+                ops.add(c.between(0, ops.size()), Epilogue.ADD);
+                ops.add(c.between(0, ops.size()), Epilogue.MUL);
+            }
+            default -> { }
+        }
+        return new Epilogue(ops);
+    }
+
+    /** The activation of case c.index, in turn through every one safe on a computed value (and none). */
     static Act epilogueAct(OpCase.Builder c) { return RandomActs.cycle(c.index, n -> c.between(0, n - 1), true, true); }
 
     /** A suffix of out's axes, each either out's extent or 1 (NumPy-broadcastable to out). */

@@ -133,7 +133,7 @@ class SpecializerTest {
                 () -> Specializer.specialize(TinyKernel.class, tiny().put("SCALE", 2).put("N", 67f).put("MODE", Act.RELU).put("ACT", true)));
         String m = e.getMessage();
         assertTrue(m.contains("parameter P_SCALE is a float (Float or Double), given Integer 2"), m);
-        assertTrue(m.contains("parameter P_N is an int (Integer, Boolean or Act), given Float 67.0"), m);
+        assertTrue(m.contains("parameter P_N is an int (Integer, Boolean, Act or Epilogue), given Float 67.0"), m);
         assertFalse(m.contains("P_MODE") || m.contains("P_ACT"), "an Act and a Boolean fit an int: " + m);
     }
 

@@ -1,6 +1,6 @@
 package dev.kiln.backend.opencl;
 
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
 
 /**
@@ -21,7 +21,7 @@ final class AttentionKernel {
         View q = logical(r.in(0), f.qChannelMajor()), k = logical(r.in(1), f.kChannelMajor()), v = logical(r.in(2), f.vChannelMajor());
         View mask = f.hasMask() ? r.in(3) : null;
         View out = logical(r.out(), f.outChannelMajor());
-        View extra = f.combine() == Combine.NONE ? null : logical(r.in(r.in().size() - 1), f.outChannelMajor());
+        View extra = f.epilogue().hasExtra() ? logical(r.in(r.in().size() - 1), f.outChannelMajor()) : null;
         int batches = q.dim(0), m = q.dim(1), d = q.dim(2), n = k.dim(1), e = v.dim(2);
         int ec = Math.min(e, MAX_CHUNK), chunks = Code.ceilDiv(e, ec);
         DeviceLimits l = r.limits();
@@ -100,7 +100,7 @@ final class AttentionKernel {
         b.append("        const float y = o[c] * inv;\n");
         String extraAt = extra == null ? null : extra.at("b", "i", "e0 + c");
         b.append("        ").append(out.at("b", "i", "e0 + c")).append(" = ")
-                .append(Code.epilogue("y", f.act(), f.combine(), extraAt)).append(";\n");
+                .append(Code.epilogue("y", f.epilogue(), extraAt)).append(";\n");
         b.append("    }\n}\n");
         return r.kernel(b.toString(), global, local);
     }

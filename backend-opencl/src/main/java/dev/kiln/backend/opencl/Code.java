@@ -1,7 +1,7 @@
 package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.ScalarExpr;
 
 import java.util.HashMap;
@@ -117,11 +117,21 @@ final class Code {
         };
     }
 
-    /** The fused epilogue on an already biased value: ADD extra, then the activation, then MUL extra. */
-    static String epilogue(String t, Act act, Combine combine, String extra) {
-        String v = combine == Combine.ADD ? "(" + t + " + " + extra + ")" : "(" + t + ")";
-        v = activation(act, v);
-        return combine == Combine.MUL ? "(" + v + " * " + extra + ")" : v;
+    /**
+     * The one place the OpenCL backend turns an {@link Epilogue} into code: one C expression of
+     * the already biased value t and the extra operand's element (null when it reads none). Each
+     * run of activations is rendered from its composed definition ({@link Epilogue#stages}), the
+     * add or mul of the extra at its place.
+     */
+    static String epilogue(String t, Epilogue e, String extra) {
+        String v = "(" + t + ")";
+        for (Epilogue.Stage s : e.stages()) {
+            v = switch (s) {
+                case Epilogue.Apply a -> render(a.f(), v, Map.of());
+                case Epilogue.Join j -> "(" + v + (j.fn() == ScalarExpr.Fn2.ADD ? " + " : " * ") + extra + ")";
+            };
+        }
+        return v;
     }
 
     /** A C identifier made from an IR value name (which may hold spaces, quotes, dots). */

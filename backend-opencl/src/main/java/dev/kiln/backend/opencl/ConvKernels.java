@@ -1,7 +1,7 @@
 package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedDwPwConv;
 
 /**
@@ -17,9 +17,8 @@ import dev.kiln.ir.op.FusedDwPwConv;
 final class ConvKernels {
     private ConvKernels() {}
 
-    /** A convolution's attributes and fused epilogue, for Conv2d (act NONE) and FusedConv2d alike. */
-    record Conv(int[] stride, int[] padding, int[] dilation, int groups, boolean hasBias,
-                Act act, Combine combine) {}
+    /** A convolution's attributes and epilogue, for Conv2d and the depthwise half of FusedDwPwConv alike. */
+    record Conv(int[] stride, int[] padding, int[] dilation, int groups, boolean hasBias, Epilogue epilogue) {}
 
     static Kernel conv(KernelRequest r, Conv c) {
         View x = r.in(0), w = r.in(1), y = r.out();
@@ -62,14 +61,14 @@ final class ConvKernels {
             b.append("    float s = ").append(c.hasBias() ? r.in(2).at(idx[1]) : "0.0f").append(";\n");
             b.append(GemmKernel.indent(window(x, c, w.dim(2), w.dim(3), idx[0], ch, idx[2], idx[3],
                     "s = fma(%s, " + w.at(idx[1], "0", "ky", "kx") + ", s);"), "    "));
-            return Code.epilogue("s", c.act(), c.combine(), c.combine() == Combine.NONE ? null : last(r).at(idx));
+            return Code.epilogue("s", c.epilogue(), c.epilogue().hasExtra() ? last(r).at(idx) : null);
         });
     }
 
     static Kernel dwPw(KernelRequest r, FusedDwPwConv f) {
         View x = r.in(0), dw = r.in(1), dwBias = r.in(2), pw = r.in(3), y = r.out();
         int channels = x.dim(1), pixels = y.dim(0) * y.dim(2) * y.dim(3);
-        Conv geometry = new Conv(f.stride(), f.padding(), f.dilation(), channels, true, f.act(), f.combine());
+        Conv geometry = new Conv(f.stride(), f.padding(), f.dilation(), channels, true, f.epilogue());
         GemmKernel.Shape s = new GemmKernel.Shape(1, pw.dim(0), pixels, channels);
         GemmKernel.Operands ops = new GemmKernel.Operands() {
             @Override public String loadA() { return "v = " + pw.at("m", "k", "0", "0") + ";"; }
@@ -135,8 +134,8 @@ final class ConvKernels {
         pixel(b, n, r.out());
         String[] at = {"q_img", oc, "q_oy", "q_ox"};
         String t = c.hasBias() ? value + " + " + r.in(biasIndex).at(oc) : value;
-        String extra = c.combine() == Combine.NONE ? null : last(r).at(at);
-        b.append(r.out().at(at)).append(" = ").append(Code.epilogue(t, c.act(), c.combine(), extra)).append(";\n");
+        String extra = c.epilogue().hasExtra() ? last(r).at(at) : null;
+        b.append(r.out().at(at)).append(" = ").append(Code.epilogue(t, c.epilogue(), extra)).append(";\n");
         return b.toString();
     }
 }

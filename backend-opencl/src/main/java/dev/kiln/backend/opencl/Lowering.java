@@ -6,13 +6,10 @@ import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
-import dev.kiln.ir.op.Combine;
 import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
-import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.FusedLinear;
 import dev.kiln.ir.op.GlobalAvgPool;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
@@ -60,13 +57,10 @@ final class Lowering {
         Node n = r.node();
         return switch (n.op()) {
             case Conv2d c -> ConvKernels.conv(r, new ConvKernels.Conv(c.stride(), c.padding(), c.dilation(), c.groups(),
-                    n.inputs().size() == 3, Act.NONE, Combine.NONE));
-            case FusedConv2d f -> ConvKernels.conv(r, new ConvKernels.Conv(f.stride(), f.padding(), f.dilation(), f.groups(),
-                    true, f.act(), f.combine()));
+                    n.inputs().size() >= 3, c.epilogue()));
             case FusedDwPwConv f -> ConvKernels.dwPw(r, f);
-            case Linear l -> MatrixKernels.linear(r, n.inputs().size() == 3, Act.NONE, Combine.NONE);
-            case FusedLinear f -> MatrixKernels.linear(r, true, f.act(), f.combine());
-            case MatMul m -> MatrixKernels.matMul(r);
+            case Linear l -> MatrixKernels.linear(r, n.inputs().size() >= 3, l.epilogue());
+            case MatMul m -> MatrixKernels.matMul(r, m.epilogue());
             case FusedAttention f -> AttentionKernel.generate(r, f);
             case Lstm l -> LstmKernel.generate(r, l);
             case Softmax s -> SoftmaxKernel.generate(r, s);

@@ -1,7 +1,6 @@
 package dev.kiln.backend.opencl;
 
-import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 
 import java.util.Arrays;
 
@@ -12,8 +11,8 @@ import java.util.Arrays;
 final class MatrixKernels {
     private MatrixKernels() {}
 
-    /** Linear or FusedLinear: operands x[..., K], weight[N, K], optional bias[N], extra when combine != NONE. */
-    static Kernel linear(KernelRequest r, boolean hasBias, Act act, Combine combine) {
+    /** Linear: operands x[..., K], weight[N, K], optional bias[N], extra (result-shaped) when its epilogue reads one. */
+    static Kernel linear(KernelRequest r, boolean hasBias, Epilogue epi) {
         View x = r.in(0), w = r.in(1), y = r.out();
         int k = w.dim(1), n = w.dim(0);
         int[] lead = Arrays.copyOf(x.dims(), x.rank() - 1);
@@ -27,8 +26,8 @@ final class MatrixKernels {
             @Override public String store(String value) {
                 String[] at = with(Code.unravel("m", lead), "n");
                 String t = hasBias ? value + " + " + r.in(2).at("n") : value;
-                String extra = combine == Combine.NONE ? null : r.in(r.in().size() - 1).at(at);
-                return y.at(at) + " = " + Code.epilogue(t, act, combine, extra) + ";";
+                String extra = epi.hasExtra() ? r.in(r.in().size() - 1).at(at) : null;
+                return y.at(at) + " = " + Code.epilogue(t, epi, extra) + ";";
             }
 
             @Override public boolean aAlongK() { return true; }
@@ -37,8 +36,8 @@ final class MatrixKernels {
         return GemmKernel.generate(r, s, ops, GemmTiling.choose(1, rows, n, k, false, r.limits()));
     }
 
-    /** a[..., M, K] · b[..., K, N]: one GEMM per (broadcast) batch index. */
-    static Kernel matMul(KernelRequest r) {
+    /** a[..., M, K] · b[..., K, N]: one GEMM per (broadcast) batch index, then the epilogue (extra: the third operand). */
+    static Kernel matMul(KernelRequest r, Epilogue epi) {
         View y = r.out();
         int rank = y.rank(), m = y.dim(rank - 2), n = y.dim(rank - 1), k = r.in(0).dim(r.in(0).rank() - 1);
         int[] batch = Arrays.copyOf(y.dims(), rank - 2);
@@ -49,7 +48,11 @@ final class MatrixKernels {
         GemmKernel.Operands ops = new GemmKernel.Operands() {
             @Override public String loadA() { return "v = " + a.at(with(Code.unravel("b", batch), "m", "k")) + ";"; }
             @Override public String loadB() { return "v = " + b.at(with(Code.unravel("b", batch), "k", "n")) + ";"; }
-            @Override public String store(String value) { return y.at(with(Code.unravel("b", batch), "m", "n")) + " = " + value + ";"; }
+            @Override public String store(String value) {
+                String[] at = with(Code.unravel("b", batch), "m", "n");
+                String extra = epi.hasExtra() ? r.in(2).at(at) : null;
+                return y.at(at) + " = " + Code.epilogue(value, epi, extra) + ";";
+            }
             @Override public boolean aAlongK() { return true; }
             @Override public boolean bAlongK() { return false; }
         };

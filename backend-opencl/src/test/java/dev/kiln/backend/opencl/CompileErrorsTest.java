@@ -3,7 +3,7 @@ package dev.kiln.backend.opencl;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.Lstm;
@@ -40,7 +40,7 @@ class CompileErrorsTest {
     void anAttentionHeadTooLargeForLocalMemoryNamesTheNodeAndItsOrigin() {
         TestGraph t = new TestGraph("big-head");
         int d = 600;
-        FusedAttention a = new FusedAttention(0.1f, false, false, false, false, false, Act.NONE, Combine.NONE);
+        FusedAttention a = new FusedAttention(0.1f, false, false, false, false, false, Epilogue.NONE);
         String y = t.opFrom("blocks.0.attention", a, t.input(1, 4, d), t.input(1, 5, d), t.input(1, 5, 8));
         Graph g = t.returning(y);
         var e = assertThrowsExactly(UnsupportedOpException.class, () -> Lowering.lower(new DeviceLayout(g), TINY));

@@ -3,9 +3,8 @@ package dev.kiln.backend.opencl;
 import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 import org.junit.jupiter.api.Test;
 
@@ -14,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Conv2d, FusedConv2d and FusedDwPwConv against the reference interpreter. */
+/** Conv2d (with and without an epilogue) and FusedDwPwConv against the reference interpreter. */
 class ConvolutionKernelsTest {
     static Conv2d conv(int[] stride, int[] padding, int[] dilation, int groups) { return new Conv2d(stride, padding, dilation, groups); }
 
@@ -52,7 +51,7 @@ class ConvolutionKernelsTest {
     void fusedConvolutionAddsTheResidualBeforeItsActivation() {
         TestGraph t = new TestGraph("residual");
         String x = t.input(1, 4, 6, 6);
-        String y = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.RELU, Combine.ADD),
+        String y = t.op(new Conv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Epilogue.of(Epilogue.ADD).then(Act.RELU)),
                 x, t.weight(4, 4, 3, 3), t.weight(4), x);
         assertMatchesReference(t.returning(y), 5);
     }
@@ -61,11 +60,11 @@ class ConvolutionKernelsTest {
     void fusedConvolutionGatesAfterItsActivation() {
         TestGraph t = new TestGraph("gated");
         String x = t.input(1, 3, 5, 7), gate = t.input(1, 2, 5, 7);
-        String y = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.leakyRelu(0.1f), Combine.MUL),
+        String y = t.op(new Conv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Epilogue.of(Act.leakyRelu(0.1f)).then(Epilogue.MUL)),
                 x, t.weight(2, 3, 3, 3), t.weight(2), gate);
-        String z = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Act.GELU, Combine.NONE),
+        String z = t.op(new Conv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Epilogue.of(Act.GELU)),
                 y, t.weight(3, 2, 1, 1), t.weight(3));
-        String s = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Act.SIGMOID, Combine.NONE),
+        String s = t.op(new Conv2d(new int[]{1, 1}, new int[]{0, 0, 0, 0}, new int[]{1, 1}, 1, Epilogue.of(Act.SIGMOID)),
                 z, t.weight(1, 3, 1, 1), t.weight(1));
         assertMatchesReference(t.returning(s), 6);
     }
@@ -74,7 +73,7 @@ class ConvolutionKernelsTest {
     void aPaddedConvolutionReadsItsHaloedOperandWithoutBoundsChecks() {
         TestGraph t = new TestGraph("halo");
         String x = t.input(1, 3, 8, 8);
-        String a = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.TANH, Combine.NONE),
+        String a = t.op(new Conv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Epilogue.of(Act.TANH)),
                 x, t.weight(4, 3, 3, 3), t.weight(4));
         String b = t.op(Conv2d.of(1, 1), a, t.weight(2, 4, 3, 3), t.weight(2));
         Graph g = t.returning(b);
@@ -105,7 +104,7 @@ class ConvolutionKernelsTest {
         TestGraph t = new TestGraph("dwpw");
         String x = t.input(1, 5, 9, 11);
         String y = t.op(new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, Act.RELU,
-                Act.NONE, Combine.NONE), x, t.weight(5, 1, 3, 3), t.weight(5), t.weight(7, 5, 1, 1), t.weight(7));
+                Epilogue.NONE), x, t.weight(5, 1, 3, 3), t.weight(5), t.weight(7, 5, 1, 1), t.weight(7));
         Graph g = t.returning(y);
         OpenClTesting.assumeOpenCl();
         try (OpenClExecutable e = (OpenClExecutable) OpenClTesting.compile(g)) {
@@ -121,7 +120,7 @@ class ConvolutionKernelsTest {
         TestGraph t = new TestGraph("dwpw-residual");
         String x = t.input(2, 3, 12, 10), res = t.input(2, 4, 5, 5);
         String y = t.op(new FusedDwPwConv(new int[]{2, 2}, new int[]{1, 0, 0, 1}, new int[]{2, 1}, Act.leakyRelu(0.2f),
-                        Act.RELU, Combine.ADD), x, t.weight(3, 1, 3, 3), t.weight(3), t.weight(4, 3, 1, 1), t.weight(4), res);
+                        Epilogue.of(Epilogue.ADD).then(Act.RELU)), x, t.weight(3, 1, 3, 3), t.weight(3), t.weight(4, 3, 1, 1), t.weight(4), res);
         assertMatchesReference(t.returning(y), 10);
     }
 

@@ -7,10 +7,10 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.FusedLinear;
+import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.passes.PassManager;
@@ -70,10 +70,10 @@ class DeviceLimitsTest {
         TestGraph t = new TestGraph("limits");
         String x = t.input(1, 6, 9, 11);
         String dwpw = t.op(new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, Act.RELU,
-                Act.RELU, Combine.NONE), x, t.weight(6, 1, 3, 3), t.weight(6), t.weight(37, 6, 1, 1), t.weight(37));
+                Epilogue.of(Act.RELU)), x, t.weight(6, 1, 3, 3), t.weight(6), t.weight(37, 6, 1, 1), t.weight(37));
         String seq = t.input(1, 29, 12);
-        String att = t.op(new FusedAttention(0.3f, false, false, false, false, false, Act.NONE, Combine.NONE), seq, seq, seq);
-        String fc = t.op(new FusedLinear(Act.TANH, Combine.NONE), att, t.weight(23, 12), t.weight(23));
+        String att = t.op(new FusedAttention(0.3f, false, false, false, false, false, Epilogue.NONE), seq, seq, seq);
+        String fc = t.op(new Linear(Epilogue.of(Act.TANH)), att, t.weight(23, 12), t.weight(23));
         String sm = t.op(new Softmax(2), fc);
         String lstm = t.op(new Lstm(9, 1, true, false), fc, t.weight(36, 23), t.weight(36, 9), t.weight(36), t.weight(36));
         Graph g = t.returning(dwpw, sm, lstm);

@@ -1,15 +1,14 @@
 package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
-import dev.kiln.ir.op.FusedLinear;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.MatMul;
 import org.junit.jupiter.api.Test;
 
 import static dev.kiln.backend.opencl.OpenClTesting.assertMatchesReference;
 
-/** Linear, FusedLinear and MatMul against the reference interpreter. */
+/** Linear and MatMul (with and without an epilogue) against the reference interpreter. */
 class MatrixKernelsTest {
     @Test
     void linearOverEveryLeadingAxis() {
@@ -22,7 +21,7 @@ class MatrixKernelsTest {
     @Test
     void batchOneLinearWithALongReduction() {
         TestGraph t = new TestGraph("fc");
-        String y = t.op(new FusedLinear(Act.RELU, Combine.NONE), t.input(1, 2304), t.weight(128, 2304), t.weight(128));
+        String y = t.op(new Linear(Epilogue.of(Act.RELU)), t.input(1, 2304), t.weight(128, 2304), t.weight(128));
         assertMatchesReference(t.returning(y), 2);
     }
 
@@ -30,9 +29,9 @@ class MatrixKernelsTest {
     void fusedLinearEpilogues() {
         TestGraph t = new TestGraph("fused-linear");
         String x = t.input(5, 13);
-        String a = t.op(new FusedLinear(Act.GELU, Combine.NONE), x, t.weight(13, 13), t.weight(13));
-        String b = t.op(new FusedLinear(Act.TANH, Combine.ADD), a, t.weight(13, 13), t.weight(13), x);
-        String c = t.op(new FusedLinear(Act.SIGMOID, Combine.MUL), b, t.weight(13, 13), t.weight(13), a);
+        String a = t.op(new Linear(Epilogue.of(Act.GELU)), x, t.weight(13, 13), t.weight(13));
+        String b = t.op(new Linear(Epilogue.of(Epilogue.ADD).then(Act.TANH)), a, t.weight(13, 13), t.weight(13), x);
+        String c = t.op(new Linear(Epilogue.of(Act.SIGMOID).then(Epilogue.MUL)), b, t.weight(13, 13), t.weight(13), a);
         assertMatchesReference(t.returning(c), 3);
     }
 

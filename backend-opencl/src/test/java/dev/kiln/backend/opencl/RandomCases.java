@@ -7,7 +7,7 @@ import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.op.Act;
 import dev.kiln.ir.testing.RandomActs;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +45,8 @@ final class RandomCases {
 
     /** Any activation safe on a computed value (so every one ir defines but those that jump). */
     Act activation() { return RandomActs.draw(random::nextInt, false, true); }
-    Combine combine() { return pick(Combine.values()); }
+    /** A random epilogue: up to three activations and any valid joins of an extra operand. */
+    Epilogue epilogue() { return dev.kiln.ir.testing.RandomEpilogues.draw(random::nextInt, true); }
 
     /**
      * Runs tries cases made by makeCase (which returns the case's output value) and checks every

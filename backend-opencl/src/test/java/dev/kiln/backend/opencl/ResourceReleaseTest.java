@@ -4,9 +4,8 @@ import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.Softmax;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +31,7 @@ class ResourceReleaseTest {
     static Graph graph() {
         TestGraph t = new TestGraph("cycle");
         String x = t.input(1, 3, 9, 9);
-        String a = t.op(new FusedConv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Act.RELU, Combine.NONE),
+        String a = t.op(new Conv2d(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, 1, Epilogue.of(Act.RELU)),
                 x, t.weight(4, 3, 3, 3), t.weight(4));
         String b = t.op(Conv2d.of(1, 4), a, t.weight(4, 1, 3, 3));
         return t.returning(t.op(new Softmax(1), b));

@@ -4,13 +4,11 @@ import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.Binary;
-import dev.kiln.ir.op.Combine;
+import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
-import dev.kiln.ir.op.FusedConv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.FusedLinear;
 import dev.kiln.ir.op.GlobalAvgPool;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
@@ -46,11 +44,9 @@ class ShapeProperties {
             String y;
             if (r.chance(30)) y = r.graph.op(new Conv2d(stride, pad, dilation, groups), x, weight, bias);
             else {
-                Act act = r.activation();
-                Combine combine = r.combine();
-                FusedConv2d op = new FusedConv2d(stride, pad, dilation, groups, act, combine);
-                TensorType out = op.conv().inferType(List.of(TensorType.f32(n, c, h, w), TensorType.f32(o, c / groups, kh, kw)));
-                y = combine == Combine.NONE ? r.graph.op(op, x, weight, bias)
+                Conv2d op = new Conv2d(stride, pad, dilation, groups, r.epilogue());
+                TensorType out = op.plain().inferType(List.of(TensorType.f32(n, c, h, w), TensorType.f32(o, c / groups, kh, kw)));
+                y = !op.epilogue().hasExtra() ? r.graph.op(op, x, weight, bias)
                         : r.graph.op(op, x, weight, bias, r.graph.input(out.shape().dims()));
             }
             // a padded depthwise conv reading it makes y a haloed intermediate
@@ -64,14 +60,12 @@ class ShapeProperties {
             int c = r.size(), o = r.prime(), k = r.pick(new Integer[]{1, 3, 3, 5}), n = r.between(1, 2);
             int[] stride = {r.between(1, 2), r.between(1, 2)}, pad = {r.between(0, 2), r.between(0, 2), r.between(0, 2), r.between(0, 2)};
             int h = Math.max(r.prime(), k), w = Math.max(r.prime(), k);
-            Act mid = r.activation(), act = r.activation();
-            Combine combine = r.combine();
-            FusedDwPwConv op = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid,
-                    act, combine);
+            Act mid = r.activation();
+            FusedDwPwConv op = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid, r.epilogue());
             String x = r.graph.input(n, c, h, w);
             String dw = r.graph.weight(c, 1, k, k), dwb = r.graph.weight(c), pw = r.graph.weight(o, c, 1, 1), pwb = r.graph.weight(o);
-            if (combine == Combine.NONE) return r.graph.op(op, x, dw, dwb, pw, pwb);
-            TensorType out = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid, act, Combine.NONE).inferType(List.of(
+            if (!op.epilogue().hasExtra()) return r.graph.op(op, x, dw, dwb, pw, pwb);
+            TensorType out = new FusedDwPwConv(stride, pad, new int[]{1, 1}, mid, Epilogue.NONE).inferType(List.of(
                     TensorType.f32(n, c, h, w), TensorType.f32(c, 1, k, k), TensorType.f32(c), TensorType.f32(o, c, 1, 1), TensorType.f32(o)));
             return r.graph.op(op, x, dw, dwb, pw, pwb, r.graph.input(out.shape().dims()));
         });
@@ -85,15 +79,18 @@ class ShapeProperties {
                 int m = r.prime();
                 int[] a = r.chance(50) ? new int[]{r.size(), 1, m, k} : new int[]{m, k};
                 int[] b = r.chance(50) ? new int[]{r.size(), k, n} : new int[]{k, n};
-                return r.graph.op(new MatMul(), r.graph.input(a), r.graph.input(b));
+                if (r.chance(50)) return r.graph.op(new MatMul(), r.graph.input(a), r.graph.input(b));
+                MatMul op = new MatMul(r.epilogue());
+                String ia = r.graph.input(a), ib = r.graph.input(b);
+                if (!op.epilogue().hasExtra()) return r.graph.op(op, ia, ib);
+                TensorType out = new MatMul().inferType(List.of(TensorType.f32(a), TensorType.f32(b)));
+                return r.graph.op(op, ia, ib, r.graph.input(out.shape().dims()));
             }
             int[] x = r.chance(50) ? new int[]{r.size(), r.size(), k} : new int[]{r.size(), k};
             if (r.chance(30)) return r.graph.op(new Linear(), r.graph.input(x), r.graph.weight(n, k));
-            Act act = r.activation();
-            Combine combine = r.combine();
-            FusedLinear op = new FusedLinear(act, combine);
+            Linear op = new Linear(r.epilogue());
             String in = r.graph.input(x), w = r.graph.weight(n, k), b = r.graph.weight(n);
-            if (combine == Combine.NONE) return r.graph.op(op, in, w, b);
+            if (!op.epilogue().hasExtra()) return r.graph.op(op, in, w, b);
             int[] out = x.clone();
             out[out.length - 1] = n;
             return r.graph.op(op, in, w, b, r.graph.input(out));
@@ -105,15 +102,13 @@ class ShapeProperties {
         RandomCases.check("attention", 404, TRIES, (r, i) -> {
             int b = r.between(1, 2), m = r.prime(), n = r.prime() + r.between(0, 40), d = r.size(), e = r.prime();
             boolean qc = r.chance(50), kc = r.chance(50), vc = r.chance(50), oc = r.chance(50), mask = r.chance(30);
-            Act act = r.chance(50) ? Act.NONE : r.activation();
-            Combine combine = r.combine();
-            FusedAttention op = new FusedAttention(1f / (float) Math.sqrt(d), mask, qc, kc, vc, oc, act, combine);
+            FusedAttention op = new FusedAttention(1f / (float) Math.sqrt(d), mask, qc, kc, vc, oc, r.chance(30) ? Epilogue.NONE : r.epilogue());
             String q = r.graph.input(qc ? new int[]{b, d, m} : new int[]{b, m, d});
             String k = r.graph.input(kc ? new int[]{b, d, n} : new int[]{b, n, d});
             String v = r.graph.input(vc ? new int[]{b, e, n} : new int[]{b, n, e});
             List<String> operands = new java.util.ArrayList<>(List.of(q, k, v));
             if (mask) operands.add(r.graph.input(b, m, n));
-            if (combine != Combine.NONE) operands.add(r.graph.input(oc ? new int[]{b, e, m} : new int[]{b, m, e}));
+            if (op.epilogue().hasExtra()) operands.add(r.graph.input(oc ? new int[]{b, e, m} : new int[]{b, m, e}));
             return r.graph.op(op, operands.toArray(String[]::new));
         });
     }

@@ -7,21 +7,29 @@ import dev.kiln.ir.TensorType;
 import java.util.List;
 
 /**
- * 2-D convolution (cross-correlation, as PyTorch and ONNX define it).
- * Operands: x[N,C,H,W], weight[O,C/groups,KH,KW], optional bias[O]. Result [N,O,OH,OW].
+ * 2-D convolution (cross-correlation, as PyTorch and ONNX define it), then its epilogue.
+ * Operands: x[N,C,H,W], weight[O,C/groups,KH,KW], optional bias[O], and when the epilogue reads
+ * one the extra operand (result-shaped; the bias is then required, so the extra is always the
+ * fourth). Result [N,O,OH,OW].
  *
  * @param stride   [sh, sw]
  * @param padding  [top, left, bottom, right] zeros around the input
  * @param dilation [dh, dw]
  * @param groups   C and O both divisible by it; groups == C is a depthwise convolution
+ * @param epilogue what follows the bias ({@link Epilogue#NONE} for a plain conv)
  */
-public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups) implements Op, EpilogueAnchor, PadsInput {
-    @Override public Act act() { return Act.NONE; }
-    @Override public Combine combine() { return Combine.NONE; }
-    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedConv2d(stride, padding, dilation, groups, act, combine); }
+public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups, Epilogue epilogue) implements Op, EpilogueAnchor, PadsInput {
+    @Override public Conv2d withEpilogue(Epilogue e) { return new Conv2d(stride, padding, dilation, groups, e); }
     @Override public int biasOperand() { return 2; }
 
+    /** A plain convolution. */
+    public Conv2d(int[] stride, int[] padding, int[] dilation, int groups) { this(stride, padding, dilation, groups, Epilogue.NONE); }
+
+    /** The same convolution without its epilogue. */
+    public Conv2d plain() { return withEpilogue(Epilogue.NONE); }
+
     public Conv2d {
+        java.util.Objects.requireNonNull(epilogue, "epilogue");
         Checks.positive(Checks.pair(stride, "stride"), "stride");
         Checks.quad(padding, "padding");
         Checks.positive(Checks.pair(dilation, "dilation"), "dilation");
@@ -37,6 +45,12 @@ public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups) im
     public boolean isDepthwise(TensorType x, TensorType w) { return groups == x.dim(1) && groups == w.dim(0); }
 
     @Override public TensorType inferType(List<TensorType> in) {
+        if (epilogue.hasExtra()) {
+            Checks.arity(this, in, 4, 4);
+            TensorType out = plain().inferType(in.subList(0, 3));
+            epilogue.checkExtra(this, in, out);
+            return out;
+        }
         Checks.arity(this, in, 2, 3);
         TensorType x = in.get(0), w = in.get(1);
         Checks.rank(this, "input", x, 4);
@@ -57,6 +71,8 @@ public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups) im
 
     @Override public HostTensor evaluate(List<HostTensor> in) {
         Shape out = inferType(in.stream().map(HostTensor::type).toList()).shape();
+        if (!epilogue.isNone())
+            return epilogue.apply(plain().evaluate(in.subList(0, in.size() - epilogue.extraOperands())), epilogue.hasExtra() ? in.getLast() : null);
         float[] x = in.get(0).data(), w = in.get(1).data(), b = in.size() == 3 ? in.get(2).data() : null;
         int[] xd = in.get(0).shape().dims(), wd = in.get(1).shape().dims();
         int n = xd[0], c = xd[1], h = xd[2], wi = xd[3], o = wd[0], cg = wd[1], kh = wd[2], kw = wd[3];

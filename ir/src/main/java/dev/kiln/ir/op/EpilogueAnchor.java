@@ -1,21 +1,17 @@
 package dev.kiln.ir.op;
 
 /**
- * An op that carries a fused epilogue — bias, then a residual ADD, the activation, a gate MUL
- * ({@link Combine}) — TVM's "out-element-wise fusable" ops. Passes ask this trait, not a list of
- * op classes: a new conv-like op that implements it gets epilogue fusion and bias folding.
- * A plain {@link Conv2d} or {@link Linear} carries the empty epilogue and becomes its fused form
- * when given another.
+ * An op that carries an {@link Epilogue} — its bias first, then an ordered list of post-ops —
+ * TVM's "out-element-wise fusable" ops. Passes ask this trait, not a list of op classes: a new
+ * conv-like op that implements it gets epilogue fusion and bias folding. A plain op carries
+ * {@link Epilogue#NONE}; fusion gives it a longer one, and it stays the same op.
  */
-public sealed interface EpilogueAnchor permits Conv2d, Linear, FusedConv2d, FusedLinear, FusedDwPwConv, FusedAttention {
-    /** The activation it applies now ({@link Act#NONE} for none). */
-    Act act();
+public sealed interface EpilogueAnchor permits Conv2d, Linear, MatMul, FusedDwPwConv, FusedAttention {
+    /** What it applies after its main computation and bias. */
+    Epilogue epilogue();
 
-    /** How its optional extra operand (its last) joins the epilogue. */
-    Combine combine();
-
-    /** This op with the given epilogue instead. */
-    Op withEpilogue(Act act, Combine combine);
+    /** This op with the given epilogue instead (its operands must then match: the extra is the last). */
+    Op withEpilogue(Epilogue epilogue);
 
     /** Operand index of the per-channel bias the epilogue adds, or −1 when it has no bias operand to fold a constant into. */
     int biasOperand();

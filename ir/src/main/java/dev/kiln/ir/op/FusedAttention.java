@@ -8,29 +8,31 @@ import java.util.List;
 
 /**
  * Scaled dot-product attention as one op: out = softmax(scale · Q·Kᵀ [+ mask]) · V, softmax over
- * the key axis, then the epilogue (combine with extra, act).
+ * the key axis, then the epilogue.
  *
  * <p>Logical operands are Q[B,M,D], K[B,N,D], V[B,N,E]; result [B,M,E]. Each of Q, K, V and the
  * result may instead be stored channel-major ([B,D,M] etc.), as SAGAN's 2-D attention keeps
  * them after its 1×1 convs; the *ChannelMajor flags say which, so no transpose is ever
  * materialised. Operands: q, k, v, then mask[B,M,N] (logical layout) when hasMask, then extra
- * (result-shaped, in the result's stored layout) when combine != NONE.
+ * (result-shaped, in the result's stored layout) when the epilogue reads one.
  *
  * <p>The semantics are row-wise in M and associative over N, so a backend may stream K/V in
  * tiles with an online softmax and never hold the M×N score matrix.
  */
 public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor, boolean kChannelMajor,
                              boolean vChannelMajor, boolean outChannelMajor,
-                             Act act, Combine combine) implements Op, EpilogueAnchor {
-    @Override public Op withEpilogue(Act act, Combine combine) {
-        return new FusedAttention(scale, hasMask, qChannelMajor, kChannelMajor, vChannelMajor, outChannelMajor, act, combine);
+                             Epilogue epilogue) implements Op, EpilogueAnchor {
+    @Override public FusedAttention withEpilogue(Epilogue e) {
+        return new FusedAttention(scale, hasMask, qChannelMajor, kChannelMajor, vChannelMajor, outChannelMajor, e);
     }
+
+    public FusedAttention { java.util.Objects.requireNonNull(epilogue, "epilogue"); }
 
     /** No bias operand: a constant added after attention stays a separate add. */
     @Override public int biasOperand() { return -1; }
 
     @Override public TensorType inferType(List<TensorType> in) {
-        int n = 3 + (hasMask ? 1 : 0) + (combine == Combine.NONE ? 0 : 1);
+        int n = 3 + (hasMask ? 1 : 0) + epilogue.extraOperands();
         Checks.arity(this, in, n, n);
         for (int i = 0; i < 3; i++) Checks.rank(this, "q/k/v", in.get(i), 3);
         TensorType q = in.get(0), k = in.get(1), v = in.get(2);
@@ -42,8 +44,7 @@ public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor
         if (hasMask) Checks.require(in.get(3).equals(TensorType.f32(b, m, nk)), this,
                 "mask " + in.get(3) + " must be [" + b + "," + m + "," + nk + "]");
         TensorType out = outChannelMajor ? TensorType.f32(b, e, m) : TensorType.f32(b, m, e);
-        if (combine != Combine.NONE)
-            Checks.require(in.get(n - 1).equals(out), this, "extra operand " + in.get(n - 1) + " must match the result " + out);
+        epilogue.checkExtra(this, in, out);
         return out;
     }
 
@@ -59,7 +60,7 @@ public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor
     @Override public HostTensor evaluate(List<HostTensor> in) {
         Shape outShape = inferType(in.stream().map(HostTensor::type).toList()).shape();
         HostTensor q = in.get(0), k = in.get(1), v = in.get(2), mask = hasMask ? in.get(3) : null;
-        HostTensor extra = combine == Combine.NONE ? null : in.get(in.size() - 1);
+        HostTensor extra = epilogue.hasExtra() ? in.getLast() : null;
         int bs = q.shape().dim(0), m = rows(q.type(), qChannelMajor), d = cols(q.type(), qChannelMajor);
         int n = rows(k.type(), kChannelMajor), e = cols(v.type(), vChannelMajor);
         float[] y = new float[outShape.elementCount()];
@@ -84,7 +85,7 @@ public record FusedAttention(float scale, boolean hasMask, boolean qChannelMajor
                     double acc = 0;
                     for (int j = 0; j < n; j++) acc += s[j] * at(v, vChannelMajor, b, j, c);
                     int o = outChannelMajor ? (b * e + c) * m + i : (b * m + i) * e + c;
-                    y[o] = (float) combine.epilogue(acc, act, extra == null ? 0 : extra.data()[o]);
+                    y[o] = (float) epilogue.apply(acc, extra == null ? 0 : extra.data()[o]);
                 }
             }
         return HostTensor.of(outShape, y);

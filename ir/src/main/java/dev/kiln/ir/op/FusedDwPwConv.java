@@ -7,16 +7,21 @@ import java.util.List;
 
 /**
  * Depthwise conv, its activation, then a 1×1 pointwise conv and its epilogue, as one op:
- * mid = midAct(dwconv(x, dwWeight) + dwBias); y = combine(pwconv(mid, pwWeight) + pwBias, act, extra).
+ * mid = midAct(dwconv(x, dwWeight) + dwBias); y = epilogue(pwconv(mid, pwWeight) + pwBias, extra).
  *
  * <p>Operands: x[N,C,H,W], dwWeight[C,1,KH,KW], dwBias[C], pwWeight[O,C,1,1], pwBias[O], and
- * extra (result-shaped) when combine != NONE. Each output pixel needs only the depthwise
+ * extra (result-shaped) when the epilogue reads one. Each output pixel needs only the depthwise
  * values at that pixel, so a backend computes the depthwise result one tile at a time and
  * consumes it at once; the [N,C,OH,OW] intermediate never has to exist in full.
  */
 public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Act midAct,
-                            Act act, Combine combine) implements Op, EpilogueAnchor, PadsInput {
-    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedDwPwConv(stride, padding, dilation, midAct, act, combine); }
+                            Epilogue epilogue) implements Op, EpilogueAnchor, PadsInput {
+    @Override public FusedDwPwConv withEpilogue(Epilogue e) { return new FusedDwPwConv(stride, padding, dilation, midAct, e); }
+
+    public FusedDwPwConv {
+        java.util.Objects.requireNonNull(midAct, "midAct");
+        java.util.Objects.requireNonNull(epilogue, "epilogue");
+    }
     /** The pointwise bias, which the epilogue adds to. */
     @Override public int biasOperand() { return 4; }
 
@@ -26,7 +31,7 @@ public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Act mid
     public static final Conv2d POINTWISE = Conv2d.of(0, 1);
 
     @Override public TensorType inferType(List<TensorType> in) {
-        int n = combine == Combine.NONE ? 5 : 6;
+        int n = 5 + epilogue.extraOperands();
         Checks.arity(this, in, n, n);
         TensorType x = in.get(0), dw = in.get(1), pw = in.get(3);
         Checks.rank(this, "input", x, 4);
@@ -36,16 +41,15 @@ public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Act mid
                 "pointwise weight " + pw + " must be [O," + x.dim(1) + ",1,1]");
         TensorType mid = depthwise(x.dim(1)).inferType(in.subList(0, 3));
         TensorType out = POINTWISE.inferType(List.of(mid, pw, in.get(4)));
-        if (combine != Combine.NONE)
-            Checks.require(in.get(5).equals(out), this, "extra operand " + in.get(5) + " must match the result " + out);
+        epilogue.checkExtra(this, in, out);
         return out;
     }
 
     @Override public HostTensor evaluate(List<HostTensor> in) {
         inferType(in.stream().map(HostTensor::type).toList());
         HostTensor mid = depthwise(in.get(0).shape().dim(1)).evaluate(in.subList(0, 3));
-        mid = Epilogue.apply(mid, midAct, Combine.NONE, null);
+        mid = Epilogue.of(midAct).apply(mid, null);
         HostTensor y = POINTWISE.evaluate(List.of(mid, in.get(3), in.get(4)));
-        return Epilogue.apply(y, act, combine, combine == Combine.NONE ? null : in.get(5));
+        return epilogue.apply(y, epilogue.hasExtra() ? in.get(5) : null);
     }
 }

@@ -7,17 +7,27 @@ import dev.kiln.ir.TensorType;
 import java.util.List;
 
 /**
- * Fully connected layer as PyTorch's nn.Linear (ONNX Gemm with transB=1):
- * x[..., K] · weightᵀ + bias, with weight[N,K] and optional bias[N]. Result [..., N].
+ * Fully connected layer as PyTorch's nn.Linear (ONNX Gemm with transB=1), then its epilogue:
+ * x[..., K] · weightᵀ + bias, with weight[N,K] and optional bias[N]; when the epilogue reads an
+ * extra operand (result-shaped) it comes fourth, after a bias that is then required. Result [..., N].
  */
-public record Linear() implements Op, EpilogueAnchor {
-    @Override public Act act() { return Act.NONE; }
-    @Override public Combine combine() { return Combine.NONE; }
-    @Override public Op withEpilogue(Act act, Combine combine) { return new FusedLinear(act, combine); }
+public record Linear(Epilogue epilogue) implements Op, EpilogueAnchor {
+    @Override public Linear withEpilogue(Epilogue e) { return new Linear(e); }
     @Override public int biasOperand() { return 2; }
     @Override public int biasAxis(int rank) { return rank - 1; }
 
+    /** A plain linear layer. */
+    public Linear() { this(Epilogue.NONE); }
+
+    public Linear { java.util.Objects.requireNonNull(epilogue, "epilogue"); }
+
     @Override public TensorType inferType(List<TensorType> in) {
+        if (epilogue.hasExtra()) {
+            Checks.arity(this, in, 4, 4);
+            TensorType out = new Linear().inferType(in.subList(0, 3));
+            epilogue.checkExtra(this, in, out);
+            return out;
+        }
         Checks.arity(this, in, 2, 3);
         TensorType x = in.get(0), w = in.get(1);
         Checks.require(x.rank() >= 1, this, "input must have rank >= 1, got " + x);
@@ -33,6 +43,8 @@ public record Linear() implements Op, EpilogueAnchor {
 
     @Override public HostTensor evaluate(List<HostTensor> in) {
         Shape out = inferType(in.stream().map(HostTensor::type).toList()).shape();
+        if (!epilogue.isNone())
+            return epilogue.apply(new Linear().evaluate(in.subList(0, in.size() - epilogue.extraOperands())), epilogue.hasExtra() ? in.getLast() : null);
         float[] x = in.get(0).data(), w = in.get(1).data(), b = in.size() == 3 ? in.get(2).data() : null;
         int k = in.get(1).shape().dim(1), n = in.get(1).shape().dim(0), rows = x.length / k;
         float[] y = new float[out.elementCount()];

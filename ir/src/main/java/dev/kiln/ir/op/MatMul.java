@@ -9,9 +9,26 @@ import java.util.List;
 /**
  * Matrix product with NumPy batch semantics: a[..., M, K] · b[..., K, N] = [..., M, N],
  * the leading (batch) dimensions broadcast against each other. Both operands rank ≥ 2.
+ * Then its epilogue, whose extra operand (result-shaped) is a third operand. It has no bias.
  */
-public record MatMul() implements Op {
+public record MatMul(Epilogue epilogue) implements Op, EpilogueAnchor {
+    @Override public MatMul withEpilogue(Epilogue e) { return new MatMul(e); }
+    /** No bias operand: a constant added after a matmul stays a separate add. */
+    @Override public int biasOperand() { return -1; }
+    @Override public int biasAxis(int rank) { return rank - 1; }
+
+    /** A plain matrix product. */
+    public MatMul() { this(Epilogue.NONE); }
+
+    public MatMul { java.util.Objects.requireNonNull(epilogue, "epilogue"); }
+
     @Override public TensorType inferType(List<TensorType> in) {
+        if (epilogue.hasExtra()) {
+            Checks.arity(this, in, 3, 3);
+            TensorType out = new MatMul().inferType(in.subList(0, 2));
+            epilogue.checkExtra(this, in, out);
+            return out;
+        }
         Checks.arity(this, in, 2, 2);
         TensorType a = in.get(0), b = in.get(1);
         Checks.require(a.rank() >= 2 && b.rank() >= 2, this, "operands must have rank >= 2, got " + a + " and " + b);
@@ -33,6 +50,8 @@ public record MatMul() implements Op {
 
     @Override public HostTensor evaluate(List<HostTensor> in) {
         Shape out = inferType(in.stream().map(HostTensor::type).toList()).shape();
+        if (!epilogue.isNone())
+            return epilogue.apply(new MatMul().evaluate(in.subList(0, 2)), epilogue.hasExtra() ? in.getLast() : null);
         HostTensor a = in.get(0), b = in.get(1);
         int m = a.shape().dim(-2), k = a.shape().dim(-1), n = b.shape().dim(-1);
         int[] batch = batchDims(out);

@@ -13,11 +13,12 @@ import java.util.List;
  * compile error exactly where it must be handled.
  *
  * <p>Attributes may only be {@code int}, {@code float}, {@code boolean}, {@code String},
- * {@code int[]} or an enum: the text IR prints and parses them generically from the record.
+ * {@code int[]}, an enum, an {@link Act} or an {@link Epilogue}: the text IR prints and parses
+ * them generically from the record.
  */
 public sealed interface Op permits Conv2d, BatchNorm2d, MatMul, Linear, Binary, Unary, Scale, Softmax,
         MaxPool2d, AvgPool2d, GlobalAvgPool, Reshape, Transpose, Concat, Slice, Lstm,
-        FusedConv2d, FusedLinear, FusedDwPwConv, FusedAttention {
+        FusedDwPwConv, FusedAttention {
 
     /** The result type for these operand types, or a ShapeException saying what does not fit. */
     TensorType inferType(List<TensorType> inputs);

@@ -26,10 +26,8 @@ public enum OpPattern {
             case Scale s -> ELEMENTWISE;
             case MaxPool2d m -> SELECT;
             case Conv2d c -> REDUCTION;
-            case FusedConv2d f -> REDUCTION;
             case FusedDwPwConv f -> REDUCTION;
             case Linear l -> REDUCTION;
-            case FusedLinear f -> REDUCTION;
             case MatMul m -> REDUCTION;
             case FusedAttention f -> REDUCTION;
             case BatchNorm2d b -> REDUCTION;

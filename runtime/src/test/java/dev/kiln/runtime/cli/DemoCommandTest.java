@@ -37,7 +37,7 @@ class DemoCommandTest {
     @Test
     void printsTheOptimisedIrOnRequest() {
         String out = Cli.run("demo", "generator", "--ir", "--backend", "cpu", "--time-ms", "0").expect(0).out();
-        assertTrue(out.contains("   graph @Generator(%x: f32[1,3,32,32]) {") && out.contains("= fused_conv2d("), out);
+        assertTrue(out.contains("   graph @Generator(%x: f32[1,3,32,32]) {") && out.contains("= conv2d(") && out.contains("epilogue=[relu]"), out);
     }
 
     @Test

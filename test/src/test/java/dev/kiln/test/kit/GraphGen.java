@@ -5,6 +5,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.*;
 import dev.kiln.ir.testing.RandomActs;
+import dev.kiln.ir.testing.RandomEpilogues;
 import dev.kiln.test.kit.DataGen.Role;
 
 import java.util.ArrayList;
@@ -156,13 +157,12 @@ public final class GraphGen {
         String x = operand(t -> t.rank() >= 1);
         if (x == null) return false;
         int n = wide(), k = type(x).dim(-1);
-        Act act = epilogueAct();
-        Combine combine = c.pick(Combine.values());
+        Epilogue epi = epilogue();
         List<String> in = new ArrayList<>(List.of(x, constant("fc", Role.WEIGHT, k, n, k), constant("fcb", Role.WEIGHT, 1, n)));
         int[] d = type(x).shape().dims();
         d[d.length - 1] = n;
-        if (combine != Combine.NONE) in.add(like(TensorType.f32(d)));
-        return add(new FusedLinear(act, combine), in) != null;
+        if (epi.hasExtra()) in.add(like(TensorType.f32(d)));
+        return add(new Linear(epi), in) != null;
     }
 
     private boolean conv() {
@@ -179,13 +179,11 @@ public final class GraphGen {
         TensorType xt = type(x);
         Motifs.ConvAttrs a = motifs.randomConv(xt, 3);
         int groups = c.chance(30) ? xt.dim(1) : divisor(xt.dim(1)), out = groups * c.between(1, 2), cg = xt.dim(1) / groups;
-        Act act = epilogueAct();
-        Combine combine = c.pick(Combine.values());
-        FusedConv2d op = new FusedConv2d(a.stride(), a.padding(), a.dilation(), groups, act, combine);
+        Conv2d op = new Conv2d(a.stride(), a.padding(), a.dilation(), groups, epilogue());
         TensorType w = TensorType.f32(out, cg, a.kh(), a.kw());
         List<String> in = new ArrayList<>(List.of(x, constant("w", Role.WEIGHT, cg * a.kh() * a.kw(), w.shape().dims()),
                 constant("b", Role.WEIGHT, 1, out)));
-        if (combine != Combine.NONE) in.add(like(op.conv().inferType(List.of(xt, w))));
+        if (op.epilogue().hasExtra()) in.add(like(op.plain().inferType(List.of(xt, w))));
         return add(op, in) != null;
     }
 
@@ -195,12 +193,10 @@ public final class GraphGen {
         TensorType xt = type(x);
         int ch = xt.dim(1), out = wide();
         Motifs.ConvAttrs a = motifs.randomConv(xt, 3);
-        Act mid = epilogueAct(), act = epilogueAct();
-        Combine combine = c.pick(Combine.values());
-        FusedDwPwConv op = new FusedDwPwConv(a.stride(), a.padding(), a.dilation(), mid, act, combine);
+        FusedDwPwConv op = new FusedDwPwConv(a.stride(), a.padding(), a.dilation(), epilogueAct(), epilogue());
         List<String> in = new ArrayList<>(List.of(x, constant("dw", Role.WEIGHT, a.kh() * a.kw(), ch, 1, a.kh(), a.kw()),
                 constant("dwb", Role.WEIGHT, 1, ch), constant("pw", Role.WEIGHT, ch, out, ch, 1, 1), constant("pwb", Role.WEIGHT, 1, out)));
-        if (combine != Combine.NONE) {
+        if (op.epilogue().hasExtra()) {
             TensorType mid4 = op.depthwise(ch).inferType(List.of(xt, TensorType.f32(ch, 1, a.kh(), a.kw())));
             in.add(like(TensorType.f32(mid4.dim(0), out, mid4.dim(2), mid4.dim(3))));
         }
@@ -224,7 +220,12 @@ public final class GraphGen {
             d[rank - 1] = wide();
             other = c.chance(70) ? constant("m", Role.WEIGHT, k, d) : input(d);
         }
-        return add(new MatMul(), a, other) != null;
+        if (c.chance(50)) return add(new MatMul(), a, other) != null;
+        // a matmul is an epilogue anchor too: its extra operand is a third, result-shaped one
+        MatMul op = new MatMul(epilogue());
+        List<String> in = new ArrayList<>(List.of(a, other));
+        if (op.epilogue().hasExtra()) in.add(like(new MatMul().inferType(List.of(at, type(other)))));
+        return add(op, in) != null;
     }
 
     private boolean pool() {
@@ -318,12 +319,11 @@ public final class GraphGen {
         int bs = qt.dim(0), m = qcm ? qt.dim(2) : qt.dim(1), d = qcm ? qt.dim(1) : qt.dim(2), n = padded ? keys() : wide(), e = wide();
         String k = constant("k", Role.WEIGHT, 1, kcm ? new int[]{bs, d, n} : new int[]{bs, n, d});
         String v = like(TensorType.f32(vcm ? new int[]{bs, e, n} : new int[]{bs, n, e}));
-        Act act = epilogueAct();
-        Combine combine = c.pick(Combine.values());
+        Epilogue epi = epilogue();
         List<String> in = new ArrayList<>(List.of(q, k, v));
         if (mask) in.add(padded ? motifs.paddingMask(bs, m, n) : like(TensorType.f32(bs, m, n)));
-        if (combine != Combine.NONE) in.add(like(ocm ? TensorType.f32(bs, e, m) : TensorType.f32(bs, m, e)));
-        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, act, combine), in) != null;
+        if (epi.hasExtra()) in.add(like(ocm ? TensorType.f32(bs, e, m) : TensorType.f32(bs, m, e)));
+        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, epi), in) != null;
     }
 
     // ---- shared with Motifs ----
@@ -392,6 +392,9 @@ public final class GraphGen {
     int pick(int... options) { return c.pickInt(options); }
     /** A fused op's activation: none half the time, else any that is safe on a computed value. */
     Act epilogueAct() { return c.chance(50) ? Act.NONE : RandomActs.draw(c::below, false, true); }
+
+    /** An anchor's epilogue: empty a quarter of the time, else a random list of post-ops in any valid order. */
+    Epilogue epilogue() { return c.chance(25) ? Epilogue.NONE : RandomEpilogues.draw(c::below, true); }
 
     int divisor(int n) { return c.pick(IntStream.rangeClosed(1, n).filter(q -> n % q == 0).boxed().toList()); }
 

@@ -28,11 +28,12 @@ import static dev.kiln.ir.op.Binary.Kind.MUL;
  * The patterns the passes rewrite, planted on purpose, each with near-misses the pass must leave
  * alone (the refusal reasons of the fusion report): conv/linear → batch norm (the conv result
  * read twice; BN on a non-conv value); depthwise → activation → pointwise → epilogue (a second
- * consumer, two activations between, a 3×3, strided, padded or grouped pointwise); attention in sequence
+ * consumer, two activations or a scale between, a 3×3, strided, padded or grouped pointwise); attention in sequence
  * layout and SAGAN's (softmax on axis 1, the scores or probabilities read twice, a mask that
  * broadcasts, scaling after the mask, a V shared over the batch); conv/linear epilogues (a bias
- * that is not per channel, an add after the activation, a gate through a reshape, an activation
- * after the gate); reshape/transpose chains (identity and inverse permutations); duplicate
+ * that is not per channel; an add after the activation, a gate through a reshape and an
+ * activation after the gate, which all fuse; a gate by another tensor than the residual, which
+ * would need a second extra operand); reshape/transpose chains (identity and inverse permutations); duplicate
  * subexpressions; subgraphs over constants only; dead nodes.
  */
 final class Motifs {
@@ -81,7 +82,8 @@ final class Motifs {
         if (y == null) return;
         if (miss == 1) g.add(activation(), y);                       // second consumer
         if (c.chance(50) || miss == 2) y = g.add(activation(), y);
-        if (miss == 2) y = g.add(activation(), y);          // a second activation: an epilogue holds one
+        // a second activation (the fused op applies one between the convs), or a scale, which joins no epilogue
+        if (miss == 2) y = c.chance(50) ? g.add(activation(), y) : g.add(new Scale(c.pickFloat(0.5f, 2f)), y);
         int out = g.wide(), groups = 1, k = miss == 3 ? 3 : 1, stride = miss == 4 ? 2 : 1, pad = miss == 3 || miss == 5 ? 1 : 0;
         if (miss == 0 && ch > 1) { groups = smallestFactor(ch); out = groups * g.pick(1, 2); }
         ConvAttrs pw = new ConvAttrs(new int[]{stride, stride}, new int[]{pad, pad, pad, pad}, new int[]{1, 1}, k, k);

@@ -214,21 +214,19 @@ public final class Tolerance {
     }
 
     /**
-     * A fused op whose activation (or mid activation) has an absolute error
+     * An epilogue anchor whose activations (or mid activation) include one with an absolute error
      * ({@link Unary.Kind#absoluteError}: GELU's erf, ELU's eˣ − 1, ...), with those activations
-     * removed (null if it has none): its result is the argument x whose size sets that error,
+     * removed from its epilogue (null if it has none): its result is the argument x whose size sets that error,
      * which the result itself does not show where it is small (GELU's negative tail, ELU near 0).
      */
     private static Op withoutAbsoluteErrorActivation(Op op) {
-        return switch (op) {
-            case FusedConv2d f when loose(f.act()) -> new FusedConv2d(f.stride(), f.padding(), f.dilation(), f.groups(), Act.NONE, f.combine());
-            case FusedLinear f when loose(f.act()) -> new FusedLinear(Act.NONE, f.combine());
-            case FusedDwPwConv f when loose(f.act()) || loose(f.midAct()) -> new FusedDwPwConv(f.stride(), f.padding(), f.dilation(),
-                    loose(f.midAct()) ? Act.NONE : f.midAct(), loose(f.act()) ? Act.NONE : f.act(), f.combine());
-            case FusedAttention f when loose(f.act()) -> new FusedAttention(f.scale(), f.hasMask(), f.qChannelMajor(), f.kChannelMajor(),
-                    f.vChannelMajor(), f.outChannelMajor(), Act.NONE, f.combine());
-            default -> null;
-        };
+        if (!(op instanceof EpilogueAnchor a)) return null;
+        Epilogue e = a.epilogue();
+        Epilogue kept = new Epilogue(e.ops().stream().filter(o -> !(o instanceof Epilogue.Activation x && loose(x.act()))).toList());
+        Op out = kept.equals(e) ? op : a.withEpilogue(kept);
+        if (out instanceof FusedDwPwConv f && loose(f.midAct()))
+            out = new FusedDwPwConv(f.stride(), f.padding(), f.dilation(), Act.NONE, f.epilogue());
+        return out == op ? null : out;
     }
 
     private static boolean loose(Act a) { return a.kind().absoluteError(); }

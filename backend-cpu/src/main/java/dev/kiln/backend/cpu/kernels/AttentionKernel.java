@@ -24,7 +24,7 @@ public final class AttentionKernel implements Kernel {
     static int P_MASK_SLOT, P_MASK_OFF, P_MASK_SB, P_MASK_SI, P_HAS_MASK;
     static int P_O_SLOT, P_O_OFF, P_O_SB, P_O_SI, P_O_SE;
     static int P_E_SLOT, P_E_OFF, P_E_SB, P_E_SI, P_E_SE;
-    static int P_M, P_N, P_D, P_EV, P_COMBINE, P_ACT;
+    static int P_M, P_N, P_D, P_EV, P_EXTRA, P_EPI;
     static float P_SCALE;
     static final int EP = (P_EV + NR - 1) / NR * NR, BLOCKS = (P_M + MR - 1) / MR;
 
@@ -42,7 +42,7 @@ public final class AttentionKernel implements Kernel {
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] q = bufs[P_Q_SLOT], k = bufs[P_K_SLOT], v = bufs[P_V_SLOT], o = bufs[P_O_SLOT];
-        float[] mask = P_HAS_MASK == 1 ? bufs[P_MASK_SLOT] : null, e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] mask = P_HAS_MASK == 1 ? bufs[P_MASK_SLOT] : null, e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] p = scratch(SCORES, MR * KT), acc = scratch(ACC, MR * EP), m = scratch(MAX, MR), l = scratch(SUM, MR);
         for (int t = lo; t < hi; t++) {
             int b = t / BLOCKS, i0 = t % BLOCKS * MR;
@@ -191,32 +191,20 @@ public final class AttentionKernel implements Kernel {
         for (int r = 0; r < rows; r++) {
             float inv = 1f / l[r];
             int i = i0 + r, ob = P_O_OFF + b * P_O_SB + i * P_O_SI, eb = P_E_OFF + b * P_E_SB + i * P_E_SI;
-            if (P_O_SE == 1 && (P_COMBINE == 0 || P_E_SE == 1)) {
+            if (P_O_SE == 1 && (P_EXTRA == 0 || P_E_SE == 1)) {
                 int c = 0;
                 for (; c <= P_EV - L; c += L) {
                     FloatVector x = FloatVector.fromArray(S, acc, r * EP + c).mul(inv);
-                    FloatVector ex = P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eb + c);
-                    epilogue(x, ex).intoArray(o, ob + c);
+                    FloatVector ex = P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eb + c);
+                    VecMath.epilogue(x, ex, P_EPI).intoArray(o, ob + c);
                 }
                 for (; c < P_EV; c++)
-                    o[ob + c] = epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c]);
+                    o[ob + c] = VecMath.epilogue(acc[r * EP + c] * inv, P_EXTRA == 0 ? 0f : e[eb + c], P_EPI);
             } else {
                 for (int c = 0; c < P_EV; c++)
-                    o[ob + c * P_O_SE] = epilogue(acc[r * EP + c] * inv, P_COMBINE == 0 ? 0f : e[eb + c * P_E_SE]);
+                    o[ob + c * P_O_SE] = VecMath.epilogue(acc[r * EP + c] * inv, P_EXTRA == 0 ? 0f : e[eb + c * P_E_SE], P_EPI);
             }
         }
     }
 
-    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
-    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
-        if (P_COMBINE == 1) v = v.add(extra);
-        v = VecMath.apply(v, P_ACT);
-        return P_COMBINE == 2 ? v.mul(extra) : v;
-    }
-
-    private static float epilogue(float v, float extra) {
-        if (P_COMBINE == 1) v += extra;
-        v = VecMath.apply(v, P_ACT);
-        return P_COMBINE == 2 ? v * extra : v;
-    }
 }

@@ -23,7 +23,7 @@ public final class ConvKernel implements Kernel {
     static int P_Y_SLOT, P_Y_OFF, P_Y_S0, P_Y_S1, P_Y_S2;
     static int P_E_SLOT, P_E_OFF, P_E_S0, P_E_S1, P_E_S2;
     static int P_W_SLOT, P_W_OFF, P_B_SLOT, P_B_OFF, P_G, P_CG, P_OG, P_OB, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
-    static int P_COMBINE, P_ACT, P_ROWS2, P_OHT;
+    static int P_EXTRA, P_EPI, P_ROWS2, P_OHT;
     static final int KTOT = P_CG * P_KH * P_KW;
     /** Where the tile's second vector starts: L columns on, or (ROWS2) one output row down. */
     static final int X_NEXT = P_ROWS2 == 1 ? P_SH * P_X_S2 : L, Y_NEXT = P_ROWS2 == 1 ? P_Y_S2 : L, E_NEXT = P_ROWS2 == 1 ? P_E_S2 : L;
@@ -50,7 +50,7 @@ public final class ConvKernel implements Kernel {
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], w = bufs[P_W_SLOT], bias = bufs[P_B_SLOT];
-        float[] e = P_COMBINE == 0 ? null : bufs[P_E_SLOT], tile = scratch(MR * NR);
+        float[] e = P_EXTRA == 0 ? null : bufs[P_E_SLOT], tile = scratch(MR * NR);
         for (int t = lo; t < hi; t++) {
             int oyt = t % P_OHT, ob = t / P_OHT % P_OB, g = t / P_OHT / P_OB % P_G, n = t / P_OHT / P_OB / P_G;
             int oy = P_ROWS2 == 1 ? 2 * oyt : oyt;
@@ -137,23 +137,15 @@ public final class ConvKernel implements Kernel {
         v0 = v0.add(b);
         v1 = v1.add(b);
         FloatVector e0 = null, e1 = null;
-        if (P_COMBINE != 0) {
+        if (P_EXTRA != 0) {
             int eo = P_E_OFF + n * P_E_S0 + oc * P_E_S1 + oy * P_E_S2 + ox0;
             e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
             e1 = full ? FloatVector.fromArray(S, e, eo + (P_ROWS2 == 1 && !second ? 0 : E_NEXT)) : FloatVector.fromArray(S, e, eo + (P_ROWS2 == 1 && !second ? 0 : E_NEXT), k1);
         }
         // the epilogue written out, not called: C2 declined to inline it here ("low call site
         // frequency"), and two vectors crossing a call are boxed on every output tile
-        if (P_COMBINE == 1) {
-            v0 = v0.add(e0);
-            v1 = v1.add(e1);
-        }
-        v0 = VecMath.apply(v0, P_ACT);           // the activation's expression, written inline by the specializer
-        v1 = VecMath.apply(v1, P_ACT);
-        if (P_COMBINE == 2) {
-            v0 = v0.mul(e0);
-            v1 = v1.mul(e1);
-        }
+        v0 = VecMath.epilogue(v0, e0, P_EPI);    // the epilogue's code, written inline by the specializer
+        v1 = VecMath.epilogue(v1, e1, P_EPI);
         int yo = P_Y_OFF + n * P_Y_S0 + oc * P_Y_S1 + oy * P_Y_S2 + ox0;
         if (full) {
             v0.intoArray(y, yo);

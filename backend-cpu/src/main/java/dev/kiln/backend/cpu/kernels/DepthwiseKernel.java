@@ -16,7 +16,7 @@ public final class DepthwiseKernel implements Kernel {
     static int P_Y_SLOT, P_Y_OFF, P_Y_S0, P_Y_S1, P_Y_S2;
     static int P_E_SLOT, P_E_OFF, P_E_S0, P_E_S1, P_E_S2;
     static int P_W_SLOT, P_W_OFF, P_B_SLOT, P_B_OFF, P_C, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
-    static int P_COMBINE, P_ACT;
+    static int P_EXTRA, P_EPI;
     /** The row's last group of up to four vectors (REM columns): TAIL_FULL whole vectors, then TAIL_PART lanes. */
     static final int REM = P_OW % (4 * L), TAIL_FULL = REM / L, TAIL_PART = REM % L;
     static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(TAIL_PART);
@@ -30,7 +30,7 @@ public final class DepthwiseKernel implements Kernel {
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], w = bufs[P_W_SLOT], bias = bufs[P_B_SLOT];
-        float[] e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         for (int t = lo; t < hi; t++) {
             int oy = t % P_OH, c = t / P_OH % P_C, n = t / P_OH / P_C;
             int xb = P_X_OFF + n * P_X_S0 + c * P_X_S1 + (oy * P_SH - P_PT) * P_X_S2 - P_PL;
@@ -83,17 +83,11 @@ public final class DepthwiseKernel implements Kernel {
     }
 
     private static void finishTail(FloatVector a, float[] e, int eo, float[] y, int yo, VectorMask<Float> m) {
-        epilogue(a, P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo, m)).intoArray(y, yo, m);
+        VecMath.epilogue(a, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo, m), P_EPI).intoArray(y, yo, m);
     }
 
     private static void finish(FloatVector a, float[] e, int eo, float[] y, int yo) {
-        epilogue(a, P_COMBINE == 0 ? null : FloatVector.fromArray(S, e, eo)).intoArray(y, yo);
+        VecMath.epilogue(a, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
     }
 
-    /** Bias already added: COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away). */
-    private static FloatVector epilogue(FloatVector v, FloatVector extra) {
-        if (P_COMBINE == 1) v = v.add(extra);
-        v = VecMath.apply(v, P_ACT);
-        return P_COMBINE == 2 ? v.mul(extra) : v;
-    }
 }

@@ -24,13 +24,13 @@ public final class DwPwKernel implements Kernel {
     static int P_C, P_O, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
     /** Output rows per task, and tasks per image (ceil(OH / ROWS)). */
     static int P_ROWS, P_RT;
-    static int P_MID_ACT, P_COMBINE, P_ACT;
+    static int P_MID_ACT, P_EXTRA, P_EPI;
     /** Scratch pitch per channel: ROWS·OW rounded up to whole pixel tiles. */
     static final int MP = (P_ROWS * P_OW + NR - 1) / NR * NR;
     /** The row's last group of up to four vectors (REM columns): TAIL_FULL whole vectors, then TAIL_PART lanes. */
     static final int REM = P_OW % (4 * L), TAIL_FULL = REM / L, TAIL_PART = REM % L;
     /** Output (and extra operand) rows directly follow each other: a task's pixels are one stretch of Y. */
-    static final boolean FLAT = P_Y_S2 == P_OW && (P_COMBINE == 0 || P_E_S2 == P_OW);
+    static final boolean FLAT = P_Y_S2 == P_OW && (P_EXTRA == 0 || P_E_S2 == P_OW);
     static final int[] IDX = indexMap(L), IDX_TAIL = indexMap(TAIL_PART);
 
     /** Lane i reads column i·SW; lanes from {@code active} on (past the row's end) read column 0, since a masked gather still range-checks them. */
@@ -54,7 +54,7 @@ public final class DwPwKernel implements Kernel {
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], dw = bufs[P_DW_SLOT], dwb = bufs[P_DWB_SLOT];
-        float[] pw = bufs[P_PW_SLOT], pwp = bufs[P_PWP_SLOT], pwb = bufs[P_PWB_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] pw = bufs[P_PW_SLOT], pwp = bufs[P_PWP_SLOT], pwb = bufs[P_PWB_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] mid = scratch(SCRATCH, P_C * MP), tile = scratch(TILE, MR * NR);
         for (int t = lo; t < hi; t++) {
             int n = t / P_RT, oy0 = t % P_RT * P_ROWS, pix = Math.min(P_ROWS, P_OH - oy0) * P_OW;
@@ -184,16 +184,8 @@ public final class DwPwKernel implements Kernel {
             int yo = P_Y_OFF + n * P_Y_S0 + o * P_Y_S1 + (oy0 + row0) * P_Y_S2 + ox0;
             int eo = P_E_OFF + n * P_E_S0 + o * P_E_S1 + (oy0 + row0) * P_E_S2 + ox0;
             FloatVector v0 = FloatVector.fromArray(S, tt, r * NR).add(b), v1 = FloatVector.fromArray(S, tt, r * NR + L).add(b);
-            if (P_COMBINE == 1) {
-                v0 = v0.add(FloatVector.fromArray(S, e, eo));
-                v1 = v1.add(FloatVector.fromArray(S, e, eo + L));
-            }
-            v0 = VecMath.apply(v0, P_ACT);
-            v1 = VecMath.apply(v1, P_ACT);
-            if (P_COMBINE == 2) {
-                v0 = v0.mul(FloatVector.fromArray(S, e, eo));
-                v1 = v1.mul(FloatVector.fromArray(S, e, eo + L));
-            }
+            v0 = VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI);
+            v1 = VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI);
             v0.intoArray(y, yo);
             v1.intoArray(y, yo + L);
             return;
@@ -208,9 +200,8 @@ public final class DwPwKernel implements Kernel {
                 VectorMask<Float> k = S.indexInRange(j, len);
                 boolean full = j + L <= len;
                 FloatVector v = (full ? FloatVector.fromArray(S, tt, to + j) : FloatVector.fromArray(S, tt, to + j, k)).add(b);
-                if (P_COMBINE == 1) v = v.add(full ? FloatVector.fromArray(S, e, eo + j) : FloatVector.fromArray(S, e, eo + j, k));
-                v = VecMath.apply(v, P_ACT);
-                if (P_COMBINE == 2) v = v.mul(full ? FloatVector.fromArray(S, e, eo + j) : FloatVector.fromArray(S, e, eo + j, k));
+                FloatVector ev = P_EXTRA == 0 ? null : full ? FloatVector.fromArray(S, e, eo + j) : FloatVector.fromArray(S, e, eo + j, k);
+                v = VecMath.epilogue(v, ev, P_EPI);
                 if (full) v.intoArray(y, yo + j);
                 else v.intoArray(y, yo + j, k);
             }

@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * packed at compile time into panels of NR = 2 vectors: [N/NR][K][NR]. The register tile is
  * 8 rows × 2 vectors (16 accumulators in locals); leftover rows use a 1-row tile, the last
  * partial column tile a mask. A task is (batch, 8-row block, chunk of column tiles).
- * Epilogue: + bias (BIAS_MODE 1 per row, 2 per column), COMBINE 1 add extra before / 2
- * multiply after the activation.
+ * Epilogue: + bias (BIAS_MODE 1 per row, 2 per column), then the anchor's epilogue (P_EPI,
+ * reading the extra operand E when P_EXTRA is 1).
  */
 public final class GemmKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -21,7 +21,7 @@ public final class GemmKernel implements Kernel {
     static int P_B_SLOT, P_B_OFF, P_B_RS, P_B_BS0, P_B_BS1, P_B_PANEL;
     static int P_C_SLOT, P_C_OFF, P_C_RS, P_C_BS0, P_C_BS1;
     static int P_E_SLOT, P_E_OFF, P_E_RS, P_E_BS0, P_E_BS1, P_BD1;
-    static int P_M, P_N, P_K, P_MB, P_NCH, P_BIAS_MODE, P_BIAS_SLOT, P_BIAS_OFF, P_COMBINE, P_ACT;
+    static int P_M, P_N, P_K, P_MB, P_NCH, P_BIAS_MODE, P_BIAS_SLOT, P_BIAS_OFF, P_EXTRA, P_EPI;
     /** A_PACK=1: full 8-row blocks of A were packed per call to [block][k][8] at (AP_SLOT, AP_OFF), so a tile's 8 broadcasts are adjacent. */
     static int P_A_PACK, P_AP_SLOT, P_AP_OFF;
     static final int ARS = P_A_PACK == 1 ? 1 : P_A_RS, ACS = P_A_PACK == 1 ? MR : P_A_CS;
@@ -40,7 +40,7 @@ public final class GemmKernel implements Kernel {
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] a = bufs[P_A_SLOT], ap = P_A_PACK == 1 ? bufs[P_AP_SLOT] : a, b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
-        float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_COMBINE == 0 ? null : bufs[P_E_SLOT];
+        float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] tile = scratch(MR * NR);
         int tiles = (P_N + NR - 1) / NR;
         for (int t = lo; t < hi; t++) {
@@ -154,21 +154,12 @@ public final class GemmKernel implements Kernel {
             v1 = v1.add(full ? FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L) : FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L, k1));
         }
         FloatVector e0 = null, e1 = null;
-        if (P_COMBINE != 0) {
+        if (P_EXTRA != 0) {
             e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
             e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
         }
-        // COMBINE 1 adds extra before the activation, 2 multiplies after it (branches fold away)
-        if (P_COMBINE == 1) {
-            v0 = v0.add(e0);
-            v1 = v1.add(e1);
-        }
-        v0 = VecMath.apply(v0, P_ACT);           // the activation's expression, written inline by the specializer
-        v1 = VecMath.apply(v1, P_ACT);
-        if (P_COMBINE == 2) {
-            v0 = v0.mul(e0);
-            v1 = v1.mul(e1);
-        }
+        v0 = VecMath.epilogue(v0, e0, P_EPI);    // the epilogue's code, written inline by the specializer
+        v1 = VecMath.epilogue(v1, e1, P_EPI);
         if (full) {
             v0.intoArray(c, co);
             v1.intoArray(c, co + L);

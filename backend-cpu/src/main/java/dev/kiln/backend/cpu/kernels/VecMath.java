@@ -22,6 +22,19 @@ public final class VecMath {
         throw new IllegalStateException("activation slot " + act + " reached an unspecialised template");
     }
 
+    /**
+     * Where a template applies its anchor's epilogue (an int parameter set to an
+     * {@link dev.kiln.ir.op.Epilogue}): v is the biased value, extra the extra operand's element(s)
+     * (null or 0 when the epilogue reads none). Replaced by the epilogue's code, inline.
+     */
+    public static FloatVector epilogue(FloatVector v, FloatVector extra, int epilogue) {
+        throw new IllegalStateException("epilogue slot " + epilogue + " reached an unspecialised template");
+    }
+
+    public static float epilogue(float v, float extra, int epilogue) {
+        throw new IllegalStateException("epilogue slot " + epilogue + " reached an unspecialised template");
+    }
+
     public static float apply(float x, int act) {
         if (act == NONE) return x;
         throw new IllegalStateException("activation slot " + act + " reached an unspecialised template");

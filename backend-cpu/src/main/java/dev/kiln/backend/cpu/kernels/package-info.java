@@ -51,13 +51,21 @@
  * the value as it is. No {@code VecMath} call is left in a specialised kernel, and the vector
  * and scalar forms use the same formulas, so a tail element matches a vector lane.
  *
+ * <h2>Epilogues: {@code VecMath.epilogue} slots</h2>
+ * A template with an anchor's epilogue writes {@code v = VecMath.epilogue(v, extra, P_EPI)} where
+ * the biased value is ready, extra being the extra operand's vector (or float) when
+ * {@code P_EXTRA == 1} and null (0) otherwise. The lowering sets both with
+ * {@code Params.epilogue(Epilogue)}; the specializer replaces the call by the epilogue's code
+ * ({@code EpilogueInliner}: runs of activations as one inlined expression, the add or mul of the
+ * extra at its place). A template never learns which post-ops exist or in which order.
+ *
  * <h2>Vectors never cross a call that is not inlined</h2>
  * A {@code FloatVector} or {@code VectorMask} passed to or returned from a method that C2 does not
  * inline is boxed: an allocation per call (seen in {@code GemmKernel}: ~70 KB per call of
  * the cnn model). So helpers take arrays, offsets and ints, and accumulators go
  * through a scratch tile in memory. An epilogue is written out where it is used. Masks are built
  * where they are used ({@code S.indexInRange(j, n)}), not returned from a helper. {@code
- * VecMath.apply} is the exception because it is never called.
+ * VecMath.apply} and {@code VecMath.epilogue} are the exception because they are never called.
  *
  * <h2>Method size</h2>
  * C2 does not compile a method over 8,000 bytes of bytecode ({@code DontCompileHugeMethods}): it
