@@ -2,7 +2,6 @@ package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.IrPrinter;
-import dev.kiln.ir.Node;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -12,17 +11,12 @@ public final class CommonSubexpressionElimination implements Pass {
     @Override public String name() { return "cse"; }
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Rewrite r = new Rewrite(g);
         Map<String, String> seen = new HashMap<>();
-        for (Node n : g.nodes()) {
+        return Rewrite.eachNode(g, (r, n) -> {
             String key = n.op().mnemonic() + "{" + IrPrinter.attributes(n.op()) + "}" + r.map(n.inputs());
-            String earlier = seen.get(key);
+            String earlier = seen.putIfAbsent(key, n.name());
             if (earlier != null) r.alias(n, earlier);
-            else {
-                seen.put(key, n.name());
-                r.copy(n);
-            }
-        }
-        return r.finish();
+            return earlier != null;
+        });
     }
 }

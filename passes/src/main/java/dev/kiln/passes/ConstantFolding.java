@@ -2,7 +2,6 @@ package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
-import dev.kiln.ir.Node;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -18,20 +17,16 @@ public final class ConstantFolding implements Pass {
     @Override public String name() { return "constant-folding"; }
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Rewrite r = new Rewrite(g);
-        for (Node n : g.nodes()) {
+        return Rewrite.eachNode(g, (r, n) -> {
             List<HostTensor> args = new ArrayList<>();
             for (String in : r.map(n.inputs())) {
                 HostTensor t = r.out.isConstant(in) ? r.out.constantData(in) : null;
-                if (t == null) { args = null; break; }
+                if (t == null) return false;
                 args.add(t);
             }
-            if (args == null || args.isEmpty() || n.type().shape().size() > MAX_ELEMENTS) {
-                r.copy(n);
-                continue;
-            }
+            if (args.isEmpty() || n.type().shape().size() > MAX_ELEMENTS) return false;
             r.alias(n, r.constant(n.name(), n.op().evaluate(args)));
-        }
-        return r.finish();
+            return true;
+        });
     }
 }

@@ -31,45 +31,44 @@ public final class FoldBatchNorm implements Pass {
     @Override public String name() { return "fold-batch-norm"; }
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Rewrite r = new Rewrite(g);
-        for (Node n : g.nodes()) {
-            if (!(n.op() instanceof BatchNorm2d bn)) { r.copy(n); continue; }
-            Node p = g.producer(n.inputs().getFirst());
-            Refusal refusal = refusal(g, n, p);
-            if (refusal != null) {
-                ctx.refused(n, refusal);
-                r.copy(n);
-                continue;
-            }
-            float[] gamma = g.weight(n.inputs().get(1)).data(), beta = g.weight(n.inputs().get(2)).data();
-            float[] mean = g.weight(n.inputs().get(3)).data(), var = g.weight(n.inputs().get(4)).data();
-            int bi = ((EpilogueAnchor) p.op()).biasOperand(), wi = bi - 1;
-            HostTensor w = g.weight(p.inputs().get(wi));
-            int out = w.shape().dim(0), per = w.size() / out;
-            float[] nw = new float[w.size()], nb = new float[out];
-            for (int o = 0; o < out; o++) {
-                double s = gamma[o] / Math.sqrt((double) var[o] + bn.eps());
-                for (int i = 0; i < per; i++) nw[o * per + i] = (float) (w.data()[o * per + i] * s);
-                String lost = precisionLost(w.data(), nw, o * per, per, s);
-                if (lost != null) { refusal = new Refusal(PRECISION, "folding would change results: output channel " + o + " " + lost); break; }
-                double b = p.inputs().size() > bi ? g.weight(p.inputs().get(bi)).data()[o] : 0;
-                nb[o] = (float) ((b - mean[o]) * s + beta[o]);
-            }
-            if (refusal != null) {
-                ctx.refused(n, refusal);
-                r.copy(n);
-                continue;
-            }
-            List<String> operands = new ArrayList<>(p.inputs());
-            operands.set(wi, r.constant(p.inputs().get(wi) + ".bn_folded", HostTensor.of(w.shape(), nw)));
-            String bias = r.constant((p.inputs().size() > bi ? p.inputs().get(bi) : p.inputs().get(wi) + ".bias") + ".bn_folded", HostTensor.of(Shape.of(out), nb));
-            if (operands.size() > bi) operands.set(bi, bias);
-            else operands.add(bias);
-            // the conv was copied when we passed it; the folded one takes the batch norm's place and name
-            r.emitAs(n, p.op(), operands);
-            ctx.fused(n, p.op().mnemonic() + " + batch_norm2d → " + p.op().mnemonic() + " with folded weights", p.type().bytes());
+        return Rewrite.eachNode(g, (r, n) -> n.op() instanceof BatchNorm2d bn && fold(g, ctx, r, n, bn));
+    }
+
+    /** Emits the folded producer in place of batch norm n, or reports why not and returns false. */
+    private static boolean fold(Graph g, PassContext ctx, Rewrite r, Node n, BatchNorm2d bn) {
+        Node p = g.producer(n.inputs().getFirst());
+        Refusal refusal = refusal(g, n, p);
+        if (refusal != null) {
+            ctx.refused(n, refusal);
+            return false;
         }
-        return r.finish();
+        float[] gamma = g.weight(n.inputs().get(1)).data(), beta = g.weight(n.inputs().get(2)).data();
+        float[] mean = g.weight(n.inputs().get(3)).data(), var = g.weight(n.inputs().get(4)).data();
+        int bi = ((EpilogueAnchor) p.op()).biasOperand(), wi = bi - 1;
+        HostTensor w = g.weight(p.inputs().get(wi));
+        int out = w.shape().dim(0), per = w.size() / out;
+        float[] nw = new float[w.size()], nb = new float[out];
+        for (int o = 0; o < out; o++) {
+            double s = gamma[o] / Math.sqrt((double) var[o] + bn.eps());
+            for (int i = 0; i < per; i++) nw[o * per + i] = (float) (w.data()[o * per + i] * s);
+            String lost = precisionLost(w.data(), nw, o * per, per, s);
+            if (lost != null) { refusal = new Refusal(PRECISION, "folding would change results: output channel " + o + " " + lost); break; }
+            double b = p.inputs().size() > bi ? g.weight(p.inputs().get(bi)).data()[o] : 0;
+            nb[o] = (float) ((b - mean[o]) * s + beta[o]);
+        }
+        if (refusal != null) {
+            ctx.refused(n, refusal);
+            return false;
+        }
+        List<String> operands = new ArrayList<>(p.inputs());
+        operands.set(wi, r.constant(p.inputs().get(wi) + ".bn_folded", HostTensor.of(w.shape(), nw)));
+        String bias = r.constant((p.inputs().size() > bi ? p.inputs().get(bi) : p.inputs().get(wi) + ".bias") + ".bn_folded", HostTensor.of(Shape.of(out), nb));
+        if (operands.size() > bi) operands.set(bi, bias);
+        else operands.add(bias);
+        // the conv was copied when we passed it; the folded one takes the batch norm's place and name
+        r.emitAs(n, p.op(), operands);
+        ctx.fused(n, p.op().mnemonic() + " + batch_norm2d → " + p.op().mnemonic() + " with folded weights", p.type().bytes());
+        return true;
     }
 
     private static Refusal refusal(Graph g, Node bn, Node p) {

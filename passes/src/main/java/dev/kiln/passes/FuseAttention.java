@@ -43,31 +43,26 @@ public final class FuseAttention implements Pass {
     private record Match(Node last, FusedAttention op, List<String> operands, List<Node> absorbed) {}
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Map<String, Match> byLast = new HashMap<>();
-        Set<String> dropped = new HashSet<>();
+        List<Rewrite.Fusion> fusions = new ArrayList<>();
+        Set<String> claimed = new HashSet<>();
         for (Node sm : g.nodes()) {
             if (!(sm.op() instanceof Softmax s)) continue;
             List<Node> absorbed = new ArrayList<>();
             Object m = match(g, sm, s, absorbed);
             if (m instanceof Refusal why) { ctx.refused(sm, why); continue; }
             Match match = (Match) m;
-            if (absorbed.stream().anyMatch(n -> dropped.contains(n.name()) || byLast.containsKey(n.name()))) {
+            if (absorbed.stream().anyMatch(n -> claimed.contains(n.name()))) {
                 ctx.refused(sm, OVERLAP, "overlaps another attention chain");
                 continue;
             }
-            byLast.put(match.last().name(), match);
-            for (Node n : absorbed) if (n != match.last()) dropped.add(n.name());
+            absorbed.forEach(n -> claimed.add(n.name()));
+            fusions.add(new Rewrite.Fusion(absorbed, r -> {
+                r.emitAs(match.last(), match.op(), match.operands());
+                long saved = absorbed.stream().filter(a -> a != match.last()).mapToLong(a -> a.type().bytes()).sum();
+                ctx.fused(match.last(), absorbed.stream().map(a -> a.op().mnemonic()).toList() + " → fused_attention", saved);
+            }));
         }
-        Rewrite r = new Rewrite(g);
-        for (Node n : g.nodes()) {
-            Match m = byLast.get(n.name());
-            if (m != null) {
-                r.emitAs(n, m.op(), m.operands());
-                long saved = m.absorbed().stream().filter(a -> a != m.last()).mapToLong(a -> a.type().bytes()).sum();
-                ctx.fused(n, m.absorbed().stream().map(a -> a.op().mnemonic()).toList() + " → fused_attention", saved);
-            } else if (!dropped.contains(n.name())) r.copy(n);
-        }
-        return r.finish();
+        return Rewrite.fusing(g, fusions);
     }
 
     /** The match, or the {@link Refusal} saying why this softmax does not start an attention chain. */

@@ -9,11 +9,7 @@ import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
 import static dev.kiln.passes.FusionReport.Kind.NOT_POINTWISE;
@@ -34,24 +30,16 @@ public final class FuseDepthwisePointwise implements Pass {
     private static Conv2d conv(Node n) { return n.op() instanceof Conv2d c ? c : null; }
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Map<String, Node> dwOfPw = new HashMap<>();
-        Set<String> dropped = new HashSet<>();
+        List<Rewrite.Fusion> fusions = new ArrayList<>();
         for (Node dw : g.nodes()) {
             Conv2d d = conv(dw);
             if (d == null || !isDepthwise(g, dw, d)) continue;
             Refusal refusal = refusal(g, dw, d);
             if (refusal != null) { ctx.refused(dw, refusal); continue; }
             Node pw = g.consumers(dw.name()).getFirst();
-            dwOfPw.put(pw.name(), dw);
-            dropped.add(dw.name());
+            fusions.add(new Rewrite.Fusion(List.of(dw, pw), r -> emit(r, ctx, dw, pw)));
         }
-        Rewrite r = new Rewrite(g);
-        for (Node n : g.nodes()) {
-            Node dw = dwOfPw.get(n.name());
-            if (dw != null) emit(r, ctx, dw, n);
-            else if (!dropped.contains(n.name())) r.copy(n);
-        }
-        return r.finish();
+        return Rewrite.fusing(g, fusions);
     }
 
     static boolean isDepthwise(Graph g, Node n, Conv2d c) {

@@ -11,10 +11,8 @@ import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Unary;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
@@ -58,26 +56,20 @@ public final class FuseEpilogues implements Pass {
     }
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Map<String, Chain> byLast = new HashMap<>();
-        Set<String> skip = new HashSet<>();
+        List<Rewrite.Fusion> fusions = new ArrayList<>();
+        Set<String> claimed = new HashSet<>();
         for (Node n : g.nodes()) {
-            if (Epilogues.of(n.op()) == null || skip.contains(n.name())) continue;
-            Chain c = grow(g, n, skip);
+            if (Epilogues.of(n.op()) == null || claimed.contains(n.name())) continue;
+            Chain c = grow(g, n, claimed);
             Refusal why = refusal(g, c);
             if (why != null) ctx.refused(c.last, why);
             if (c.last == n) continue;
-            skip.add(n.name());
-            Node t = n;
-            while (t != c.last) { t = g.consumers(t.name()).getFirst(); skip.add(t.name()); }
-            byLast.put(c.last.name(), c);
+            List<Node> chain = new ArrayList<>(List.of(n));
+            for (Node t = n; t != c.last; ) { t = g.consumers(t.name()).getFirst(); chain.add(t); }
+            chain.forEach(t -> claimed.add(t.name()));
+            fusions.add(new Rewrite.Fusion(chain, r -> emit(r, c, ctx)));
         }
-        Rewrite r = new Rewrite(g);
-        for (Node n : g.nodes()) {
-            Chain c = byLast.get(n.name());
-            if (c != null) emit(r, c, ctx);
-            else if (!skip.contains(n.name())) r.copy(n);
-        }
-        return r.finish();
+        return Rewrite.fusing(g, fusions);
     }
 
     private static Chain grow(Graph g, Node producer, Set<String> claimed) {

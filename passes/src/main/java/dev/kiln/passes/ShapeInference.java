@@ -1,15 +1,12 @@
 package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
-import dev.kiln.ir.Node;
 
 /** Re-derives every node's type from its operands (after an import or a hand edit of text IR). */
 public final class ShapeInference implements Pass {
     @Override public String name() { return "shape-inference"; }
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Rewrite r = new Rewrite(g);
-        for (Node n : g.nodes()) r.copy(n);
-        return r.finish();
+        return Rewrite.eachNode(g, (r, n) -> false);
     }
 }

@@ -1,7 +1,6 @@
 package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
-import dev.kiln.ir.Node;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Transpose;
 
@@ -15,8 +14,7 @@ public final class SimplifyReshapes implements Pass {
     @Override public String name() { return "simplify-reshapes"; }
 
     @Override public Graph run(Graph g, PassContext ctx) {
-        Rewrite r = new Rewrite(g);
-        for (Node n : g.nodes()) {
+        return Rewrite.eachNode(g, (r, n) -> {
             String x = n.inputs().isEmpty() ? null : r.map(n.inputs().getFirst());
             switch (n.op()) {
                 case Reshape rs when r.out.typeOf(x).equals(n.type()) -> r.alias(n, x);
@@ -29,10 +27,10 @@ public final class SimplifyReshapes implements Pass {
                     if (isIdentity(p)) r.alias(n, src);
                     else r.emitAs(n, new Transpose(p), List.of(src));
                 }
-                default -> r.copy(n);
+                default -> { return false; }
             }
-        }
-        return r.finish();
+            return true;
+        });
     }
 
     private static Object producerOp(Rewrite r, String value) {
