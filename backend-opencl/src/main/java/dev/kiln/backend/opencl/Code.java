@@ -100,11 +100,14 @@ final class Code {
                     case RINT -> "rint(" + v + ")";
                 };
             }
+            // C99's pow has Math.pow's rules for negative bases, zeros and non-finite values
+            case ScalarExpr.Apply2 a when a.fn() == ScalarExpr.Fn2.POW -> "pow(" + render(a.a(), x, env) + ", " + render(a.b(), x, env) + ")";
             case ScalarExpr.Apply2 a -> "(" + render(a.a(), x, env) + switch (a.fn()) {
                 case ADD -> " + ";
                 case SUB -> " - ";
                 case MUL -> " * ";
                 case DIV -> " / ";
+                case POW -> throw new IllegalStateException("POW is rendered above");
             } + render(a.b(), x, env) + ")";
             case ScalarExpr.Select s -> "(" + render(s.a(), x, env) + switch (s.cmp()) {
                 case LT -> " < ";
