@@ -101,6 +101,23 @@ class ElementwiseKernelsTest {
         }
     }
 
+    /** pow keeps Math.pow's rules on the device too: its special cases (x·x, sqrt, 1/x) and C's pow for the rest. */
+    @Test
+    void powOnEdgeValues() {
+        float[] edges = {0f, -0f, 1f, -1f, 2f, -2f, 0.5f, -3f, 1e-30f, 1e30f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        TestGraph t = new TestGraph("pow");
+        String x = t.input("x", edges.length);
+        java.util.List<String> outs = new java.util.ArrayList<>();
+        for (float a : new float[]{0f, 1f, 2f, 3f, 4f, 0.5f, -1f, -2f, 1.5f, -0.5f, 5f}) outs.add(t.op(Unary.of(Unary.Kind.POW, a), x));
+        Graph g = t.returning(outs.toArray(String[]::new));
+        Map<String, HostTensor> in = Map.of("x", HostTensor.of(edges, edges.length));
+        try (var e = OpenClTesting.compile(g)) {
+            var out = e.run(in);
+            var expected = dev.kiln.ir.ReferenceInterpreter.run(g, in);
+            for (String k : expected.keySet()) assertTrue(out.get(k).allClose(expected.get(k), 1e-6, 0), k + ": " + out.get(k));
+        }
+    }
+
     @Test
     void batchNormInInferenceMode() {
         TestGraph t = new TestGraph("bn");
