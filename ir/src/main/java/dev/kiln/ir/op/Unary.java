@@ -75,10 +75,11 @@ public record Unary(Act act) implements Op {
         SOFTPLUS(0),
         SOFTSIGN(0),
         /**
-         * xᵃ for a constant exponent, with {@link Math#pow}'s rules (as torch.pow and C's pow): a
-         * negative base to an integer power is defined, to any other power NaN. 0, 1, 2, 3, 4, 0.5
-         * and −1 are written as products, a square root or a reciprocal that give pow's value on
-         * every input, ±0, ±∞ and NaN included; others use the pow primitive.
+         * xᵃ for a constant exponent, as torch.pow computes it: {@link Math#pow}'s rules (a negative
+         * base to an integer power is defined, to any other power NaN), except that PyTorch takes
+         * 0.5 and −0.5 as √x and 1/√x, so (−∞)^0.5 is NaN there (C's pow says +∞) and (−0)^0.5 is −0.
+         * 0, 1, 2, 3, 4, 0.5, −0.5 and −1 are written as products, a square root or a reciprocal;
+         * others use the pow primitive.
          */
         POW(1),
         /**
@@ -128,15 +129,15 @@ public record Unary(Act act) implements Op {
             };
         }
 
-        /** Each special case equals Math.pow(x, a) for every x; see the comment at 0.5. */
+        /** Each special case is torch.pow(x, a) for every x, ±0, ±∞ and NaN included (see POW). */
         private static ScalarExpr pow(float a) {
             if (a == 0) return c(1);                     // pow(NaN, 0) is 1 too
             if (a == 1) return X;
             if (a == 2) return mul(X, X);
             if (a == 3) return mul(X, mul(X, X));
             if (a == 4) return let("p2", mul(X, X), mul(ref("p2"), ref("p2")));
-            // pow(−∞, 0.5) is +∞ where sqrt gives NaN, and pow(−0, 0.5) is +0 where sqrt gives −0 (−0 + 0 is +0)
-            if (a == 0.5f) return select(EQ, X, c(Double.NEGATIVE_INFINITY), c(Double.POSITIVE_INFINITY), add(fn(Fn1.SQRT, X), c(0)));
+            if (a == 0.5f) return fn(Fn1.SQRT, X);
+            if (a == -0.5f) return div(c(1), fn(Fn1.SQRT, X));
             if (a == -1) return div(c(1), X);
             return ScalarExpr.pow(X, c(a));
         }
