@@ -49,7 +49,11 @@ public final class RecogniseSelfGated implements Pass {
         Rewrite r = new Rewrite(g);
         for (Node n : g.nodes()) {
             Unary act = activationAt.get(n.name());
-            if (act != null) r.emitAs(n, act, List.of(argumentOf.get(n.name())));
+            if (act != null) {
+                r.emitAs(n, act, List.of(argumentOf.get(n.name())));
+                // the report says so: it is why the producer of x then takes the activation into its epilogue
+                ctx.fused(n, "mul(x, gate(x)) → " + act.act(), n.type().bytes());
+            }
             else if (!gone.contains(n.name())) r.copy(n);
         }
         return r.finish();
