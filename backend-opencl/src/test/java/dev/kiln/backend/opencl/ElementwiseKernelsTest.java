@@ -118,6 +118,20 @@ class ElementwiseKernelsTest {
         }
     }
 
+    /** tanh is exactly ±1 where it saturates in f32, so GELU-tanh(−∞) is −∞·0 = NaN as in the reference (PoCL's tanh gave ±0.99999994). */
+    @Test
+    void tanhSaturatesExactly() {
+        TestGraph t = new TestGraph("tanh");
+        String x = t.input("x", 5);
+        Graph g = t.returning(t.op(Unary.of(Unary.Kind.TANH), x), t.op(Unary.of(Unary.Kind.GELU_TANH), x));
+        Map<String, HostTensor> in = Map.of("x", HostTensor.of(new float[]{Float.NEGATIVE_INFINITY, -20f, 9.5f, Float.POSITIVE_INFINITY, Float.NaN}, 5));
+        try (var e = OpenClTesting.compile(g)) {
+            var out = e.run(in);
+            var expected = dev.kiln.ir.ReferenceInterpreter.run(g, in);
+            for (String k : expected.keySet()) assertTrue(out.get(k).allClose(expected.get(k), 0, 0), k + ": " + out.get(k));
+        }
+    }
+
     @Test
     void batchNormInInferenceMode() {
         TestGraph t = new TestGraph("bn");
