@@ -1,5 +1,7 @@
 package dev.kiln.frontend;
 
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Shape;
 import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Binary;
@@ -11,6 +13,7 @@ import dev.kiln.ir.op.Slice;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Transpose;
 import dev.kiln.ir.op.Unary;
+import dev.kiln.ir.op.Where;
 
 import java.util.Arrays;
 import java.util.List;
@@ -55,6 +58,35 @@ public final class Tensor {
     public Tensor sub(Tensor o) { return op(new Binary(Binary.Kind.SUB), o); }
     public Tensor mul(Tensor o) { return op(new Binary(Binary.Kind.MUL), o); }
     public Tensor div(Tensor o) { return op(new Binary(Binary.Kind.DIV), o); }
+    /** torch.minimum / torch.maximum: broadcasting, NaN if either operand is NaN. */
+    public Tensor minimum(Tensor o) { return op(new Binary(Binary.Kind.MIN), o); }
+    public Tensor maximum(Tensor o) { return op(new Binary(Binary.Kind.MAX), o); }
+    /** F.prelu: x where x ≥ 0, slope·x elsewhere, the slope broadcast (shape [C,1,1] for one per channel of NCHW). */
+    public Tensor prelu(Tensor slope) { return op(new Binary(Binary.Kind.PRELU), slope); }
+
+    // comparisons give masks: f32 tensors of 1 (true) and 0 (false), as the IR has no bool dtype
+    public Tensor eq(Tensor o) { return op(new Binary(Binary.Kind.EQ), o); }
+    public Tensor lt(Tensor o) { return op(new Binary(Binary.Kind.LT), o); }
+    public Tensor le(Tensor o) { return op(new Binary(Binary.Kind.LE), o); }
+    public Tensor gt(Tensor o) { return op(new Binary(Binary.Kind.GT), o); }
+    public Tensor ge(Tensor o) { return op(new Binary(Binary.Kind.GE), o); }
+    public Tensor eq(double v) { return eq(scalar(v)); }
+    public Tensor lt(double v) { return lt(scalar(v)); }
+    public Tensor le(double v) { return le(scalar(v)); }
+    public Tensor gt(double v) { return gt(scalar(v)); }
+    public Tensor ge(double v) { return ge(scalar(v)); }
+    /** torch.logical_not of a mask: 1 where this is 0, else 0. */
+    public Tensor logicalNot() { return op(Unary.of(Unary.Kind.NOT)); }
+
+    /** torch.where(cond, a, b): a where cond is non-zero, else b; the three broadcast together. */
+    public static Tensor where(Tensor cond, Tensor a, Tensor b) { return cond.op(new Where(), a, b); }
+    /** x.where(cond, other), as torch.Tensor.where: this where cond is non-zero, else other. */
+    public Tensor where(Tensor cond, Tensor other) { return where(cond, this, other); }
+    /** x.masked_fill(mask, value): value where the mask is non-zero, else this (−∞ for attention masks). */
+    public Tensor maskedFill(Tensor mask, double value) { return where(mask, scalar(value), this); }
+
+    private Tensor scalar(double v) { return tracer.constant("scalar", HostTensor.full(Shape.of(), (float) v)); }
+
     public Tensor mul(double factor) { return op(new Scale((float) factor)); }
     public Tensor div(double divisor) { return op(new Scale((float) (1.0 / divisor))); }
 

@@ -79,9 +79,12 @@ public final class HostTensor {
         requireSameShape(expected);
         double num = 0, den = 0;
         for (int i = 0; i < data.length; i++) {
-            double d = (double) data[i] - expected.data[i];
+            float a = data[i], e = expected.data[i];
+            if (Float.isFinite(e)) den += (double) e * e;
+            // the same ∞, or NaN on both sides, is a match (∞ − ∞ would make it NaN); a NaN or ∞ against anything else makes the error NaN or ∞
+            if (a == e || Float.isNaN(a) && Float.isNaN(e)) continue;
+            double d = (double) a - e;
             num += d * d;
-            den += (double) expected.data[i] * expected.data[i];
         }
         return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
     }

@@ -51,7 +51,7 @@ final class RandomGraphs {
         for (int i = r.nextInt(3); i > 0; i--) values.add(b.input(name("in"), TensorType.f32(randomDims(1 + r.nextInt(4)))));
         for (int i = r.nextInt(3); i > 0; i--) values.add(constant("c", randomDims(r.nextInt(4))));
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
-                this::unary, this::scale, this::softmax, this::pool, this::globalAvgPool, this::reshape,
+                this::unary, this::scale, this::softmax, this::pool, this::globalAvgPool, this::where, this::reshape,
                 this::transpose, this::concat, this::slice, this::lstm, this::fusedDwPw, this::fusedAttention);
         int nodes = 1 + r.nextInt(12), added = 0;
         for (int attempt = 0; added < nodes && attempt < 1000; attempt++)
@@ -185,6 +185,19 @@ final class RandomGraphs {
         if (x == null) return false;
         int[][] w = window(type(x));
         return add(r.nextBoolean() ? new MaxPool2d(w[0], w[1], w[2]) : new AvgPool2d(w[0], w[1], w[2], r.nextBoolean()), List.of(x));
+    }
+
+    /** where(mask, a, b), the three broadcast together; the mask is any value (non-zero is true). */
+    private boolean where() {
+        String a = value(t -> true);
+        if (a == null) return false;
+        int[] ad = type(a).shape().dims();
+        String other = value(t -> broadcasts(ad, t.shape().dims()));
+        if (other == null) return false;
+        int[] od = type(other).shape().dims();
+        // shapes that broadcast pairwise broadcast together: on each axis every size is 1 or the one other size
+        String mask = value(t -> broadcasts(ad, t.shape().dims()) && broadcasts(od, t.shape().dims()));
+        return mask != null && add(new Where(), r.nextBoolean() ? List.of(mask, a, other) : List.of(mask, other, a));
     }
 
     private boolean globalAvgPool() {

@@ -7,17 +7,18 @@ public final class Passes {
     private Passes() {}
 
     /**
-     * Canonicalise first (so patterns appear in one form), fuse attention before epilogues (the
+     * Canonicalise first (so patterns appear in one form; x·σ(x) and its kin become the one
+     * activation they are, so the producer of x has one reader), fuse attention before epilogues (the
      * attention's gate is an epilogue), epilogues before depthwise+pointwise (which then takes
      * both convs with their activations), and clean up at the end.
      */
     public static final List<String> DEFAULT = List.of(
             "shape-inference", "simplify-reshapes", "fold-batch-norm", "constant-folding", "dce", "cse",
-            "fuse-attention", "fuse-epilogues", "fuse-depthwise-pointwise", "dce");
+            "recognise-self-gated", "fuse-attention", "fuse-epilogues", "fuse-depthwise-pointwise", "dce");
 
     public static List<Pass> all() {
         return List.of(new ShapeInference(), new SimplifyReshapes(), new FoldBatchNorm(), new ConstantFolding(),
-                new CommonSubexpressionElimination(), new FuseAttention(), new FuseEpilogues(),
+                new CommonSubexpressionElimination(), new RecogniseSelfGated(), new FuseAttention(), new FuseEpilogues(),
                 new FuseDepthwisePointwise(), new DeadCodeElimination());
     }
 

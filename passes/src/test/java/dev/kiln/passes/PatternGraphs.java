@@ -281,7 +281,17 @@ final class PatternGraphs {
             y = r.nextBoolean() ? add(new Binary(ADD), "bias", y, bias) : add(new Binary(ADD), "bias", bias, y);
         }
         if (r.nextBoolean() && !addAfterAct) y = add(new Binary(ADD), "residual", y, like(t));
-        if (r.nextBoolean() || addAfterAct) y = add(activation(), "act", y);
+        if (r.nextBoolean() || addAfterAct) {
+            if (!addAfterAct && r.nextInt(5) == 0) {           // the activation written out as x times a gate of x
+                String x = y;
+                String g = switch (r.nextInt(3)) {
+                    case 0 -> add(Unary.of(Unary.Kind.SIGMOID), "self.sigmoid", x);
+                    case 1 -> add(Unary.of(Unary.Kind.HARD_SIGMOID, 1f / 6, 0.5f), "self.hardsigmoid", x);
+                    default -> add(Unary.of(Unary.Kind.TANH), "self.tanh", add(Unary.of(Unary.Kind.SOFTPLUS), "self.softplus", x));
+                };
+                y = r.nextBoolean() ? add(new Binary(MUL), "self.gate", x, g) : add(new Binary(MUL), "self.gate", g, x);
+            } else y = add(activation(), "act", y);
+        }
         if (addAfterAct) y = add(new Binary(ADD), "residual", like(t), y);
         if (r.nextBoolean()) {
             String g = add(Unary.of(Unary.Kind.SIGMOID), "gate.sigmoid", like(t));

@@ -79,7 +79,7 @@ class GeneratorCoverageTest {
             assertTrue(features.getOrDefault(f, 0) >= 3, "'" + f + "' is (nearly) never generated: " + features);
         for (int d : new int[]{1, 2, 3, 5, 7, 11, 13, Sizes.L - 1, Sizes.L, Sizes.L + 1})
             assertTrue(dims.contains(d), "size " + d + " never occurs: " + dims);
-        for (String pass : List.of("fold-batch-norm", "fuse-epilogues", "fuse-depthwise-pointwise", "fuse-attention"))
+        for (String pass : List.of("fold-batch-norm", "recognise-self-gated", "fuse-epilogues", "fuse-depthwise-pointwise", "fuse-attention"))
             assertTrue(fused.getOrDefault(pass, 0) >= 5, pass + " (nearly) never fires: " + fused);
         // each near-miss Motifs plants, by pass and kind; the detail tells apart near-misses of one kind
         for (String nearMiss : List.of("fold-batch-norm SECOND_CONSUMER: ", "fuse-depthwise-pointwise SECOND_CONSUMER: ",

@@ -3,6 +3,7 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.cpu.kernels.BinaryKernel;
 import dev.kiln.backend.cpu.kernels.ChannelAffineKernel;
 import dev.kiln.backend.cpu.kernels.UnaryKernel;
+import dev.kiln.backend.cpu.kernels.WhereKernel;
 import dev.kiln.ir.op.Act;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
@@ -10,7 +11,7 @@ import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
 
-/** Unary activations, scaling, broadcasting binaries and inference BatchNorm. */
+/** Unary activations, scaling, broadcasting binaries and selects, and inference BatchNorm. */
 final class ElementwiseLowering {
     private ElementwiseLowering() {}
 
@@ -25,8 +26,33 @@ final class ElementwiseLowering {
         Placement y = ctx.of(n.name()).as4d();
         Placement a = broadcast(ctx.of(n.inputs().get(0)), y), b = broadcast(ctx.of(n.inputs().get(1)), y);
         Params p = Params.of().placement("A", a).placement("B", b).placement("Y", y)
-                .put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3]).put("OP", kind.ordinal());
+                .put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3]).put("OP", code(kind));
         ctx.kernel(n, BinaryKernel.class, p, rows(y));
+    }
+
+    private static int code(Binary.Kind kind) {
+        return switch (kind) {
+            case ADD -> BinaryKernel.ADD;
+            case SUB -> BinaryKernel.SUB;
+            case MUL -> BinaryKernel.MUL;
+            case DIV -> BinaryKernel.DIV;
+            case MIN -> BinaryKernel.MIN;
+            case MAX -> BinaryKernel.MAX;
+            case PRELU -> BinaryKernel.PRELU;
+            case EQ -> BinaryKernel.EQ;
+            case LT -> BinaryKernel.LT;
+            case LE -> BinaryKernel.LE;
+            case GT -> BinaryKernel.GT;
+            case GE -> BinaryKernel.GE;
+        };
+    }
+
+    static void where(LoweringContext ctx, Node n) {
+        Placement y = ctx.of(n.name()).as4d();
+        Params p = Params.of().placement("C", broadcast(ctx.of(n.inputs().get(0)), y)).placement("A", broadcast(ctx.of(n.inputs().get(1)), y))
+                .placement("B", broadcast(ctx.of(n.inputs().get(2)), y)).placement("Y", y)
+                .put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3]);
+        ctx.kernel(n, WhereKernel.class, p, rows(y));
     }
 
     /** scale = γ/√(var+ε), shift = β − mean·scale, computed once here in double. */

@@ -43,6 +43,8 @@ import static dev.kiln.ir.op.ScalarExpr.sub;
  * the expression is evaluated from it, and its result is left on the stack. {@link Let}s get
  * locals of their own. Comparisons use IEEE semantics (false with a NaN), as the reference does.
  *
+ * <p>POW is FloatVector.pow on vectors (Math.pow's rules) and Math.pow in double on a float.
+ *
  * <p>Four primitives have no Vector API operation and are expanded here into the others, for
  * both forms alike: ERF (Abramowitz–Stegun 7.1.26, |error| ≤ 1.5e-7), and FLOOR, CEIL, RINT
  * (adding and subtracting 2^23 rounds a float of magnitude below 2^23 to an integer, half to
@@ -151,6 +153,14 @@ final class ExprInliner {
             virtual(a.fn().name().toLowerCase(java.util.Locale.ROOT), "(F)" + FVD);
             return;
         }
+        if (!vector && a.fn() == ScalarExpr.Fn2.POW) {     // in double, as the reference; FloatVector.pow rounds alike within an ulp
+            out.add(new InsnNode(Opcodes.F2D));
+            emit(a.b());
+            out.add(new InsnNode(Opcodes.F2D));
+            out.add(new MethodInsnNode(Opcodes.INVOKESTATIC, "java/lang/Math", "pow", "(DD)D", false));
+            out.add(new InsnNode(Opcodes.D2F));
+            return;
+        }
         emit(a.b());
         if (vector) virtual(a.fn().name().toLowerCase(java.util.Locale.ROOT), "(" + VEC + ")" + FVD);
         else out.add(new InsnNode(switch (a.fn()) {
@@ -158,6 +168,7 @@ final class ExprInliner {
             case SUB -> Opcodes.FSUB;
             case MUL -> Opcodes.FMUL;
             case DIV -> Opcodes.FDIV;
+            case POW -> throw new IllegalStateException("POW is emitted above");
         }));
     }
 

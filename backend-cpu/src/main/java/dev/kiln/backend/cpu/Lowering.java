@@ -27,6 +27,7 @@ final class Lowering {
             case Unary u -> ElementwiseLowering.unary(ctx, n, u.act(), 1f);
             case Scale s -> ElementwiseLowering.unary(ctx, n, Act.NONE, s.factor());
             case Binary b -> ElementwiseLowering.binary(ctx, n, b.kind());
+            case Where w -> ElementwiseLowering.where(ctx, n);
             case BatchNorm2d bn -> ElementwiseLowering.batchNorm(ctx, n, bn);
             case Reshape r -> MovementLowering.reshape(ctx, n);
             case Transpose t -> MovementLowering.transpose(ctx, n, t);

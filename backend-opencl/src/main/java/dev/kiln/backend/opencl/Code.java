@@ -14,9 +14,15 @@ import java.util.Map;
 final class Code {
     private Code() {}
 
-    /** What every program starts with (activations are written inline from their ir definitions: {@link #activation}). */
+    /**
+     * What every program starts with (activations are written inline from their ir definitions:
+     * {@link #activation}). kiln_tanh: PoCL's tanh gives ±0.99999994 where tanh has saturated to
+     * ±1 in f32 (|x| ≥ 9.1; OpenCL allows 5 ulps), so 1 + tanh(x) was not 0 and GELU-tanh(−∞)
+     * came out −∞ instead of NaN (−∞ · 0), as in the reference and PyTorch.
+     */
     static final String PRELUDE = """
             // Kiln OpenCL C
+            inline float kiln_tanh(float x) { return fabs(x) >= 9.1f ? copysign(1.0f, x) : tanh(x); }
             """;
 
     /** A float literal that OpenCL C reads back to the same value. */
@@ -92,7 +98,7 @@ final class Code {
                     case ABS -> "fabs(" + v + ")";
                     case EXP -> "exp(" + v + ")";
                     case LOG -> "log(" + v + ")";
-                    case TANH -> "tanh(" + v + ")";
+                    case TANH -> "kiln_tanh(" + v + ")";
                     case ERF -> "erf(" + v + ")";
                     case SQRT -> "sqrt(" + v + ")";
                     case FLOOR -> "floor(" + v + ")";
@@ -100,11 +106,14 @@ final class Code {
                     case RINT -> "rint(" + v + ")";
                 };
             }
+            // C99's pow has Math.pow's rules for negative bases, zeros and non-finite values
+            case ScalarExpr.Apply2 a when a.fn() == ScalarExpr.Fn2.POW -> "pow(" + render(a.a(), x, env) + ", " + render(a.b(), x, env) + ")";
             case ScalarExpr.Apply2 a -> "(" + render(a.a(), x, env) + switch (a.fn()) {
                 case ADD -> " + ";
                 case SUB -> " - ";
                 case MUL -> " * ";
                 case DIV -> " / ";
+                case POW -> throw new IllegalStateException("POW is rendered above");
             } + render(a.b(), x, env) + ")";
             case ScalarExpr.Select s -> "(" + render(s.a(), x, env) + switch (s.cmp()) {
                 case LT -> " < ";

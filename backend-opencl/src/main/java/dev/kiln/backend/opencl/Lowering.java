@@ -21,6 +21,7 @@ import dev.kiln.ir.op.Slice;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Transpose;
 import dev.kiln.ir.op.Unary;
+import dev.kiln.ir.op.Where;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -66,6 +67,7 @@ final class Lowering {
             case Softmax s -> SoftmaxKernel.generate(r, s);
             case Unary u -> MapKernels.unary(r, u);
             case Binary b -> MapKernels.binary(r, b);
+            case Where w -> MapKernels.where(r);
             case Scale s -> MapKernels.scale(r, s);
             case BatchNorm2d bn -> MapKernels.batchNorm(r, bn);
             case Reshape rs -> MapKernels.reshape(r);

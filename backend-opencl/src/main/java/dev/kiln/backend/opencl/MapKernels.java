@@ -49,15 +49,37 @@ final class MapKernels {
         return map(r, (b, idx, p) -> r.in(0).at(idx) + " * " + Code.lit(s.factor()));
     }
 
+    /**
+     * MIN and MAX propagate NaN as the reference does (C's fmin/fmax would return the other
+     * operand); a comparison gives 1 or 0, false with NaN as C's float comparisons are.
+     */
     static Kernel binary(KernelRequest r, Binary op) {
         int[] od = r.out().dims();
-        String sym = switch (op.kind()) {
-            case ADD -> " + ";
-            case SUB -> " - ";
-            case MUL -> " * ";
-            case DIV -> " / ";
-        };
-        return map(r, (b, idx, p) -> r.in(0).broadcastTo(od).at(idx) + sym + r.in(1).broadcastTo(od).at(idx));
+        return map(r, (b, idx, p) -> {
+            b.append("    const float a = ").append(r.in(0).broadcastTo(od).at(idx)).append(";\n");
+            b.append("    const float b = ").append(r.in(1).broadcastTo(od).at(idx)).append(";\n");
+            return switch (op.kind()) {
+                case ADD -> "a + b";
+                case SUB -> "a - b";
+                case MUL -> "a * b";
+                case DIV -> "a / b";
+                case MIN -> "(isnan(a) || isnan(b)) ? a + b : fmin(a, b)";
+                case MAX -> "(isnan(a) || isnan(b)) ? a + b : fmax(a, b)";
+                case PRELU -> "a < 0.0f ? a * b : a";
+                case EQ -> "a == b ? 1.0f : 0.0f";
+                case LT -> "a < b ? 1.0f : 0.0f";
+                case LE -> "a <= b ? 1.0f : 0.0f";
+                case GT -> "a > b ? 1.0f : 0.0f";
+                case GE -> "a >= b ? 1.0f : 0.0f";
+            };
+        });
+    }
+
+    /** cond ≠ 0 picks a (NaN is non-zero), else b; the three broadcast to the result. */
+    static Kernel where(KernelRequest r) {
+        int[] od = r.out().dims();
+        return map(r, (b, idx, p) -> "(" + r.in(0).broadcastTo(od).at(idx) + " != 0.0f) ? " + r.in(1).broadcastTo(od).at(idx)
+                + " : " + r.in(2).broadcastTo(od).at(idx));
     }
 
     /** (x − mean[c]) · gamma[c] / sqrt(var[c] + eps) + beta[c], with c the axis-1 index. */

@@ -17,6 +17,7 @@ import dev.kiln.ir.op.Slice;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Transpose;
 import dev.kiln.ir.op.Unary;
+import dev.kiln.ir.op.Where;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
@@ -64,6 +65,71 @@ class ElementwiseKernelsTest {
         String add = t.op(new Binary(Binary.Kind.ADD), a, b), sub = t.op(new Binary(Binary.Kind.SUB), c, a);
         String mul = t.op(new Binary(Binary.Kind.MUL), a, a), div = t.op(new Binary(Binary.Kind.DIV), a, t.uniform(1f, 2f, 2, 1, 1));
         assertMatchesReference(t.returning(add, sub, mul, div), 2);
+    }
+
+    @Test
+    void minMaxPreluComparisonsAndWhereBroadcast() {
+        TestGraph t = new TestGraph("masks");
+        String a = t.input(2, 3, 5), slope = t.input(3, 1), c = t.input(5);
+        java.util.List<String> outs = new java.util.ArrayList<>();
+        for (Binary.Kind k : Binary.Kind.values()) outs.add(t.op(new Binary(k), k == Binary.Kind.PRELU ? a : c, k == Binary.Kind.PRELU ? slope : a));
+        String mask = t.op(new Binary(Binary.Kind.GT), a, c);
+        outs.add(t.op(new Where(), mask, t.uniform(-1f, 1f, 1), a));
+        outs.add(t.op(new Where(), t.op(Unary.of(Unary.Kind.NOT), mask), a, c));
+        assertMatchesReference(t.returning(outs.toArray(String[]::new)), 5);
+    }
+
+    /** Exactly as the reference on NaN, ±∞ and ±0: min/max propagate NaN (C's fmin/fmax would not), comparisons are false with NaN. */
+    @Test
+    void binaryKindsAndWhereOnEdgeValues() {
+        float[] edges = {0f, -0f, 1f, -2.5f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        int n = edges.length;
+        float[] a = new float[n * n], b = new float[n * n];
+        for (int i = 0; i < n * n; i++) { a[i] = edges[i / n]; b[i] = edges[i % n]; }
+        TestGraph t = new TestGraph("edges");
+        String x = t.input("a", n * n), y = t.input("b", n * n);
+        java.util.List<String> outs = new java.util.ArrayList<>();
+        for (Binary.Kind k : Binary.Kind.values()) outs.add(t.op(new Binary(k), x, y));
+        outs.add(t.op(new Where(), x, x, y));
+        outs.add(t.op(Unary.of(Unary.Kind.NOT), x));
+        Graph g = t.returning(outs.toArray(String[]::new));
+        Map<String, HostTensor> in = Map.of("a", HostTensor.of(a, n * n), "b", HostTensor.of(b, n * n));
+        try (var e = OpenClTesting.compile(g)) {
+            var out = e.run(in);
+            var expected = dev.kiln.ir.ReferenceInterpreter.run(g, in);
+            for (String k : expected.keySet()) assertTrue(out.get(k).allClose(expected.get(k), 0, 0), k + ": " + out.get(k));
+        }
+    }
+
+    /** pow keeps Math.pow's rules on the device too: its special cases (x·x, sqrt, 1/x) and C's pow for the rest. */
+    @Test
+    void powOnEdgeValues() {
+        float[] edges = {0f, -0f, 1f, -1f, 2f, -2f, 0.5f, -3f, 1e-30f, 1e30f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN};
+        TestGraph t = new TestGraph("pow");
+        String x = t.input("x", edges.length);
+        java.util.List<String> outs = new java.util.ArrayList<>();
+        for (float a : new float[]{0f, 1f, 2f, 3f, 4f, 0.5f, -1f, -2f, 1.5f, -0.5f, 5f}) outs.add(t.op(Unary.of(Unary.Kind.POW, a), x));
+        Graph g = t.returning(outs.toArray(String[]::new));
+        Map<String, HostTensor> in = Map.of("x", HostTensor.of(edges, edges.length));
+        try (var e = OpenClTesting.compile(g)) {
+            var out = e.run(in);
+            var expected = dev.kiln.ir.ReferenceInterpreter.run(g, in);
+            for (String k : expected.keySet()) assertTrue(out.get(k).allClose(expected.get(k), 1e-6, 0), k + ": " + out.get(k));
+        }
+    }
+
+    /** tanh is exactly ±1 where it saturates in f32, so GELU-tanh(−∞) is −∞·0 = NaN as in the reference (PoCL's tanh gave ±0.99999994). */
+    @Test
+    void tanhSaturatesExactly() {
+        TestGraph t = new TestGraph("tanh");
+        String x = t.input("x", 5);
+        Graph g = t.returning(t.op(Unary.of(Unary.Kind.TANH), x), t.op(Unary.of(Unary.Kind.GELU_TANH), x));
+        Map<String, HostTensor> in = Map.of("x", HostTensor.of(new float[]{Float.NEGATIVE_INFINITY, -20f, 9.5f, Float.POSITIVE_INFINITY, Float.NaN}, 5));
+        try (var e = OpenClTesting.compile(g)) {
+            var out = e.run(in);
+            var expected = dev.kiln.ir.ReferenceInterpreter.run(g, in);
+            for (String k : expected.keySet()) assertTrue(out.get(k).allClose(expected.get(k), 0, 0), k + ": " + out.get(k));
+        }
     }
 
     @Test

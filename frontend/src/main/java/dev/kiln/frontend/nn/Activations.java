@@ -2,6 +2,8 @@ package dev.kiln.frontend.nn;
 
 import dev.kiln.frontend.Module;
 import dev.kiln.frontend.Tensor;
+import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Shape;
 
 /** The activation layers, as modules so they can sit in a Sequential. */
 public final class Activations {
@@ -15,6 +17,28 @@ public final class Activations {
         private final double slope;
         public LeakyReLU(double slope) { this.slope = slope; }
         @Override public Tensor forward(Tensor x) { return x.leakyRelu(slope); }
+    }
+
+    /**
+     * torch.nn.PReLU: a learnt slope for x &lt; 0, one for every channel (axis 1) or one for all,
+     * initialised to 0.25 as PyTorch does. The weight [n] is viewed as [n, 1, ...] to broadcast
+     * along axis 1.
+     */
+    public static final class PReLU extends Module {
+        private final int parameters;
+        public PReLU() { this(1); }
+        public PReLU(int numParameters) {
+            this.parameters = numParameters;
+            parameter("weight", Shape.of(numParameters), seed -> HostTensor.full(Shape.of(numParameters), 0.25f));
+        }
+        @Override public Tensor forward(Tensor x) {
+            Tensor w = param("weight");
+            if (parameters == 1 || x.dim() < 2) return x.prelu(w);
+            int[] d = new int[x.dim() - 1];
+            java.util.Arrays.fill(d, 1);
+            d[0] = parameters;
+            return x.prelu(w.view(d));
+        }
     }
 
     public static final class Sigmoid extends Module {

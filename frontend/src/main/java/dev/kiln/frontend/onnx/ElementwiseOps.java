@@ -3,11 +3,16 @@ package dev.kiln.frontend.onnx;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Unary;
+import dev.kiln.ir.op.Where;
 
 import java.util.List;
 import java.util.Map;
 
-/** Arithmetic, activations, Softmax, and the identities (Identity, Dropout at inference). */
+/**
+ * Arithmetic, activations, Softmax, comparisons and Where, and the identities (Identity, Dropout at
+ * inference). A bool tensor is an f32 mask of 1 and 0 in the IR (see {@link Binary}); bool and
+ * integer constants read as masks or compared become f32 data.
+ */
 final class ElementwiseOps {
     private ElementwiseOps() {}
 
@@ -16,6 +21,14 @@ final class ElementwiseOps {
         r.put("Sub", n -> binary(n, Binary.Kind.SUB));
         r.put("Mul", n -> binary(n, Binary.Kind.MUL));
         r.put("Div", n -> binary(n, Binary.Kind.DIV));
+        r.put("Min", n -> variadic(n, Binary.Kind.MIN));
+        r.put("Max", n -> variadic(n, Binary.Kind.MAX));
+        r.put("PRelu", ElementwiseOps::prelu);
+        for (var e : Map.of("Equal", Binary.Kind.EQ, "Less", Binary.Kind.LT, "LessOrEqual", Binary.Kind.LE, "Greater", Binary.Kind.GT,
+                "GreaterOrEqual", Binary.Kind.GE).entrySet())
+            r.put(e.getKey(), n -> n.emitOut(new Binary(e.getValue()), List.of(n.mask(0), n.mask(1))));
+        r.put("Not", n -> n.emitOut(Unary.of(Unary.Kind.NOT), List.of(n.mask(0))));
+        r.put("Where", n -> n.emitOut(new Where(), List.of(n.mask(0), n.ir(1), n.ir(2))));
         // each ONNX activation is one Unary.Kind; its math is defined once, in ir
         for (var e : Map.of("Relu", Unary.Kind.RELU, "Sigmoid", Unary.Kind.SIGMOID, "Tanh", Unary.Kind.TANH, "Exp", Unary.Kind.EXP,
                 "Log", Unary.Kind.LOG, "Sqrt", Unary.Kind.SQRT, "Erf", Unary.Kind.ERF, "Abs", Unary.Kind.ABS, "Neg", Unary.Kind.NEG,
@@ -37,6 +50,7 @@ final class ElementwiseOps {
         r.put("Pow", ElementwiseOps::pow);
         r.put("Gelu", ElementwiseOps::gelu);
         r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "Gelu"), ElementwiseOps::gelu);
+        r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "GeluTanh"), n -> unary(n, Unary.of(Unary.Kind.GELU_TANH)));
         r.put("Softmax", ElementwiseOps::softmax);
         r.put("Identity", n -> n.set(0, n.in(0)));
         r.put("Dropout", ElementwiseOps::dropout);
@@ -44,6 +58,30 @@ final class ElementwiseOps {
 
     private static void binary(NodeView n, Binary.Kind kind) {
         n.emitOut(new Binary(kind), List.of(n.ir(0), n.ir(1)));
+    }
+
+    /** Min / Max of one or more inputs (broadcast together), as a left fold of binary ops. */
+    private static void variadic(NodeView n, Binary.Kind kind) {
+        if (n.inputCount() == 0) throw n.malformed(n.opType() + " needs at least one input");
+        String acc = n.ir(0);
+        for (int i = 1; i < n.inputCount(); i++)
+            acc = i == n.inputCount() - 1 ? n.emitOut(new Binary(kind), List.of(acc, n.ir(i)))
+                    : n.emit(String.valueOf(i), new Binary(kind), List.of(acc, n.ir(i)));
+        if (n.inputCount() == 1) n.set(0, n.in(0));
+    }
+
+    /**
+     * PRelu: a single constant slope (nn.PReLU() exports one of shape [1,1,1]) is a LeakyReLU, an
+     * activation a conv or linear before it fuses; a per-channel or computed slope is Binary PRELU,
+     * which broadcasts it (nn.PReLU(C) exports shape [C,1,1]).
+     */
+    private static void prelu(NodeView n) {
+        if (n.in(1) instanceof ImportContext.Value.Const c && c.data().size() == 1 && c.data().isFloating()
+                && n.rank(1) <= n.rank(0)) {
+            unary(n, Unary.of(Unary.Kind.LEAKY_RELU, (float) c.data().get(0)));
+            return;
+        }
+        n.emitOut(new Binary(Binary.Kind.PRELU), List.of(n.ir(0), n.ir(1)));
     }
 
     private static void unary(NodeView n, Unary op) {

@@ -17,7 +17,7 @@ import java.util.Map;
  * <ul>
  *   <li>GELU: x · 0.5 · (1 + erf(x / √2)), in any association of the three factors, with
  *       x/√2 written as a Div by √2 or a Mul by 1/√2, and operands in either order
- *       → Gelu(x).</li>
+ *       → Gelu(x); its tanh form x · 0.5 · (1 + tanh(√(2/π)·(x + 0.044715·x³))) → GeluTanh(x).</li>
  *   <li>x · Sigmoid(x) → Silu(x); x · HardSigmoid(x) (α = 1/6, β = 1/2) → HardSwish(x);
  *       x · Tanh(Softplus(x)) → Mish(x): how PyTorch exports SiLU, hardswish and Mish.</li>
  *   <li>A zero Pad of the spatial axes feeding an AveragePool (PyTorch's avg_pool2d with
@@ -82,32 +82,74 @@ final class ImportPatterns {
     }
 
     /**
-     * m = x·0.5·(1+erf(x/√2)) in one of its three associations; m becomes Gelu(x). Matched
-     * top-down from the last Mul, so intermediates may be shared (PyTorch's tracer merges equal
-     * subexpressions of GELUs written alike): they are left in place, and are dead code unless
-     * something else reads them.
+     * m = x·0.5·(1+erf(x/√2)) in one of its three associations; m becomes Gelu(x). The same for
+     * the tanh form x·0.5·(1+tanh(√(2/π)·(x+0.044715·x³))), which PyTorch exports decomposed
+     * (x³ as x·(x·x)) for gelu(approximate='tanh'); m becomes GeluTanh(x). Matched top-down from
+     * the last Mul, so intermediates may be shared (PyTorch's tracer merges equal subexpressions
+     * of GELUs written alike): they are left in place, and are dead code unless something else
+     * reads them.
      */
     private void gelu(Node m) {
-        String x = null;
-        for (int side = 0; side < 2 && x == null; side++) {
+        Gate found = null;
+        for (int side = 0; side < 2 && found == null; side++) {
             String p = m.input(side), q = m.input(1 - side);
             Node inner = producers.get(q);
             if (scalarIs(p, 0.5) && is(inner, "Mul")) {                      // (x · A(x)) · 0.5
-                for (int k = 0; k < 2 && x == null; k++) {
-                    String a = onePlusErfArgument(inner.input(k));
-                    if (a != null && a.equals(inner.input(1 - k))) x = a;
+                for (int k = 0; k < 2 && found == null; k++) {
+                    Gate a = onePlusGate(inner.input(k));
+                    if (a != null && a.x().equals(inner.input(1 - k))) found = a;
                 }
-            } else if (onePlusErfArgument(p) != null && is(inner, "Mul")) {  // A(x) · (x · 0.5)
-                String a = onePlusErfArgument(p);
-                if (a.equals(otherThanScalar(inner, 0.5))) x = a;
+            } else if (onePlusGate(p) != null && is(inner, "Mul")) {         // A(x) · (x · 0.5)
+                Gate a = onePlusGate(p);
+                if (a.x().equals(otherThanScalar(inner, 0.5))) found = a;
             } else if (is(inner, "Mul") && otherThanScalar(inner, 0.5) != null) {  // x · (A(x) · 0.5)
-                String a = onePlusErfArgument(otherThanScalar(inner, 0.5));
-                if (p.equals(a)) x = a;
+                Gate a = onePlusGate(otherThanScalar(inner, 0.5));
+                if (a != null && p.equals(a.x())) found = a;
             }
         }
-        if (x == null || replaced.containsKey(m) || dropped.contains(m)) return;
-        replaced.put(m, m.with("Gelu", OpImporter.KILN_DOMAIN, List.of(x), Map.of()));
+        if (found == null || replaced.containsKey(m) || dropped.contains(m)) return;
+        replaced.put(m, m.with(found.tanh() ? "GeluTanh" : "Gelu", OpImporter.KILN_DOMAIN, List.of(found.x()), Map.of()));
     }
+
+    /** The x of a GELU's 1 + erf(...) or 1 + tanh(...) factor, and which of the two it is. */
+    private record Gate(String x, boolean tanh) {}
+
+    /** For a value 1 + erf(x/√2) or 1 + tanh(√(2/π)·(x + 0.044715·x³)), its x and form; else null. */
+    private Gate onePlusGate(String value) {
+        Node add = producers.get(value);
+        if (!is(add, "Add")) return null;
+        Node f = producers.get(otherThanScalar(add, 1) == null ? "" : otherThanScalar(add, 1));
+        if (is(f, "Erf")) {
+            Node scale = producers.get(f.input(0));
+            if (is(scale, "Div") && scalarIs(scale.input(1), SQRT2)) return new Gate(scale.input(0), false);
+            if (is(scale, "Mul") && otherThanScalar(scale, 1 / SQRT2) != null) return new Gate(otherThanScalar(scale, 1 / SQRT2), false);
+            return null;
+        }
+        if (!is(f, "Tanh")) return null;
+        Node scale = producers.get(f.input(0));
+        Node sum = is(scale, "Mul") ? producers.get(nullToEmpty(otherThanScalar(scale, Math.sqrt(2 / Math.PI)))) : null;
+        if (!is(sum, "Add")) return null;
+        for (int k = 0; k < 2; k++) {
+            String x = sum.input(k);
+            Node cubic = producers.get(sum.input(1 - k));
+            if (is(cubic, "Mul") && x.equals(cubeOf(otherThanScalar(cubic, 0.044715)))) return new Gate(x, true);
+        }
+        return null;
+    }
+
+    /** For a value x·(x·x), (x·x)·x or Pow(x, 3), x; else null. */
+    private String cubeOf(String value) {
+        Node n = producers.get(nullToEmpty(value));
+        if (is(n, "Pow") && scalarIs(n.input(1), 3)) return n.input(0);
+        if (!is(n, "Mul")) return null;
+        for (int k = 0; k < 2; k++) {
+            Node sq = producers.get(n.input(1 - k));
+            if (is(sq, "Mul") && sq.input(0).equals(sq.input(1)) && sq.input(0).equals(n.input(k))) return n.input(k);
+        }
+        return null;
+    }
+
+    private static String nullToEmpty(String s) { return s == null ? "" : s; }
 
     /**
      * x · g(x) where g is one of the gates PyTorch exports these activations as: Sigmoid (SiLU /
@@ -139,18 +181,6 @@ final class ImportPatterns {
     private static boolean near(Node n, String attr, double dflt, double want) {
         Attribute a = n.attributes().get(attr);
         return Math.abs((a == null ? dflt : a.f()) - want) <= 1e-6;
-    }
-
-    /** For a value 1 + erf(x/√2) (Add of 1 either side, x/√2 as Div by √2 or Mul by 1/√2), x; else null. */
-    private String onePlusErfArgument(String value) {
-        Node add = producers.get(value);
-        if (!is(add, "Add")) return null;
-        Node erf = producers.get(otherThanScalar(add, 1) == null ? "" : otherThanScalar(add, 1));
-        if (!is(erf, "Erf")) return null;
-        Node scale = producers.get(erf.input(0));
-        if (is(scale, "Div") && scalarIs(scale.input(1), SQRT2)) return scale.input(0);
-        if (is(scale, "Mul")) return otherThanScalar(scale, 1 / SQRT2);
-        return null;
     }
 
     private void padInto(Node pad) {

@@ -53,6 +53,9 @@ final class NodeView {
     /** Input i as an IR value name (constants are declared in the graph). */
     String ir(int i) { return ctx.ir(in(i), node, false); }
 
+    /** Input i as an IR value, bool and integer constants included as f32 data (masks, compared values). */
+    String mask(int i) { return ctx.ir(in(i), node, true); }
+
     int[] dims(int i) { return ctx.dims(in(i)); }
     int rank(int i) { return dims(i).length; }
 

@@ -1,10 +1,12 @@
 package dev.kiln.frontend.onnx;
 
 import dev.kiln.frontend.onnx.ImportContext.Value;
+import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Slice;
 import dev.kiln.ir.op.Transpose;
+import dev.kiln.ir.op.Unary;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -171,9 +173,22 @@ final class ShapeOps {
         return ConstTensor.ofLongs(new int[]{v.length}, v);
     }
 
-    /** Cast of a computed tensor: to a floating type it is the tensor itself (Kiln computes in f32); to an integer type it cannot be. */
+    /**
+     * Cast of a computed tensor: to a floating type it is the tensor itself (Kiln computes in f32);
+     * to bool it is a mask, which a comparison or Not already is (masked_fill exports Greater →
+     * Cast(bool) → Where) and any other value becomes as x ≠ 0, written not(not(x)); to an integer
+     * type it cannot be.
+     */
     private static void cast(NodeView n) {
         int to = (int) n.attrInt("to", OnnxFields.FLOAT);
+        if (to == OnnxFields.BOOL) {
+            String x = n.ir(0);
+            var p = n.ctx.builder.producer(x);
+            boolean mask = p != null && (p.op() instanceof Binary b && b.kind().comparison() || p.op() instanceof Unary u && u.kind() == Unary.Kind.NOT);
+            if (mask) n.set(0, n.in(0));
+            else n.emitOut(Unary.of(Unary.Kind.NOT), List.of(n.emit("not", Unary.of(Unary.Kind.NOT), List.of(x))));
+            return;
+        }
         if (!ConstTensor.isFloating(to))
             throw n.unsupported("casting a computed tensor to " + OnnxFields.dataTypeName(to) + " is an integer computation Kiln cannot fold"
                     + " (the IR has f32 tensors only)");

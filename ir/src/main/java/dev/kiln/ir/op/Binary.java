@@ -6,10 +6,24 @@ import dev.kiln.ir.TensorType;
 
 import java.util.List;
 
-/** Element-wise a ∘ b with NumPy broadcasting. */
+/**
+ * Element-wise a ∘ b with NumPy broadcasting.
+ *
+ * <p>The IR is f32 only, so a comparison's mask is an f32 tensor of 1 (true) and 0 (false); ops
+ * that read a mask ({@link Where}, {@link Unary.Kind#NOT}) take any non-zero value as true.
+ */
 public record Binary(Kind kind) implements Op {
     public enum Kind {
-        ADD, SUB, MUL, DIV;
+        ADD, SUB, MUL, DIV,
+        /**
+         * The smaller / larger of a and b, NaN if either is NaN (torch.minimum / maximum, and
+         * ONNX Min / Max as PyTorch exports them). −0 counts as less than +0, as in Java.
+         */
+        MIN, MAX,
+        /** a &lt; 0 ? a·b : a: PyTorch's PReLU with b its slope, broadcast (per channel: b of shape [C,1,1]). */
+        PRELU,
+        /** Comparisons: 1 where a ∘ b holds, else 0; false with a NaN operand (IEEE), as ONNX and PyTorch have it. */
+        EQ, LT, LE, GT, GE;
 
         public double apply(double a, double b) {
             return switch (this) {
@@ -17,8 +31,30 @@ public record Binary(Kind kind) implements Op {
                 case SUB -> a - b;
                 case MUL -> a * b;
                 case DIV -> a / b;
+                case MIN -> Math.min(a, b);
+                case MAX -> Math.max(a, b);
+                case PRELU -> a < 0 ? a * b : a;
+                case EQ -> a == b ? 1 : 0;
+                case LT -> a < b ? 1 : 0;
+                case LE -> a <= b ? 1 : 0;
+                case GT -> a > b ? 1 : 0;
+                case GE -> a >= b ? 1 : 0;
             };
         }
+
+        /** Whether the result is a 0/1 mask. */
+        public boolean comparison() {
+            return switch (this) {
+                case EQ, LT, LE, GT, GE -> true;
+                case ADD, SUB, MUL, DIV, MIN, MAX, PRELU -> false;
+            };
+        }
+
+        /**
+         * Whether operands a few ulps off give a result a few ulps off (see {@link Unary.Kind#total}).
+         * A comparison jumps from 0 to 1, so random graphs compare exact values only.
+         */
+        public boolean total() { return !comparison(); }
     }
 
     public Binary {

@@ -10,7 +10,7 @@ public enum OpPattern {
     INJECTIVE,
     /** Each result element is a function of the same element of each operand (broadcast included). */
     ELEMENTWISE,
-    /** Each result element picks one element of a window of its operand (max pooling): exact. */
+    /** Each result element picks one element of a window of its operand (max pooling) or of one of its operands (where): exact. */
     SELECT,
     /** Each result element sums many products or terms: rounding accumulates (convolution, GEMM, pooling, softmax, ...). */
     REDUCTION;
@@ -25,6 +25,7 @@ public enum OpPattern {
             case Binary b -> ELEMENTWISE;
             case Scale s -> ELEMENTWISE;
             case MaxPool2d m -> SELECT;
+            case Where w -> SELECT;
             case Conv2d c -> REDUCTION;
             case FusedDwPwConv f -> REDUCTION;
             case Linear l -> REDUCTION;

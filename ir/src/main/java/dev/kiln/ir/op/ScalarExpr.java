@@ -42,7 +42,8 @@ public sealed interface ScalarExpr {
      */
     enum Fn1 { NEG, ABS, EXP, LOG, TANH, ERF, SQRT, FLOOR, CEIL, RINT }
 
-    enum Fn2 { ADD, SUB, MUL, DIV }
+    /** POW is x^y with {@link Math#pow}'s (and C's, and PyTorch's) rules for negative bases, zeros and non-finite values. */
+    enum Fn2 { ADD, SUB, MUL, DIV, POW }
 
     enum Cmp { LT, LE, GT, GE, EQ, NE }
 
@@ -55,6 +56,7 @@ public sealed interface ScalarExpr {
     static ScalarExpr sub(ScalarExpr a, ScalarExpr b) { return new Apply2(Fn2.SUB, a, b); }
     static ScalarExpr mul(ScalarExpr a, ScalarExpr b) { return new Apply2(Fn2.MUL, a, b); }
     static ScalarExpr div(ScalarExpr a, ScalarExpr b) { return new Apply2(Fn2.DIV, a, b); }
+    static ScalarExpr pow(ScalarExpr a, ScalarExpr b) { return new Apply2(Fn2.POW, a, b); }
     static ScalarExpr fn(Fn1 f, ScalarExpr a) { return new Apply1(f, a); }
     static ScalarExpr select(Cmp cmp, ScalarExpr a, ScalarExpr b, ScalarExpr t, ScalarExpr f) { return new Select(cmp, a, b, t, f); }
     static ScalarExpr let(String name, ScalarExpr value, ScalarExpr body) { return new Let(name, value, body); }
@@ -125,6 +127,7 @@ public sealed interface ScalarExpr {
             case SUB -> a - b;
             case MUL -> a * b;
             case DIV -> a / b;
+            case POW -> Math.pow(a, b);
         };
     }
 

@@ -7,6 +7,7 @@ import dev.kiln.ir.op.ScalarExpr.Fn1;
 
 import java.util.List;
 
+import static dev.kiln.ir.op.ScalarExpr.Cmp.EQ;
 import static dev.kiln.ir.op.ScalarExpr.Cmp.GT;
 import static dev.kiln.ir.op.ScalarExpr.Cmp.LT;
 import static dev.kiln.ir.op.ScalarExpr.X;
@@ -73,8 +74,19 @@ public record Unary(Act act) implements Op {
         SELU(2),
         SOFTPLUS(0),
         SOFTSIGN(0),
-        /** xᵃ for a constant exponent; 2, 3, 4, 0.5, −1 and 1 are computed exactly, others as exp(a·log x). */
-        POW(1);
+        /**
+         * xᵃ for a constant exponent, as torch.pow computes it: {@link Math#pow}'s rules (a negative
+         * base to an integer power is defined, to any other power NaN), except that PyTorch takes
+         * 0.5 and −0.5 as √x and 1/√x, so (−∞)^0.5 is NaN there (C's pow says +∞) and (−0)^0.5 is −0.
+         * 0, 1, 2, 3, 4, 0.5, −0.5 and −1 are written as products, a square root or a reciprocal;
+         * others use the pow primitive.
+         */
+        POW(1),
+        /**
+         * Logical not of a mask: 1 where x is 0, else 0. Masks are f32 0/1 tensors (the IR has no bool
+         * dtype); any non-zero x, NaN included, counts as true, as a float cast to bool does in C and PyTorch.
+         */
+        NOT(0);
 
         /** How many of the parameters (a, then b) the function takes; the others must be 0. */
         public final int params;
@@ -113,17 +125,21 @@ public record Unary(Act act) implements Op {
                 case SOFTPLUS -> softplus(X);
                 case SOFTSIGN -> div(X, add(c(1), fn(Fn1.ABS, X)));
                 case POW -> pow(a);
+                case NOT -> select(EQ, X, c(0), c(1), c(0));
             };
         }
 
+        /** Each special case is torch.pow(x, a) for every x, ±0, ±∞ and NaN included (see POW). */
         private static ScalarExpr pow(float a) {
+            if (a == 0) return c(1);                     // pow(NaN, 0) is 1 too
             if (a == 1) return X;
             if (a == 2) return mul(X, X);
             if (a == 3) return mul(X, mul(X, X));
             if (a == 4) return let("p2", mul(X, X), mul(ref("p2"), ref("p2")));
             if (a == 0.5f) return fn(Fn1.SQRT, X);
+            if (a == -0.5f) return div(c(1), fn(Fn1.SQRT, X));
             if (a == -1) return div(c(1), X);
-            return fn(Fn1.EXP, mul(c(a), fn(Fn1.LOG, X)));
+            return ScalarExpr.pow(X, c(a));
         }
 
         /**
@@ -134,7 +150,7 @@ public record Unary(Act act) implements Op {
          */
         public boolean total(float a) {
             return switch (this) {
-                case FLOOR, CEIL, ROUND, SIGN, LOG, SQRT, RECIPROCAL -> false;
+                case FLOOR, CEIL, ROUND, SIGN, LOG, SQRT, RECIPROCAL, NOT -> false;
                 case POW -> a == Math.rint(a) && a >= 0;
                 default -> true;
             };

@@ -45,7 +45,7 @@ public final class RandomActs {
             case HARD_SIGMOID -> below.applyAsInt(2) == 0 ? Act.of(k, 1f / 6, 0.5f) : Act.of(k, 0.2f, 0.5f);
             case ELU -> Act.of(k, pick(below, 1f, 0.5f));
             case SELU -> Act.of(k, 1.67326319217681884765625f, 1.05070102214813232421875f);
-            case POW -> Act.of(k, pick(below, 2f, 3f, 4f, 0.5f, -1f, 1.5f));
+            case POW -> Act.of(k, pick(below, 2f, 3f, 4f, 0.5f, -0.5f, -1f, 0f, 1.5f, -2f));
             default -> Act.of(k);
         };
     }

@@ -115,7 +115,9 @@ public final class GraphGen {
         String a = operand(t -> true);
         int[] ad = type(a).shape().dims();
         Binary.Kind kind = c.pick(Binary.Kind.values());
-        String other = !chain && c.chance(40) ? existing(t -> Motifs.broadcasts(ad, t.shape().dims(), maxElements)) : null;
+        // a comparison jumps from 0 to 1, so it compares exact values only (inputs, constants): its mask is then the same everywhere
+        if (!kind.total() && b.producer(a) != null) kind = c.pick(new Binary.Kind[]{Binary.Kind.MIN, Binary.Kind.MAX, Binary.Kind.PRELU});
+        String other = kind.total() && !chain && c.chance(40) ? existing(t -> Motifs.broadcasts(ad, t.shape().dims(), maxElements)) : null;
         if (other == null) {
             int[] d = switch (c.below(5)) {
                 case 0 -> ad;                                      // same shape

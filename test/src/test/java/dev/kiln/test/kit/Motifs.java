@@ -15,6 +15,7 @@ import dev.kiln.ir.op.Scale;
 import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Transpose;
 import dev.kiln.ir.op.Unary;
+import dev.kiln.ir.op.Where;
 import dev.kiln.test.kit.DataGen.Role;
 
 import java.util.Arrays;
@@ -47,9 +48,29 @@ final class Motifs {
 
     void any() {
         List<Runnable> all = List.of(this::epilogueChain, this::convBatchNorm, this::depthwisePointwise, this::sequenceAttention,
-                this::saganAttention, this::reshapeChain, this::duplicates, this::constantOnly, this::deadNodes,
+                this::saganAttention, this::reshapeChain, this::duplicates, this::constantOnly, this::deadNodes, this::masked,
                 this::epilogueChain, this::depthwisePointwise, this::sequenceAttention);     // the fusions' patterns twice as often
         c.pick(all).run();
+    }
+
+    /**
+     * A mask, then where: the mask compares exact values (a fresh input against a constant, at times
+     * negated) or is an input itself (any non-zero is true), broadcast against the value it selects
+     * in; the other side is a constant fill (masked_fill) or another value.
+     */
+    private void masked() {
+        String x = g.operand(t -> t.rank() >= 1);
+        if (x == null) return;
+        int[] d = g.type(x).shape().dims(), md = c.chance(50) ? d : new int[]{d[d.length - 1]};
+        String probe = g.input(md), mask = probe;
+        if (c.chance(75)) {
+            Binary.Kind cmp = c.pick(new Binary.Kind[]{Binary.Kind.EQ, Binary.Kind.LT, Binary.Kind.LE, Binary.Kind.GT, Binary.Kind.GE});
+            mask = g.add(new Binary(cmp), probe, c.chance(80) ? g.b.constant(g.name("t"), HostTensor.full(Shape.of(), c.pickFloat(0f, 0.5f, -1f)))
+                    : g.input(md));
+            if (c.chance(25)) mask = g.add(Unary.of(Unary.Kind.NOT), mask);
+        }
+        String other = c.chance(60) ? g.b.constant(g.name("fill"), HostTensor.full(Shape.of(), c.pickFloat(0f, -1e4f, 1f))) : g.like(g.type(x));
+        g.add(new Where(), c.chance(50) ? List.of(mask, x, other) : List.of(mask, other, x));
     }
 
     /** conv or linear, then some of: bias add, residual add, activation, gate. */
@@ -211,7 +232,7 @@ final class Motifs {
             y = g.add(new Binary(ADD), c.chance(70) ? List.of(y, bias) : List.of(bias, y));
         }
         if (y != null && c.chance(50) && !addAfterAct) y = g.add(new Binary(ADD), y, g.like(t));
-        if (y != null && (c.chance(50) || addAfterAct)) y = g.add(activation(), y);
+        if (y != null && (c.chance(50) || addAfterAct)) y = c.chance(20) && !addAfterAct ? selfGated(y) : g.add(activation(), y);
         if (y != null && addAfterAct) y = g.add(new Binary(ADD), g.like(t), y);
         if (y != null && c.chance(35)) {
             String gate = g.add(Unary.of(Unary.Kind.SIGMOID), g.like(t));
@@ -223,6 +244,16 @@ final class Motifs {
             y = g.add(new Binary(MUL), c.chance(50) ? Arrays.asList(y, gate) : Arrays.asList(gate, y));
             if (y != null && c.chance(25)) g.add(activation(), y);
         }
+    }
+
+    /** y · σ(y), y · hardsigmoid(y) or y · tanh(softplus(y)): an activation written out, as models do (recognise-self-gated). */
+    private String selfGated(String y) {
+        String gate = switch (c.below(3)) {
+            case 0 -> g.add(Unary.of(Unary.Kind.SIGMOID), y);
+            case 1 -> g.add(Unary.of(Unary.Kind.HARD_SIGMOID, 1f / 6, 0.5f), y);
+            default -> g.add(Unary.of(Unary.Kind.TANH), g.add(Unary.of(Unary.Kind.SOFTPLUS), y));
+        };
+        return g.add(new Binary(MUL), c.chance(50) ? Arrays.asList(y, gate) : Arrays.asList(gate, y));
     }
 
     private String scaling(String s, int d) {

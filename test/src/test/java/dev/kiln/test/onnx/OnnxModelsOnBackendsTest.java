@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * PyTorch exports that use the activations real models have — torchvision's MobileNetV2 (ReLU6 as
  * Clip) and MobileNetV3-Small (hardswish, hardsigmoid, squeeze-excitation), and a model with every
- * element-wise function Kiln imports — compiled with the default passes on each backend and run
+ * element-wise function Kiln imports, and one with min/max, PReLU, comparisons, where and pow on
+ * non-finite inputs — compiled with the default passes on each backend and run
  * against PyTorch's own output. Every activation that follows a conv must end up in its epilogue.
  */
 class OnnxModelsOnBackendsTest {
@@ -32,7 +33,9 @@ class OnnxModelsOnBackendsTest {
             "mobilenet-v3-small, 13, cpu, 0", "mobilenet-v3-small, 17, cpu, 0", "mobilenet-v3-small, 17, opencl, 0",
             // the activations model applies 23 unary ops to the input itself (nothing to fuse into); hardswish, SiLU
             // and Mish each follow a conv, are exported as x times a gate of x, and must end up in the conv's epilogue
-            "activations, 13, cpu, 23", "activations, 17, cpu, 23", "activations, 13, opencl, 23"})
+            "activations, 13, cpu, 23", "activations, 17, cpu, 23", "activations, 13, opencl, 23",
+            // min/max, PReLU, masks, where and pow on NaN, ±∞ and ±0 (the error measure counts the same ∞ or NaN as a match)
+            "masks-minmax, 13, cpu, 14", "masks-minmax, 17, cpu, 14", "masks-minmax, 17, opencl, 14"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
