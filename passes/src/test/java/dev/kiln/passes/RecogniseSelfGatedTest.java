@@ -87,7 +87,7 @@ class RecogniseSelfGatedTest {
                 graph @conv_silu(%x: f32[1,2,4,4]) {
                   const %w: f32[3,2,3,3]
                   const %b: f32[3]
-                  %y: f32[1,3,4,4] = fused_conv2d(%x, %w, %b) {CONV, act=silu, combine=none} loc("conv")
+                  %y: f32[1,3,4,4] = conv2d(%x, %w, %b) {CONV, epilogue=[silu]} loc("conv")
                   return %y
                 }
                 """.replace("CONV", CONV), result.graph().toString());

@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the distribution.
  */
 class GeneratorCoverageTest {
-    static final int SEEDS = 200;
+    static final int SEEDS = 600;
 
     @Test
     void generatedCasesCoverOpsSizesDataFusionsAndNearMisses() {

@@ -75,9 +75,11 @@ final class AttentionKernel {
         b.append("                for (int c = 0; c < ").append(d).append("; c++) dot = fma(").append(qc).append(", Ks[j * ").append(d).append(" + c], dot);\n");
         b.append("                s[j] = dot * ").append(Code.lit(f.scale()))
                 .append(mask == null ? "" : " + " + mask.at("b", "i", "j0 + j")).append(";\n");
-        b.append("                tmax = fmax(tmax, s[j]);\n");
+        // a NaN score must make the row NaN, as in the reference: C's fmax would drop it (and a NaN among masked keys
+        // would leave the tile looking fully masked), so the maxima are taken with comparisons that keep NaN
+        b.append("                if (s[j] > tmax || s[j] != s[j]) tmax = s[j];\n");
         b.append("            }\n");
-        b.append("            const float mnew = fmax(mx, tmax);\n");
+        b.append("            const float mnew = tmax > mx || tmax != tmax ? tmax : mx;\n");
         b.append("            if (mnew != -INFINITY) {\n");
         b.append("                const float corr = exp(mx - mnew);\n");
         b.append("                l *= corr;\n");

@@ -94,8 +94,9 @@ public final class GraphGen {
     // ---- one random op on existing values; false when nothing fits ----
 
     private void randomOp() {
+        // pool is listed twice: it needs a rank-4 operand, so it fails more often than it fits
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
-                this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool,
+                this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, this::globalAvgPool, this::fusedConv, this::fusedLinear, this::fusedDwPw,
                 this::lstm, this::attention);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;

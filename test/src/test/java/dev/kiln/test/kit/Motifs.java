@@ -133,7 +133,8 @@ final class Motifs {
         if (s == null) return;
         if (miss == 0) g.add(activation(), s);                        // the scores read twice
         if (miss == 3) s = mask(s, false, padded);                     // scaling after the mask
-        for (int i = c.below(3); i > 0; i--) s = scaling(s, d);
+
+        for (int i = miss == 3 ? 1 + c.below(2) : c.below(3); i > 0; i--) s = scaling(s, d);   // miss 3 needs one
         if (miss != 3 && (c.chance(35) || miss == 2 || padded)) s = mask(s, miss == 2, padded);
         String p = g.add(new Softmax(miss == 1 ? 1 : 2), s);
         if (miss == 4) g.add(Unary.of(Unary.Kind.TANH), p);             // the probabilities read twice
