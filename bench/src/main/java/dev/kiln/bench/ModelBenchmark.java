@@ -19,7 +19,7 @@ public class ModelBenchmark {
     String model;
     @Param({"2"}) int threads;
     @Param({"cpu"}) String backend;
-    /** The cpu backend's dense-conv lowering: auto (its own choice), direct or im2col, to compare them side by side. */
+    /** The cpu backend's dense-conv lowering: auto (its own choice), direct, im2col or winograd, to compare them side by side. */
     @Param({"auto"}) String conv;
     Harness h;
 

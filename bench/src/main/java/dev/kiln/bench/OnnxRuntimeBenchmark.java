@@ -61,8 +61,10 @@ public class OnnxRuntimeBenchmark {
         inputName = session.getInputNames().iterator().next();
         outputName = session.getOutputNames().iterator().next();
         input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x.data()), longs(x.shape().dims()));
-        // engine kiln-direct (not in the default set): Kiln with every dense conv on the direct kernel, to compare lowerings
-        kiln = new Harness(g, "cpu", Map.of("threads", Integer.toString(threads), "conv", engine.equals("kiln-direct") ? "direct" : "auto"));
+        // engines kiln-direct and kiln-winograd (not in the default set): Kiln with every dense conv on the direct kernel,
+        // or every dense 3×3 stride-1 conv by Winograd, to compare lowerings
+        String conv = switch (engine) { case "kiln-direct" -> "direct"; case "kiln-winograd" -> "winograd"; default -> "auto"; };
+        kiln = new Harness(g, "cpu", Map.of("threads", Integer.toString(threads), "conv", conv));
         kiln.inputs.put(g.inputs().getFirst().name(), x);
         kiln.call();
         HostTensor ours = kiln.outputs.values().iterator().next();

@@ -12,7 +12,7 @@ import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 
-/** Convolutions: dense, grouped and depthwise through the direct kernel; the fused depthwise+pointwise pair. */
+/** Convolutions: dense 3×3 by Winograd where it pays, dense, grouped and depthwise through the direct kernel or im2col; the fused depthwise+pointwise pair. */
 final class ConvLowering {
     private ConvLowering() {}
 
@@ -29,6 +29,10 @@ final class ConvLowering {
                          Conv2d c, Epilogue epi) {
         if (isPointwise(c, w) && GemmLowering.flatPlanes(x, y, e)) {
             GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, epi);
+            return;
+        }
+        if (WinogradLowering.applies(ctx, n, c, w) && (ctx.convMode.equals("winograd") || ctx.convMode.equals("auto") && WinogradLowering.pays(x, y))) {
+            WinogradLowering.conv(ctx, n, x, w, b, e, y, c, epi);
             return;
         }
         if (prefersIm2col(ctx.convMode, c, w, y) && GemmLowering.flatPlanes(e)) {

@@ -21,7 +21,8 @@ import java.util.Optional;
  * The CPU backend: each node is lowered to kernels specialised from Vector API templates
  * (shapes as constants) and loaded as hidden classes. Options: "threads" (default: available
  * processors), "dump-code" (a directory: each kernel's bytecode as text, named after its node),
- * "conv" (auto, direct or im2col: how dense convolutions are lowered; auto picks per conv). Any
+ * "conv" (auto, direct, im2col or winograd: how dense convolutions are lowered; auto picks per conv,
+ * winograd takes every dense 3×3 stride-1 conv it can and leaves the rest to auto). Any
  * other key is an error.
  */
 public final class CpuBackend implements Backend {
@@ -85,8 +86,8 @@ public final class CpuBackend implements Backend {
 
     private static String convMode(Map<String, String> options) {
         String m = options.getOrDefault("conv", "auto");
-        if (!m.equals("auto") && !m.equals("direct") && !m.equals("im2col"))
-            throw new KilnException("option conv must be auto, direct or im2col, got '" + m + "'");
+        if (!m.equals("auto") && !m.equals("direct") && !m.equals("im2col") && !m.equals("winograd"))
+            throw new KilnException("option conv must be auto, direct, im2col or winograd, got '" + m + "'");
         return m;
     }
 

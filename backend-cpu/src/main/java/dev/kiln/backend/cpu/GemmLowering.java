@@ -167,12 +167,16 @@ final class GemmLowering {
      * Splits the columns into chunks whose panels of B fit in L2 (row blocks sweep a chunk while
      * it is cached) and into enough chunks that a small-M product still keeps every thread busy.
      */
-    private static void emit(LoweringContext ctx, Node n, Params p, int batches, int m, int cols, int k) {
+    private static void emit(LoweringContext ctx, Node n, Params p, int batches, int m, int cols, int k) { emit(ctx, n, "", p, batches, m, cols, k); }
+
+    /** As above; a non-empty label names a step that is one part of its node's work (not its result's only writer). */
+    static void emit(LoweringContext ctx, Node n, String label, Params p, int batches, int m, int cols, int k) {
         int mb = (m + 7) / 8, tiles = (cols + NR - 1) / NR;
         int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
         int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 8 / Math.max(1, batches * mb)));
         p.put("MB", mb).put("NCH", nch);
-        ctx.kernel(n, GemmKernel.class, p, batches * mb * nch);
+        if (label.isEmpty()) ctx.kernel(n, GemmKernel.class, p, batches * mb * nch);
+        else ctx.addKernel(n.describe() + label, GemmKernel.class, p, batches * mb * nch);
     }
 
     static Placement contiguous(LoweringContext ctx, Node n, Placement p) {

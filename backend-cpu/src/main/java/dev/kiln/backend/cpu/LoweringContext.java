@@ -42,7 +42,7 @@ final class LoweringContext {
     /** The node being lowered and the floats of its scratch handed out so far. */
     private Node current;
     private int scratchUsed;
-    /** How dense convolutions are lowered: "auto", "direct" or "im2col" (see ConvLowering). */
+    /** How dense convolutions are lowered: "auto", "direct", "im2col" or "winograd" (see ConvLowering). */
     final String convMode;
 
     LoweringContext(Graph g, MemoryPlan plan) { this(g, plan, "auto"); }

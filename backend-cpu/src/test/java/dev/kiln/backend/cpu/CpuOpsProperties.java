@@ -67,6 +67,7 @@ class CpuOpsProperties {
     @Test void slice() { property("slice", OpCases::slice, TRIES); }
     @Test void lstmOneAndTwoLayersBothLayoutsWithAndWithoutInitialState() { property("lstm", OpCases::lstm, TRIES); }
     @Test void conv2dEpilogueEachActivationAndJoin() { property("conv2d epilogue", OpCases::fusedConv2d, TRIES); }
+    @Test void conv2dWinogradEdgeTilesPaddingBatchesAndEpilogues() { property("conv2d winograd", OpCases::winogradConv2d, TRIES); }
     @Test void linearEpilogueEachActivationAndJoin() { property("linear epilogue", OpCases::fusedLinear, TRIES); }
     @Test void matMulEpilogueEachActivationAndJoin() { property("mat_mul epilogue", OpCases::matMulEpilogue, TRIES); }
     @Test void fusedDwPwConv() { property("fused_dw_pw_conv", OpCases::fusedDwPw, TRIES); }
@@ -112,9 +113,9 @@ class CpuOpsProperties {
         Graph g = cs.graph();
         Map<String, HostTensor> first = cs.draw(seed * 31 + 7), second = cs.draw(seed * 31 + 1007);
         Map<String, HostTensor> want1 = ReferenceInterpreter.run(g, first), want2 = ReferenceInterpreter.run(g, second);
-        // a graph with a conv is checked both ways a dense conv lowers (direct kernel, im2col + GEMM)
+        // a graph with a conv is checked every way a dense conv lowers (direct kernel, im2col + GEMM, Winograd for 3×3 stride 1)
         boolean conv = g.nodes().stream().anyMatch(n -> n.op() instanceof Conv2d);
-        for (String threads : new String[]{"1", "2"}) for (String mode : conv ? new String[]{"direct", "im2col"} : new String[]{"auto"}) {
+        for (String threads : new String[]{"1", "2"}) for (String mode : conv ? new String[]{"direct", "im2col", "winograd"} : new String[]{"auto"}) {
             String where = what + ", threads=" + threads + ", conv=" + mode;
             try (Executable exe = new CpuBackend().compile(g, Map.of("threads", threads, "conv", mode))) {
                 compare(cs, exe.run(first), want1, where + ", first call");

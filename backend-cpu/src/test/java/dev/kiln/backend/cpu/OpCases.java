@@ -201,6 +201,26 @@ final class OpCases {
         return c.build(c.add(op, in));
     }
 
+    /**
+     * A conv Winograd F(2×2,3×3) takes (dense 3×3, stride 1, no dilation) with an epilogue and bias:
+     * channels from 1 to past two 8-row GEMM blocks (so O &lt; 8 and leftover rows too), odd and
+     * even sizes (edge tiles), padding 0 or 1 on each side, 1–3 images; one try in five is wide
+     * enough (C = O = 64, 2 images of 24×24) to run in several chunks of tiles.
+     */
+    static OpCase winogradConv2d(OpCase.Builder c) {
+        Epilogue epi = epilogue(c);
+        boolean big = c.index % 5 == 4;
+        int ch = big ? 64 : c.pick(1, 3, c.between(1, 40)), o = big ? 64 : c.pick(1, 7, 8, 17, c.between(1, 40));
+        int images = big ? 2 : c.between(1, 3);
+        int[] pad = {c.between(0, 1), c.between(0, 1), c.between(0, 1), c.between(0, 1)};
+        int h = big ? 24 : Math.max(3 - pad[0] - pad[2], c.dim(2 * L + 3)), w = big ? 24 : Math.max(3 - pad[1] - pad[3], c.dim(2 * L + 3));
+        String x = c.input(images, ch, h, w);
+        Conv2d op = new Conv2d(new int[]{1, 1}, pad, new int[]{1, 1}, 1, epi);
+        List<String> in = new ArrayList<>(List.of(x, c.weight((float) (1 / Math.sqrt(9 * ch)), o, ch, 3, 3), c.weight(o)));
+        if (epi.hasExtra()) in.add(c.input(op.plain().inferType(in.stream().map(c::type).toList()).shape().dims()));
+        return c.build(c.add(op, in));
+    }
+
     static OpCase fusedLinear(OpCase.Builder c) {
         Epilogue epi = epilogue(c);
         int[] lead = c.dims(c.between(0, 3), L + 2);

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * C = epilogue(A·B) for a batch of [M,K]·[K,N] products, vectorised along N. A is read by
  * broadcast through strides; B either row-major with unit stride along N, or (B_PANEL=1)
- * packed at compile time into panels of NR = 2 vectors: [N/NR][K][NR]. The register tile is
+ * packed into panels of NR = 2 vectors: [N/NR][K][NR] (one set per batch when the batch strides are not zero). The register tile is
  * 8 rows × 2 vectors (16 accumulators in locals); leftover rows use a 1-row tile, the last
  * partial column tile a mask. A task is (batch, 8-row block, chunk of column tiles).
  * Epilogue: + bias (BIAS_MODE 1 per row, 2 per column), then the anchor's epilogue (P_EPI,
@@ -25,6 +25,11 @@ public final class GemmKernel implements Kernel {
     /** A_PACK=1: full 8-row blocks of A were packed per call to [block][k][8] at (AP_SLOT, AP_OFF), so a tile's 8 broadcasts are adjacent. */
     static int P_A_PACK, P_AP_SLOT, P_AP_OFF;
     static final int ARS = P_A_PACK == 1 ? 1 : P_A_RS, ACS = P_A_PACK == 1 ? MR : P_A_CS;
+    /**
+     * A packed A that differs per batch (Winograd's 16 transformed weight matrices) is one
+     * [block][k][8] array per batch, these floats apart; an A shared by every batch (A_BS0 = A_BS1 = 0) is packed once.
+     */
+    static final int APBS = P_A_BS0 == 0 && P_A_BS1 == 0 ? 0 : P_M / MR * P_K * MR;
 
     /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
@@ -57,7 +62,8 @@ public final class GemmKernel implements Kernel {
     }
 
     private static int bBase(int batch, int n0) {
-        return P_B_PANEL == 1 ? P_B_OFF + n0 * P_K : P_B_OFF + batch / P_BD1 * P_B_BS0 + batch % P_BD1 * P_B_BS1 + n0;
+        int bo = P_B_OFF + batch / P_BD1 * P_B_BS0 + batch % P_BD1 * P_B_BS1;   // panels per batch: Winograd's V; constant panels have zero batch strides
+        return P_B_PANEL == 1 ? bo + n0 * P_K : bo + n0;
     }
 
     private static int bStride() { return P_B_PANEL == 1 ? NR : P_B_RS; }
@@ -66,7 +72,7 @@ public final class GemmKernel implements Kernel {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
-        int ab = P_A_PACK == 1 ? P_AP_OFF + m0 * P_K : P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m0 * P_A_RS;
+        int ab = P_A_PACK == 1 ? P_AP_OFF + batch * APBS + m0 * P_K : P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m0 * P_A_RS;
         int bb = bBase(batch, n0), bs = bStride();
         boolean full = n0 + NR <= P_N;
         VectorMask<Float> m0k = S.indexInRange(n0, P_N), m1k = S.indexInRange(n0 + L, P_N);
