@@ -73,6 +73,17 @@ public sealed interface ScalarExpr {
                 let("sr", div(c(1), add(c(1), ref("se"))), select(Cmp.LT, ref("sx"), c(0), mul(ref("se"), ref("sr")), ref("sr")))));
     }
 
+    /**
+     * e^x − 1 without the cancellation of exp(x) − 1 near 0, where f32's exp rounds to 1 and the
+     * result to 0 (ELU(−2e-8) came out 0, not −2e-8; a later ×6e5 made it 0.024 off): a degree-6
+     * Taylor polynomial for |x| < 1/4 (truncation below f32's rounding), exp(x) − 1 elsewhere.
+     */
+    static ScalarExpr expm1(ScalarExpr a) {
+        ScalarExpr m = ref("mx"), poly = c(1.0 / 720);
+        for (double k : new double[]{1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1}) poly = add(c(k), mul(m, poly));
+        return let("mx", a, select(Cmp.LT, fn(Fn1.ABS, m), c(0.25), mul(m, poly), sub(fn(Fn1.EXP, m), c(1))));
+    }
+
     /** log(1 + e^x) as max(x, 0) + log(1 + e^−|x|): no overflow for large x. */
     static ScalarExpr softplus(ScalarExpr a) {
         return let("px", a, add(select(Cmp.GT, ref("px"), c(0), ref("px"), c(0)),

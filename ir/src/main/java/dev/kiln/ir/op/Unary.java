@@ -15,6 +15,7 @@ import static dev.kiln.ir.op.ScalarExpr.add;
 import static dev.kiln.ir.op.ScalarExpr.c;
 import static dev.kiln.ir.op.ScalarExpr.clamp;
 import static dev.kiln.ir.op.ScalarExpr.div;
+import static dev.kiln.ir.op.ScalarExpr.expm1;
 import static dev.kiln.ir.op.ScalarExpr.fn;
 import static dev.kiln.ir.op.ScalarExpr.let;
 import static dev.kiln.ir.op.ScalarExpr.mul;
@@ -120,8 +121,8 @@ public record Unary(Act act) implements Op {
                 case HARD_SWISH -> mul(X, clamp(add(mul(X, c(1.0 / 6)), c(0.5)), 0, 1));
                 case SILU -> mul(X, sigmoid(X));
                 case MISH -> mul(X, fn(Fn1.TANH, softplus(X)));
-                case ELU -> select(LT, X, c(0), mul(c(a), sub(fn(Fn1.EXP, X), c(1))), X);
-                case SELU -> mul(c(b), select(LT, X, c(0), mul(c(a), sub(fn(Fn1.EXP, X), c(1))), X));
+                case ELU -> select(LT, X, c(0), mul(c(a), expm1(X)), X);
+                case SELU -> mul(c(b), select(LT, X, c(0), mul(c(a), expm1(X)), X));
                 case SOFTPLUS -> softplus(X);
                 case SOFTSIGN -> div(X, add(c(1), fn(Fn1.ABS, X)));
                 case POW -> pow(a);
