@@ -55,15 +55,18 @@ class CpuTargetModelsTest {
                 Map<String, HostTensor> in = Map.of("x", HostTensor.normal(ex.inputShape(), 3)), out = new java.util.LinkedHashMap<>();
                 for (String o : g.outputs()) out.put(o, HostTensor.zeros(g.typeOf(o).shape()));
                 // interpreted or C1-compiled Vector API code boxes every vector, so warm up until C2 has
-                // compiled the kernels: measure 100 calls at a time, for up to 15 s
-                long deadline = System.nanoTime() + 15_000_000_000L, perCall;
+                // compiled the kernels: measure 100 calls at a time, for up to 45 s (a model with Winograd
+                // convs has three kernels per conv for C2 to compile; on 2 busy cores that took over 15 s)
+                long start = System.nanoTime(), deadline = start + 45_000_000_000L, perCall;
                 do {
                     for (int i = 0; i < 100; i++) exe.runInto(in, out);
                     long before = mx.getCurrentThreadAllocatedBytes();
                     for (int i = 0; i < 100; i++) exe.runInto(in, out);
                     perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
                 } while (perCall > 0 && System.nanoTime() < deadline);
-                String what = name + " on " + threads + " threads allocates " + perCall + " bytes per call";
+                String what = name + " on " + threads + " threads allocates " + perCall + " bytes per call after "
+                        + (System.nanoTime() - start) / 1_000_000 + " ms of calls";
+                System.out.println("[alloc] " + what);
                 assertEquals(0, perCall, what);
             }
         }
