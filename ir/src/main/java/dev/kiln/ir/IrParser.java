@@ -142,7 +142,7 @@ public final class IrParser {
                 return Boolean.parseBoolean(raw);
             }
             if (type == String.class) return new IrParser(raw, source).string();
-            if (type == int[].class) return Shape.parse(raw.replace(" ", "")).dims();
+            if (type == Ints.class) return Ints.parse(raw);
             if (type.isEnum()) return Enum.valueOf((Class<Enum>) type, raw.toUpperCase(Locale.ROOT));
             if (type == Act.class) return Act.parse(raw);
             if (type == Epilogue.class) return Epilogue.parse(raw);

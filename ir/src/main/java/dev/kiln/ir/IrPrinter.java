@@ -71,11 +71,7 @@ public final class IrPrinter {
 
     private static String value(Object v) {
         return switch (v) {
-            case int[] a -> {
-                StringBuilder b = new StringBuilder("[");
-                for (int i = 0; i < a.length; i++) { if (i > 0) b.append(','); b.append(a[i]); }
-                yield b.append(']').toString();
-            }
+            case Ints a -> a.toString();
             case Float f -> Float.toString(f);
             case Integer i -> Integer.toString(i);
             case Boolean z -> Boolean.toString(z);

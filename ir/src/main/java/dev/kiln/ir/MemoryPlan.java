@@ -106,7 +106,7 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
         if (type.rank() != 4) return h;
         for (Node c : g.consumers(value)) {
             if (!c.inputs().getFirst().equals(value)) continue;
-            if (c.op() instanceof PadsInput p) for (int i = 0; i < 4; i++) h[i] = Math.max(h[i], p.padding()[i]);
+            if (c.op() instanceof PadsInput p) for (int i = 0; i < 4; i++) h[i] = Math.max(h[i], p.padding().get(i));
         }
         return h;
     }

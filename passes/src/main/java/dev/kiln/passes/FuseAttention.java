@@ -2,6 +2,7 @@ package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.TensorType;
@@ -36,7 +37,7 @@ import static dev.kiln.passes.FusionReport.Kind.UNUSED;
  * of Q, K, V or P are absorbed as layout flags, so nothing is transposed in memory.
  */
 public final class FuseAttention implements Pass {
-    private static final int[] SWAP_LAST = {0, 2, 1};
+    private static final Ints SWAP_LAST = Ints.of(0, 2, 1);
 
     @Override public String name() { return "fuse-attention"; }
 
@@ -159,7 +160,7 @@ public final class FuseAttention implements Pass {
     private static boolean plainMatMul(Node n) { return n.op() instanceof MatMul m && m.epilogue().isNone(); }
 
     private static boolean isSwapLast(Node n) {
-        return n.op() instanceof Transpose tr && java.util.Arrays.equals(tr.perm(), SWAP_LAST);
+        return n.op() instanceof Transpose tr && tr.perm().equals(SWAP_LAST);
     }
 
     private static boolean isScoreSide(Graph g, String v) {

@@ -67,8 +67,8 @@ public final class FuseDepthwisePointwise implements Pass {
         TensorType w = g.typeOf(pw.inputs().get(1));
         if (w.dim(2) != 1 || w.dim(3) != 1) return notPointwise("pointwise kernel is " + w.dim(2) + "x" + w.dim(3) + ", not 1x1");
         if (c.groups() != 1) return notPointwise("pointwise conv has groups=" + c.groups());
-        if (c.stride()[0] != 1 || c.stride()[1] != 1) return notPointwise("pointwise conv has stride " + c.stride()[0] + "x" + c.stride()[1]);
-        for (int pad : c.padding()) if (pad != 0) return notPointwise("pointwise conv is padded");
+        if (c.stride().get(0) != 1 || c.stride().get(1) != 1) return notPointwise("pointwise conv has stride " + c.stride().get(0) + "x" + c.stride().get(1));
+        if (c.padding().stream().anyMatch(pad -> pad != 0)) return notPointwise("pointwise conv is padded");
         return null;
     }
 

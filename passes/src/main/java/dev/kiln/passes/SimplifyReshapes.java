@@ -19,10 +19,10 @@ public final class SimplifyReshapes implements Pass {
             switch (n.op()) {
                 case Reshape rs when r.out.typeOf(x).equals(n.type()) -> r.alias(n, x);
                 case Reshape rs when producerOp(r, x) instanceof Reshape -> r.emitAs(n, rs, List.of(r.out.producer(x).inputs().getFirst()));
-                case Transpose t when isIdentity(t.perm()) -> r.alias(n, x);
+                case Transpose t when isIdentity(t.perm().toArray()) -> r.alias(n, x);
                 case Transpose t when producerOp(r, x) instanceof Transpose inner -> {
-                    int[] p = new int[t.perm().length];
-                    for (int i = 0; i < p.length; i++) p[i] = inner.perm()[t.perm()[i]];
+                    int[] p = new int[t.perm().size()];
+                    for (int i = 0; i < p.length; i++) p[i] = inner.perm().get(t.perm().get(i));
                     String src = r.out.producer(x).inputs().getFirst();
                     if (isIdentity(p)) r.alias(n, src);
                     else r.emitAs(n, new Transpose(p), List.of(src));

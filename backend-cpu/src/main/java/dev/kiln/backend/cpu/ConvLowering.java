@@ -17,7 +17,7 @@ final class ConvLowering {
     private ConvLowering() {}
 
     static void conv(LoweringContext ctx, Node n, Conv2d c) {
-        Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), c.padding());
+        Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), c.padding().toArray());
         Placement w = contiguousOperand(ctx, n, n.inputs().get(1), "weight");
         Placement b = n.inputs().size() > 2 ? contiguousOperand(ctx, n, n.inputs().get(2), "bias")
                 : Placement.contiguous(ctx.weight(new float[w.dims()[0]]), 0, TensorType.f32(w.dims()[0]));
@@ -44,8 +44,8 @@ final class ConvLowering {
                 .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
                 .put("W_SLOT", w.slot()).put("W_OFF", w.offset()).put("B_SLOT", b.slot()).put("B_OFF", b.offset())
                 .put("OH", y.dims()[2]).put("OW", y.dims()[3])
-                .put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("SH", c.stride()[0]).put("SW", c.stride()[1])
-                .put("DH", c.dilation()[0]).put("DW", c.dilation()[1]).put("PT", c.padding()[0]).put("PL", c.padding()[1])
+                .put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("SH", c.stride().get(0)).put("SW", c.stride().get(1))
+                .put("DH", c.dilation().get(0)).put("DW", c.dilation().get(1)).put("PT", c.padding().get(0)).put("PL", c.padding().get(1))
                 .epilogue(epi);
         Placement ev = e == null ? y : e;
         p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_S0", ev.strides()[0]).put("E_S1", ev.strides()[1]).put("E_S2", ev.strides()[2]);
@@ -91,14 +91,14 @@ final class ConvLowering {
         int hw = oh * ow, k = ch * kh * kw;
         Placement cols = Placement.contiguous(LoweringContext.ARENA, ctx.scratch(images * k * hw), TensorType.f32(images, k, oh, ow));
         int[] xs = x.strides();
-        int origin = x.offset() - c.padding()[0] * xs[2] - c.padding()[1] * xs[3];
+        int origin = x.offset() - c.padding().get(0) * xs[2] - c.padding().get(1) * xs[3];
         // images fold into the channel axis when each image's planes directly follow the previous one's
         boolean fold = xs[0] == ch * xs[1];
-        int[] rs = {xs[1], c.dilation()[0] * xs[2], c.stride()[0] * xs[2], c.stride()[1] * xs[3]}, ws = {kh * kw * hw, kw * hw, ow, 1};
+        int[] rs = {xs[1], c.dilation().get(0) * xs[2], c.stride().get(0) * xs[2], c.stride().get(1) * xs[3]}, ws = {kh * kw * hw, kw * hw, ow, 1};
         for (int img = 0; img < (fold ? 1 : images); img++)
             for (int kx = 0; kx < kw; kx++)
                 MovementLowering.copy(ctx, n, " (im2col)", new int[]{fold ? images * ch : ch, kh, oh, ow},
-                        x.slot(), origin + img * xs[0] + kx * c.dilation()[1] * xs[3], rs,
+                        x.slot(), origin + img * xs[0] + kx * c.dilation().get(1) * xs[3], rs,
                         LoweringContext.ARENA, cols.offset() + img * k * hw + kx * hw, ws);
         Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(w.dims()[0], k));
         Placement y = GemmLowering.flatPlanes(out) ? out
@@ -109,8 +109,8 @@ final class ConvLowering {
     }
 
     private static boolean isPointwise(Conv2d c, Placement w) {
-        return c.groups() == 1 && w.dims()[2] == 1 && w.dims()[3] == 1 && c.stride()[0] == 1 && c.stride()[1] == 1
-                && java.util.Arrays.stream(c.padding()).allMatch(q -> q == 0);
+        return c.groups() == 1 && w.dims()[2] == 1 && w.dims()[3] == 1 && c.stride().get(0) == 1 && c.stride().get(1) == 1
+                && c.padding().stream().allMatch(q -> q == 0);
     }
 
     /**
@@ -136,7 +136,7 @@ final class ConvLowering {
 
     /** One DwPwKernel: depthwise rows into a per-task scratch, consumed at once by the pointwise GEMM. */
     static void dwPw(LoweringContext ctx, Node n, FusedDwPwConv f) {
-        Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), f.padding()), y = ctx.of(n.name());
+        Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), f.padding().toArray()), y = ctx.of(n.name());
         Placement dw = contiguousOperand(ctx, n, n.inputs().get(1), "depthwise weight");
         Placement pw = contiguousOperand(ctx, n, n.inputs().get(3), "pointwise weight");
         Placement e = f.epilogue().hasExtra() ? ctx.of(n.inputs().get(5)) : y;
@@ -148,8 +148,8 @@ final class ConvLowering {
                 .put("PWP_SLOT", ctx.weight(GemmLowering.packRowBlocks(ctx.constant(n.inputs().get(3)).data(), y.dims()[1], x.dims()[1])))
                 .put("PWB_SLOT", packed(ctx, n.inputs().get(4), ctx.of(n.inputs().get(4))))
                 .put("C", x.dims()[1]).put("O", y.dims()[1]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
-                .put("KH", dw.dims()[2]).put("KW", dw.dims()[3]).put("SH", f.stride()[0]).put("SW", f.stride()[1])
-                .put("DH", f.dilation()[0]).put("DW", f.dilation()[1]).put("PT", f.padding()[0]).put("PL", f.padding()[1])
+                .put("KH", dw.dims()[2]).put("KW", dw.dims()[3]).put("SH", f.stride().get(0)).put("SW", f.stride().get(1))
+                .put("DH", f.dilation().get(0)).put("DW", f.dilation().get(1)).put("PT", f.padding().get(0)).put("PL", f.padding().get(1))
                 .put("MID_ACT", f.midAct())
                 .epilogue(f.epilogue());
         int images = y.dims()[0], oh = y.dims()[2], rows = dwPwRows(images, x.dims()[1], oh, y.dims()[3]), perImage = (oh + rows - 1) / rows;

@@ -34,8 +34,8 @@ final class Lowering {
             case Slice s -> MovementLowering.slice(ctx, n, s);
             case Concat c -> MovementLowering.concat(ctx, n, c);
             case Softmax s -> ReductionLowering.softmax(ctx, n, s);
-            case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), true, false);
-            case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel(), p.stride(), p.padding(), false, p.countIncludePad());
+            case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), true, false);
+            case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), false, p.countIncludePad());
             case GlobalAvgPool g -> ReductionLowering.globalAvgPool(ctx, n);
             case Conv2d c -> ConvLowering.conv(ctx, n, c);
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);

@@ -38,10 +38,10 @@ final class MovementLowering {
 
     static void transpose(LoweringContext ctx, Node n, Transpose t) {
         Placement in = ctx.of(n.inputs().getFirst()), out = ctx.of(n.name()).as4d();
-        int k = 4 - t.perm().length;
+        int k = 4 - t.perm().size();
         int[] rs = new int[4];
         Placement in4 = in.as4d();
-        for (int i = 0; i < 4; i++) rs[i] = i < k ? 0 : in4.strides()[k + t.perm()[i - k]];
+        for (int i = 0; i < 4; i++) rs[i] = i < k ? 0 : in4.strides()[k + t.perm().get(i - k)];
         copy(ctx, n, "", out.dims(), in.slot(), in.offset(), rs, out.slot(), out.offset(), out.strides());
     }
 
@@ -51,10 +51,10 @@ final class MovementLowering {
         Placement in4 = in.as4d();
         int[] rs = in4.strides().clone();
         int off = in.offset();
-        for (int i = 0; i < s.axes().length; i++) {
-            int a = s.axes()[i] + k;
-            off += s.starts()[i] * in4.strides()[a];
-            rs[a] = in4.strides()[a] * s.steps()[i];
+        for (int i = 0; i < s.axes().size(); i++) {
+            int a = s.axes().get(i) + k;
+            off += s.starts().get(i) * in4.strides()[a];
+            rs[a] = in4.strides()[a] * s.steps().get(i);
         }
         copy(ctx, n, "", out.dims(), in.slot(), off, rs, out.slot(), out.offset(), out.strides());
     }

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.ir.Graph;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.op.*;
 
@@ -58,12 +59,12 @@ final class HaloCases {
     static List<String> paddedConvInputs(Graph g) {
         List<String> out = new ArrayList<>();
         for (Node n : g.nodes()) {
-            int[] pad = switch (n.op()) {
+            Ints pad = switch (n.op()) {
                 case Conv2d conv -> conv.padding();
                 case FusedDwPwConv f -> f.padding();
-                default -> new int[4];
+                default -> Ints.filled(4, 0);
             };
-            if (pad[0] + pad[1] + pad[2] + pad[3] > 0) out.add(n.inputs().getFirst());
+            if (pad.stream().sum() > 0) out.add(n.inputs().getFirst());
         }
         return out;
     }

@@ -68,7 +68,7 @@ final class ConvKernels {
     static Kernel dwPw(KernelRequest r, FusedDwPwConv f) {
         View x = r.in(0), dw = r.in(1), dwBias = r.in(2), pw = r.in(3), y = r.out();
         int channels = x.dim(1), pixels = y.dim(0) * y.dim(2) * y.dim(3);
-        Conv geometry = new Conv(f.stride(), f.padding(), f.dilation(), channels, true, f.epilogue());
+        Conv geometry = new Conv(f.stride().toArray(), f.padding().toArray(), f.dilation().toArray(), channels, true, f.epilogue());
         GemmKernel.Shape s = new GemmKernel.Shape(1, pw.dim(0), pixels, channels);
         GemmKernel.Operands ops = new GemmKernel.Operands() {
             @Override public String loadA() { return "v = " + pw.at("m", "k", "0", "0") + ";"; }

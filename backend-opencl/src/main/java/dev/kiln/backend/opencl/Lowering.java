@@ -57,7 +57,7 @@ final class Lowering {
     static Kernel lower(KernelRequest r) {
         Node n = r.node();
         return switch (n.op()) {
-            case Conv2d c -> ConvKernels.conv(r, new ConvKernels.Conv(c.stride(), c.padding(), c.dilation(), c.groups(),
+            case Conv2d c -> ConvKernels.conv(r, new ConvKernels.Conv(c.stride().toArray(), c.padding().toArray(), c.dilation().toArray(), c.groups(),
                     n.inputs().size() >= 3, c.epilogue()));
             case FusedDwPwConv f -> ConvKernels.dwPw(r, f);
             case Linear l -> MatrixKernels.linear(r, n.inputs().size() >= 3, l.epilogue());

@@ -100,12 +100,12 @@ final class MapKernels {
     }
 
     static Kernel transpose(KernelRequest r, Transpose t) {
-        return map(r, (b, idx, p) -> r.in(0).permute(t.perm()).at(idx));
+        return map(r, (b, idx, p) -> r.in(0).permute(t.perm().toArray()).at(idx));
     }
 
     static Kernel slice(KernelRequest r, Slice s) {
         View v = r.in(0);
-        for (int i = 0; i < s.axes().length; i++) v = v.slice(s.axes()[i], s.starts()[i], s.steps()[i], r.out().dim(s.axes()[i]));
+        for (int i = 0; i < s.axes().size(); i++) v = v.slice(s.axes().get(i), s.starts().get(i), s.steps().get(i), r.out().dim(s.axes().get(i)));
         View sliced = v;
         return map(r, (b, idx, p) -> sliced.at(idx));
     }
@@ -132,7 +132,7 @@ final class MapKernels {
     /** Padded positions never win; a NaN in the window makes the result NaN, as in the reference. */
     static Kernel maxPool(KernelRequest r, MaxPool2d mp) {
         return map(r, (b, idx, p) -> {
-            window(b, r, idx, mp.kernel(), mp.stride(), mp.padding(), "float m = -INFINITY; int nan = 0;",
+            window(b, r, idx, mp.kernel().toArray(), mp.stride().toArray(), mp.padding().toArray(), "float m = -INFINITY; int nan = 0;",
                     "const float x = %s; if (isnan(x)) nan = 1; else m = fmax(m, x);", "");
             return "nan ? NAN : m";
         });
@@ -142,9 +142,9 @@ final class MapKernels {
     static Kernel avgPool(KernelRequest r, AvgPool2d ap) {
         int h = r.in(0).dim(2), w = r.in(0).dim(3);
         String countPadded = ap.countIncludePad()
-                ? "else if (iy < " + (h + ap.padding()[2]) + " && ix < " + (w + ap.padding()[3]) + ") n++;" : "";
+                ? "else if (iy < " + (h + ap.padding().get(2)) + " && ix < " + (w + ap.padding().get(3)) + ") n++;" : "";
         return map(r, (b, idx, p) -> {
-            window(b, r, idx, ap.kernel(), ap.stride(), ap.padding(), "float s = 0.0f; int n = 0;", "s += %s; n++;", countPadded);
+            window(b, r, idx, ap.kernel().toArray(), ap.stride().toArray(), ap.padding().toArray(), "float s = 0.0f; int n = 0;", "s += %s; n++;", countPadded);
             return "s / (float) n";
         });
     }

@@ -2,6 +2,7 @@ package dev.kiln.frontend.onnx;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.IrParser;
 import dev.kiln.ir.IrPrinter;
 import dev.kiln.ir.Node;
@@ -88,10 +89,10 @@ class OnnxImportMatchesPyTorchTest {
         for (int opset : new int[]{13, 17}) {
             Graph g = OnnxFixtures.of("pad-conv", opset).load();
             // F.pad(x, (1,1,2,0)) → conv; F.pad(x, (0,1,0,1)) → conv with padding 1: [top, left, bottom, right]
-            List<int[]> paddings = g.nodes().stream().map(Node::op).filter(Conv2d.class::isInstance).map(c -> ((Conv2d) c).padding()).toList();
+            List<Ints> paddings = g.nodes().stream().map(Node::op).filter(Conv2d.class::isInstance).map(c -> ((Conv2d) c).padding()).toList();
             assertEquals(2, paddings.size(), () -> "opset " + opset + ":\n" + g);
-            assertArrayEquals(new int[]{2, 1, 0, 1}, paddings.get(0));
-            assertArrayEquals(new int[]{1, 1, 2, 2}, paddings.get(1));
+            assertEquals(Ints.of(2, 1, 0, 1), paddings.get(0));
+            assertEquals(Ints.of(1, 1, 2, 2), paddings.get(1));
             assertEquals(2, g.nodes().size(), () -> "nothing but the convs is left:\n" + g);
         }
     }

@@ -2,6 +2,7 @@ package dev.kiln.frontend.onnx;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.MalformedFileException;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.Shape;
@@ -113,7 +114,7 @@ class OnnxLoweringTest {
         Graph g = load(new OnnxTestModel().input("x", 1, 1, 5, 5).floats("w", new long[]{1, 1, 3, 3}, seq(9, 1))
                 .node("Conv", in("x", "w"), in("y"), attr("auto_pad", "SAME_UPPER"), attrInts("strides", 2, 2)).output("y"));
         assertEquals(Shape.of(1, 1, 3, 3), g.typeOf("y").shape());
-        assertArrayEquals(new int[]{1, 1, 1, 1}, ((Conv2d) g.nodes().getFirst().op()).padding());
+        assertEquals(Ints.of(1, 1, 1, 1), ((Conv2d) g.nodes().getFirst().op()).padding());
     }
 
     @Test

@@ -1,10 +1,10 @@
 package dev.kiln.ir.op;
 
 import dev.kiln.ir.DType;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.TensorType;
 
-import java.util.Arrays;
 import java.util.List;
 
 /** Shared checks of the shape rules; each failure message names the op and the shapes. */
@@ -28,19 +28,21 @@ final class Checks {
         if (!ok) throw new ShapeException(op.mnemonic() + ": " + message);
     }
 
-    static int[] pair(int[] v, String name) {
-        if (v.length != 2) throw new IllegalArgumentException(name + " needs 2 values, got " + Arrays.toString(v));
+    static Ints pair(Ints v, String name) {
+        java.util.Objects.requireNonNull(v, name);
+        if (v.size() != 2) throw new IllegalArgumentException(name + " needs 2 values, got " + v);
         return v;
     }
 
-    static int[] quad(int[] v, String name) {
-        if (v.length != 4) throw new IllegalArgumentException(name + " needs 4 values (top, left, bottom, right), got " + Arrays.toString(v));
-        for (int x : v) if (x < 0) throw new IllegalArgumentException(name + " must be non-negative: " + Arrays.toString(v));
+    static Ints quad(Ints v, String name) {
+        java.util.Objects.requireNonNull(v, name);
+        if (v.size() != 4) throw new IllegalArgumentException(name + " needs 4 values (top, left, bottom, right), got " + v);
+        if (v.stream().anyMatch(x -> x < 0)) throw new IllegalArgumentException(name + " must be non-negative: " + v);
         return v;
     }
 
-    static void positive(int[] v, String name) {
-        for (int x : v) if (x <= 0) throw new IllegalArgumentException(name + " must be positive: " + Arrays.toString(v));
+    static void positive(Ints v, String name) {
+        if (v.stream().anyMatch(x -> x <= 0)) throw new IllegalArgumentException(name + " must be positive: " + v);
     }
 
     /** Output extent of a sliding window: floor((in + pads − dilation·(k−1) − 1) / stride) + 1. */

@@ -1,6 +1,7 @@
 package dev.kiln.ir.op;
 
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
 
@@ -18,11 +19,19 @@ import java.util.List;
  * @param groups   C and O both divisible by it; groups == C is a depthwise convolution
  * @param epilogue what follows the bias ({@link Epilogue#NONE} for a plain conv)
  */
-public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups, Epilogue epilogue) implements Op, EpilogueAnchor, PadsInput {
+public record Conv2d(Ints stride, Ints padding, Ints dilation, int groups, Epilogue epilogue) implements Op, EpilogueAnchor, PadsInput {
     @Override public Conv2d withEpilogue(Epilogue e) { return new Conv2d(stride, padding, dilation, groups, e); }
     @Override public int biasOperand() { return 2; }
 
     /** A plain convolution. */
+    public Conv2d(Ints stride, Ints padding, Ints dilation, int groups) { this(stride, padding, dilation, groups, Epilogue.NONE); }
+
+    /** The same, from arrays (copied). */
+    public Conv2d(int[] stride, int[] padding, int[] dilation, int groups, Epilogue epilogue) {
+        this(Ints.of(stride), Ints.of(padding), Ints.of(dilation), groups, epilogue);
+    }
+
+    /** A plain convolution, from arrays (copied). */
     public Conv2d(int[] stride, int[] padding, int[] dilation, int groups) { this(stride, padding, dilation, groups, Epilogue.NONE); }
 
     /** The same convolution without its epilogue. */
@@ -38,7 +47,7 @@ public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups, Ep
 
     /** Stride 1, symmetric padding p, no dilation. */
     public static Conv2d of(int padding, int groups) {
-        return new Conv2d(new int[]{1, 1}, new int[]{padding, padding, padding, padding}, new int[]{1, 1}, groups);
+        return new Conv2d(Ints.of(1, 1), Ints.filled(4, padding), Ints.of(1, 1), groups);
     }
 
     /** A depthwise conv: one filter per input channel. */
@@ -63,8 +72,8 @@ public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups, Ep
         if (in.size() == 3) {
             Checks.require(in.get(2).rank() == 1 && in.get(2).dim(0) == o, this, "bias " + in.get(2) + " must be [" + o + "]");
         }
-        int oh = Checks.windowOut(x.dim(2), padding[0], padding[2], w.dim(2), stride[0], dilation[0]);
-        int ow = Checks.windowOut(x.dim(3), padding[1], padding[3], w.dim(3), stride[1], dilation[1]);
+        int oh = Checks.windowOut(x.dim(2), padding.get(0), padding.get(2), w.dim(2), stride.get(0), dilation.get(0));
+        int ow = Checks.windowOut(x.dim(3), padding.get(1), padding.get(3), w.dim(3), stride.get(1), dilation.get(1));
         Checks.require(oh > 0 && ow > 0, this, "kernel " + w + " does not fit input " + x + " with this padding");
         return TensorType.f32(x.dim(0), o, oh, ow);
     }
@@ -87,10 +96,10 @@ public record Conv2d(int[] stride, int[] padding, int[] dilation, int groups, Ep
                         for (int ic = 0; ic < cg; ic++) {
                             int xc = g * cg + ic;
                             for (int ky = 0; ky < kh; ky++) {
-                                int iy = oy * stride[0] - padding[0] + ky * dilation[0];
+                                int iy = oy * stride.get(0) - padding.get(0) + ky * dilation.get(0);
                                 if (iy < 0 || iy >= h) continue;
                                 for (int kx = 0; kx < kw; kx++) {
-                                    int ix = ox * stride[1] - padding[1] + kx * dilation[1];
+                                    int ix = ox * stride.get(1) - padding.get(1) + kx * dilation.get(1);
                                     if (ix < 0 || ix >= wi) continue;
                                     acc += (double) x[((b0 * c + xc) * h + iy) * wi + ix] * w[((oc * cg + ic) * kh + ky) * kw + kx];
                                 }

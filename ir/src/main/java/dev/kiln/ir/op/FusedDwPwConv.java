@@ -1,6 +1,7 @@
 package dev.kiln.ir.op;
 
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.TensorType;
 
 import java.util.List;
@@ -14,13 +15,21 @@ import java.util.List;
  * values at that pixel, so a backend computes the depthwise result one tile at a time and
  * consumes it at once; the [N,C,OH,OW] intermediate never has to exist in full.
  */
-public record FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Act midAct,
+public record FusedDwPwConv(Ints stride, Ints padding, Ints dilation, Act midAct,
                             Epilogue epilogue) implements Op, EpilogueAnchor, PadsInput {
     @Override public FusedDwPwConv withEpilogue(Epilogue e) { return new FusedDwPwConv(stride, padding, dilation, midAct, e); }
 
     public FusedDwPwConv {
         java.util.Objects.requireNonNull(midAct, "midAct");
         java.util.Objects.requireNonNull(epilogue, "epilogue");
+        java.util.Objects.requireNonNull(stride, "stride");
+        java.util.Objects.requireNonNull(padding, "padding");
+        java.util.Objects.requireNonNull(dilation, "dilation");
+    }
+
+    /** The same, from arrays (copied). */
+    public FusedDwPwConv(int[] stride, int[] padding, int[] dilation, Act midAct, Epilogue epilogue) {
+        this(Ints.of(stride), Ints.of(padding), Ints.of(dilation), midAct, epilogue);
     }
     /** The pointwise bias, which the epilogue adds to. */
     @Override public int biasOperand() { return 4; }

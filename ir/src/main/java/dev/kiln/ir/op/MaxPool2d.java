@@ -1,6 +1,7 @@
 package dev.kiln.ir.op;
 
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
 
@@ -13,15 +14,18 @@ import java.util.List;
  * @param stride  [sh, sw]
  * @param padding [top, left, bottom, right]
  */
-public record MaxPool2d(int[] kernel, int[] stride, int[] padding) implements Op {
+public record MaxPool2d(Ints kernel, Ints stride, Ints padding) implements Op {
     public MaxPool2d {
         Checks.positive(Checks.pair(kernel, "kernel"), "kernel");
         Checks.positive(Checks.pair(stride, "stride"), "stride");
         Checks.quad(padding, "padding");
     }
 
+    /** The same, from arrays (copied). */
+    public MaxPool2d(int[] kernel, int[] stride, int[] padding) { this(Ints.of(kernel), Ints.of(stride), Ints.of(padding)); }
+
     public static MaxPool2d of(int k, int stride) {
-        return new MaxPool2d(new int[]{k, k}, new int[]{stride, stride}, new int[4]);
+        return new MaxPool2d(Ints.of(k, k), Ints.of(stride, stride), Ints.filled(4, 0));
     }
 
     @Override public TensorType inferType(List<TensorType> in) {
@@ -39,11 +43,11 @@ public record MaxPool2d(int[] kernel, int[] stride, int[] padding) implements Op
                 for (int ox = 0; ox < ow; ox++) {
                     double m = Double.NEGATIVE_INFINITY;
                     boolean nan = false;
-                    for (int ky = 0; ky < kernel[0]; ky++) {
-                        int iy = oy * stride[0] - padding[0] + ky;
+                    for (int ky = 0; ky < kernel.get(0); ky++) {
+                        int iy = oy * stride.get(0) - padding.get(0) + ky;
                         if (iy < 0 || iy >= h) continue;
-                        for (int kx = 0; kx < kernel[1]; kx++) {
-                            int ix = ox * stride[1] - padding[1] + kx;
+                        for (int kx = 0; kx < kernel.get(1); kx++) {
+                            int ix = ox * stride.get(1) - padding.get(1) + kx;
                             if (ix < 0 || ix >= w) continue;
                             float v = x[(p * h + iy) * w + ix];
                             if (Float.isNaN(v)) nan = true;

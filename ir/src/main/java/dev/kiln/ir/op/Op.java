@@ -1,6 +1,7 @@
 package dev.kiln.ir.op;
 
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.TensorType;
 
 import java.util.List;
@@ -13,8 +14,10 @@ import java.util.List;
  * compile error exactly where it must be handled.
  *
  * <p>Attributes may only be {@code int}, {@code float}, {@code boolean}, {@code String},
- * {@code int[]}, an enum, an {@link Act} or an {@link Epilogue}: the text IR prints and parses
- * them generically from the record.
+ * {@link Ints} (never an array), an enum, an {@link Act} or an {@link Epilogue}: the text IR
+ * prints and parses them generically from the record, and every one of them compares by value,
+ * so two ops are {@code equals} exactly when they have the same attributes (floats compare as
+ * {@link Float#equals} does). Common-subexpression elimination relies on that.
  */
 public sealed interface Op permits Conv2d, BatchNorm2d, MatMul, Linear, Binary, Unary, Scale, Softmax,
         MaxPool2d, AvgPool2d, GlobalAvgPool, Reshape, Transpose, Concat, Slice, Lstm,
