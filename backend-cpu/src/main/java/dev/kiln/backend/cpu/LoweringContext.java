@@ -152,7 +152,7 @@ final class LoweringContext {
 
     void addKernel(String name, Class<? extends Kernel> template, Params params, int range) {
         if (sizing) return;
-        Specializer.Specialized k = Specializer.specialize(template, params);
+        Specialiser.Specialised k = Specialiser.specialise(template, params);
         steps.add(new Step.KernelStep(name + " [" + template.getSimpleName() + "]", k.kernel(), Math.max(1, range), k));
     }
 }

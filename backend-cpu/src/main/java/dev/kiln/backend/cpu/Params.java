@@ -14,7 +14,7 @@ import java.util.TreeSet;
  * A template's parameter values, built fluently: {@code Params.of().put("N", 4).placement("X", p)}.
  * A value is an int, a boolean, a float (a double is narrowed when it becomes a constant) or an
  * {@link Act} for an activation slot or an {@link Epilogue} for an epilogue slot; the
- * {@link Specializer} checks each against its field.
+ * {@link Specialiser} checks each against its field.
  *
  * <p>Every key must name a parameter the template declares, with one exception. A placement
  * puts all ten components of a 4-d view (SLOT, OFF, S0..S3, D0..D3) so that a lowering need not

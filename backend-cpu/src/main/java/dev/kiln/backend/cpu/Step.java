@@ -8,7 +8,7 @@ sealed interface Step permits Step.KernelStep, Step.ZeroHalo, Step.CopyIn {
     void run(float[][] bufs, ParallelFor pool);
 
     /** A specialised kernel run over [0, range) of its parallel axis, split across threads. */
-    record KernelStep(String name, Kernel kernel, int range, Specializer.Specialized code) implements Step {
+    record KernelStep(String name, Kernel kernel, int range, Specialiser.Specialised code) implements Step {
         @Override public void run(float[][] bufs, ParallelFor pool) { pool.run(kernel, bufs, range); }
     }
 

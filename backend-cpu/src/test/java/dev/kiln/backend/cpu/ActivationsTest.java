@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every element-wise function ir defines, written inline by the specializer, against the
+ * Every element-wise function ir defines, written inline by the specialiser, against the
  * reference: standalone (vector body and scalar tail) and as a fused linear's epilogue, on the
  * values where functions go wrong — zeros of both signs, halves (rounding), the overflow and
  * underflow edges of exp, subnormals, ±∞ and NaN — and random ones.

@@ -28,7 +28,7 @@ import java.util.Map;
  * Replaced nodes' outputs keep their names, so the rest of the graph is untouched; the nodes
  * they absorbed are dropped (their constants simply go unused, and the importer lowers only
  * nodes that some graph output needs). Constants are matched after folding
- * ({@link ConstantFolder#foldStatic}), so a pad or scalar computed by a constant subgraph counts.
+ * ({@link OnnxConstantFolder#foldStatic}), so a pad or scalar computed by a constant subgraph counts.
  */
 final class ImportPatterns {
     private static final double SQRT2 = Math.sqrt(2), TOLERANCE = 1e-6;

@@ -70,7 +70,7 @@ public final class OnnxImporter {
         if (graph.sparseInitializers() > 0)
             throw new KilnException(sourceName + ": the model has " + graph.sparseInitializers() + " sparse initializers, which Kiln does not import");
 
-        List<Node> nodes = ImportPatterns.apply(graph, sourceName, ConstantFolder.foldStatic(graph, sourceName));
+        List<Node> nodes = ImportPatterns.apply(graph, sourceName, OnnxConstantFolder.foldStatic(graph, sourceName));
         Set<String> used = new HashSet<>();
         List<Node> live = liveNodes(nodes, graph, used);
 
@@ -108,7 +108,7 @@ public final class OnnxImporter {
     }
 
     private static boolean known(Node n) {
-        if (OnnxFields.isDefaultDomain(n.domain())) return REGISTRY.containsKey(n.opType()) || ConstantFolder.canFold(n.opType());
+        if (OnnxFields.isDefaultDomain(n.domain())) return REGISTRY.containsKey(n.opType()) || OnnxConstantFolder.canFold(n.opType());
         return REGISTRY.containsKey(OpImporter.key(n.domain(), n.opType()));
     }
 
@@ -204,7 +204,7 @@ public final class OnnxImporter {
             try {
                 boolean dflt = OnnxFields.isDefaultDomain(node.domain());
                 OpImporter importer = REGISTRY.get(OpImporter.key(node.domain(), node.opType()));
-                if (dflt && ConstantFolder.canFold(node.opType()) && allConst(ctx, n)) ConstantFolder.fold(n);
+                if (dflt && OnnxConstantFolder.canFold(node.opType()) && allConst(ctx, n)) OnnxConstantFolder.fold(n);
                 else if (importer != null) importer.lower(n);
                 else throw n.unsupported("Kiln evaluates " + node.opType() + " only on constants (shape arithmetic),"
                             + " but here it reads a tensor computed at run time");

@@ -17,7 +17,7 @@ import java.util.Map;
  * Data movement on computed tensors: Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Concat,
  * Slice, Gather (constant indices), and the shape queries Shape and Size, which are known at
  * import time because shapes are static. Shape operands (target shapes, axes, starts/ends,
- * indices) must be constants; the same ops on constant data are folded by {@link ConstantFolder}.
+ * indices) must be constants; the same ops on constant data are folded by {@link OnnxConstantFolder}.
  */
 final class ShapeOps {
     private ShapeOps() {}

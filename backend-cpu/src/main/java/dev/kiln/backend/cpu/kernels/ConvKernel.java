@@ -144,7 +144,7 @@ public final class ConvKernel implements Kernel {
         }
         // the epilogue written out, not called: C2 declined to inline it here ("low call site
         // frequency"), and two vectors crossing a call are boxed on every output tile
-        v0 = VecMath.epilogue(v0, e0, P_EPI);    // the epilogue's code, written inline by the specializer
+        v0 = VecMath.epilogue(v0, e0, P_EPI);    // the epilogue's code, written inline by the specialiser
         v1 = VecMath.epilogue(v1, e1, P_EPI);
         int yo = P_Y_OFF + n * P_Y_S0 + oc * P_Y_S1 + oy * P_Y_S2 + ox0;
         if (full) {

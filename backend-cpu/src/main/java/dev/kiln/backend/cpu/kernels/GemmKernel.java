@@ -164,7 +164,7 @@ public final class GemmKernel implements Kernel {
             e0 = full ? FloatVector.fromArray(S, e, eo) : FloatVector.fromArray(S, e, eo, k0);
             e1 = full ? FloatVector.fromArray(S, e, eo + L) : FloatVector.fromArray(S, e, eo + L, k1);
         }
-        v0 = VecMath.epilogue(v0, e0, P_EPI);    // the epilogue's code, written inline by the specializer
+        v0 = VecMath.epilogue(v0, e0, P_EPI);    // the epilogue's code, written inline by the specialiser
         v1 = VecMath.epilogue(v1, e1, P_EPI);
         if (full) {
             v0.intoArray(c, co);

@@ -5,7 +5,7 @@ import jdk.incubator.vector.FloatVector;
 /**
  * Where a kernel template applies an element-wise function: {@code VecMath.apply(v, P_ACT)}
  * with an int parameter P_ACT that the lowering sets to an {@link dev.kiln.ir.op.Act}. The
- * specializer gives each activation of a kernel a slot number (0 = none) and replaces every call
+ * specialiser gives each activation of a kernel a slot number (0 = none) and replaces every call
  * with that activation's expression, written inline (backend-cpu's {@code ExprInliner}): the
  * math of every activation is defined once, in ir, and no template knows which ones exist.
  *

@@ -99,7 +99,7 @@ public final class WinogradOutputKernel implements Kernel {
         FloatVector v = FloatVector.fromArray(S, tt, q * L).add(bias[P_B_OFF + o]);
         FloatVector ev = null;
         if (P_EXTRA != 0) ev = FloatVector.fromArray(S, e, P_E_OFF + o * P_E_S1, EMAP, q * NL + i0, k);
-        v = VecMath.epilogue(v, ev, P_EPI);    // the epilogue's code, written inline by the specializer
+        v = VecMath.epilogue(v, ev, P_EPI);    // the epilogue's code, written inline by the specialiser
         v.intoArray(y, P_Y_OFF + o * P_Y_S1, YMAP, q * NL + i0, k);
     }
 }

@@ -1,7 +1,7 @@
 /**
- * Kernel templates: plain Java classes that the specializer ({@code dev.kiln.backend.cpu.Specializer})
+ * Kernel templates: plain Java classes that the specialiser ({@code dev.kiln.backend.cpu.Specialiser})
  * copies, fills in with constants and defines as hidden classes here, one per kernel. These are the
- * rules a template has to keep. The specializer enforces the ones marked <em>checked</em>. The
+ * rules a template has to keep. The specialiser enforces the ones marked <em>checked</em>. The
  * others are about speed: break them and the kernel still computes the right numbers, only several
  * times slower.
  *
@@ -35,7 +35,7 @@
  *       specialised class runs its own {@code <clinit>}, and C2 treats static finals as
  *       constants. Derive values there, not in instance fields.</li>
  *   <li>A branch or {@code switch} that compares a parameter with a literal or with another
- *       parameter is decided by the specializer, and the side not taken is deleted before C2
+ *       parameter is decided by the specialiser, and the side not taken is deleted before C2
  *       sees the method. So one template can serve many variants (bias modes, combines, packed
  *       or not). A condition computed with arithmetic ({@code P_A * P_B > 8}) or through a local
  *       stays in the bytecode. C2 still folds it, but the method keeps its size, and size
@@ -55,7 +55,7 @@
  * A template with an anchor's epilogue writes {@code v = VecMath.epilogue(v, extra, P_EPI)} where
  * the biased value is ready, extra being the extra operand's vector (or float) when
  * {@code P_EXTRA == 1} and null (0) otherwise. The lowering sets both with
- * {@code Params.epilogue(Epilogue)}; the specializer replaces the call by the epilogue's code
+ * {@code Params.epilogue(Epilogue)}; the specialiser replaces the call by the epilogue's code
  * ({@code EpilogueInliner}: runs of activations as one inlined expression, the add or mul of the
  * extra at its place). A template never learns which post-ops exist or in which order.
  *

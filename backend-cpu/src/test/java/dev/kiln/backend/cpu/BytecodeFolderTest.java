@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * instruction ({@code IFEQ name} jumps to the line {@code name:}); labels nothing jumps to are
  * not printed.
  */
-class ConstantFolderTest {
+class BytecodeFolderTest {
     static final List<ScalarExpr> NO_ACTIVATIONS = List.of();
 
     @Test
@@ -163,7 +163,7 @@ class ConstantFolderTest {
                 INVOKESTATIC VecMath.apply (FI)F
                 FRETURN
                 """);
-        ConstantFolder.fold(m, List.of(Act.RELU.expr()), List.of());
+        BytecodeFolder.fold(m, List.of(Act.RELU.expr()), List.of());
         String text = text(m);
         assertTrue(text.startsWith("FLOAD 0\n") && text.endsWith("FRETURN\n"), text);
         assertTrue(!text.contains("INVOKESTATIC") && text.lines().count() > 3, text);
@@ -177,7 +177,7 @@ class ConstantFolderTest {
                 INVOKESTATIC VecMath.apply (FI)F
                 FRETURN
                 """);
-        var e = assertThrows(IllegalStateException.class, () -> ConstantFolder.fold(m, NO_ACTIVATIONS, List.of()));
+        var e = assertThrows(IllegalStateException.class, () -> BytecodeFolder.fold(m, NO_ACTIVATIONS, List.of()));
         assertEquals("m: VecMath.apply needs a constant activation slot (a P_ parameter given an Act), got a computed value", e.getMessage());
     }
 
@@ -189,13 +189,13 @@ class ConstantFolderTest {
                 INVOKESTATIC VecMath.apply (FI)F
                 FRETURN
                 """);
-        var e = assertThrows(IllegalStateException.class, () -> ConstantFolder.fold(m, List.of(Act.RELU.expr()), List.of()));
+        var e = assertThrows(IllegalStateException.class, () -> BytecodeFolder.fold(m, List.of(Act.RELU.expr()), List.of()));
         assertTrue(e.getMessage().endsWith("got slot 2 of 1"), e.getMessage());
     }
 
     static void assertFolds(String before, String after) {
         MethodNode m = assemble(before);
-        ConstantFolder.fold(m, NO_ACTIVATIONS, List.of());
+        BytecodeFolder.fold(m, NO_ACTIVATIONS, List.of());
         assertEquals(after, text(m));
     }
 
@@ -257,7 +257,7 @@ class ConstantFolderTest {
                 case VarInsnNode v -> op + " " + v.var;
                 case JumpInsnNode j -> op + " " + name(j.label);
                 case MethodInsnNode c -> op + " " + c.owner.substring(c.owner.lastIndexOf('/') + 1) + "." + c.name + " " + c.desc;
-                case TableSwitchInsnNode t -> op + " " + t.min + " " + String.join(" ", t.labels.stream().map(ConstantFolderTest::name).toList())
+                case TableSwitchInsnNode t -> op + " " + t.min + " " + String.join(" ", t.labels.stream().map(BytecodeFolderTest::name).toList())
                         + " default " + name(t.dflt);
                 default -> op;
             });

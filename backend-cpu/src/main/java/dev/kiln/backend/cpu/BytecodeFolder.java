@@ -29,8 +29,8 @@ import java.util.List;
  * carried the dead paths of every epilogue variant was too big to inline, which boxed the
  * vectors passed to it.
  */
-final class ConstantFolder {
-    private ConstantFolder() {}
+final class BytecodeFolder {
+    private BytecodeFolder() {}
 
     static void fold(MethodNode m, List<ScalarExpr> activations, List<Epilogue> epilogues) {
         boolean changed = true;

@@ -37,7 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Specialises a kernel template with ASM: every {@code GETSTATIC} of a {@code P_*} parameter
  * field becomes a constant, branches on those constants are resolved and the dead code deleted
- * ({@link ConstantFolder}), and the result is defined as a hidden class (unloadable with its
+ * ({@link BytecodeFolder}), and the result is defined as a hidden class (unloadable with its
  * kernel). The template's own name stays in the bytes: the JVM resolves a hidden class's
  * references to its own name to itself. The rules for templates are in the kernels package's
  * documentation.
@@ -51,12 +51,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * offending key; what is wrong with a template itself (it writes a parameter, declares one final
  * or of another type) an {@link IllegalStateException}.
  */
-public final class Specializer {
+public final class Specialiser {
     private static final String PARAM_PREFIX = "P_";
     private static final Map<Class<?>, Template> TEMPLATES = new ConcurrentHashMap<>();
 
     /** A specialised kernel and the bytecode it was defined from (for dumps). */
-    public record Specialized(Kernel kernel, byte[] bytes) {
+    public record Specialised(Kernel kernel, byte[] bytes) {
         public String text() {
             StringWriter w = new StringWriter();
             new ClassReader(bytes).accept(new TraceClassVisitor(new PrintWriter(w)), 0);
@@ -67,14 +67,14 @@ public final class Specializer {
     /** A template's class file, its parameters (field name to descriptor, sorted) and those its code reads. */
     private record Template(String name, byte[] bytes, Map<String, String> params, Set<String> read) {}
 
-    private Specializer() {}
+    private Specialiser() {}
 
     /**
      * Specialises template with the given parameter values. Each distinct activation gets a slot
      * number (0 for none) and its expression is written inline wherever the template applies that slot.
      */
-    static Specialized specialize(Class<? extends Kernel> template, Params params) {
-        Template t = TEMPLATES.computeIfAbsent(template, Specializer::analyse);
+    static Specialised specialise(Class<? extends Kernel> template, Params params) {
+        Template t = TEMPLATES.computeIfAbsent(template, Specialiser::analyse);
         check(t, params.values(), params.unknownTo(t.params().keySet()));
         List<ScalarExpr> activations = new ArrayList<>();
         List<Epilogue> epilogues = new ArrayList<>();
@@ -94,7 +94,7 @@ public final class Specializer {
             for (AbstractInsnNode insn : m.instructions.toArray())
                 if (insn instanceof FieldInsnNode f && f.owner.equals(cls.name) && t.params().containsKey(f.name))
                     m.instructions.set(insn, constant(f.desc, constants.get(f.name)));
-            ConstantFolder.fold(m, activations, epilogues);
+            BytecodeFolder.fold(m, activations, epilogues);
         }
         ClassWriter writer = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override protected String getCommonSuperClass(String a, String b) { return commonSuperClass(cls.name, template, a, b); }
@@ -104,7 +104,7 @@ public final class Specializer {
         try {
             MethodHandles.Lookup hidden = Templates.lookup().defineHiddenClass(bytes, true);
             Kernel k = (Kernel) hidden.lookupClass().getDeclaredConstructor().newInstance();
-            return new Specialized(k, bytes);
+            return new Specialised(k, bytes);
         } catch (ReflectiveOperationException | LinkageError e) {
             throw new KilnException("cannot define kernel from template " + template.getSimpleName() + ": " + e, e);
         }
@@ -148,7 +148,7 @@ public final class Specializer {
                             + ": a template may read only its own parameters (another class's are never specialised)");
                 if (f.getOpcode() != Opcodes.GETSTATIC)
                     throw new IllegalStateException(name + " writes parameter " + f.name + " in " + m.name
-                            + ": parameters get their values from the specializer only (no initialiser, no assignment)");
+                            + ": parameters get their values from the specialiser only (no initialiser, no assignment)");
                 read.add(f.name);
             }
         return new Template(name, bytes, params, read);

@@ -26,8 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The specializer on {@link TinyKernel}: what its bytecode becomes, and the values it refuses. */
-class SpecializerTest {
+/** The specialiser on {@link TinyKernel}: what its bytecode becomes, and the values it refuses. */
+class SpecialiserTest {
     /** Whole vectors and a tail at any vector width up to 64 lanes. */
     static final int N = 67, X_OFF = 3;
 
@@ -39,7 +39,7 @@ class SpecializerTest {
 
     @Test
     void everyParameterReadBecomesItsValueAndTheFieldsAreGone() {
-        Specializer.Specialized s = Specializer.specialize(TinyKernel.class, tiny());
+        Specialiser.Specialised s = Specialiser.specialise(TinyKernel.class, tiny());
         ClassNode cls = classOf(s);
         assertTrue(cls.fields.stream().noneMatch(f -> f.name.startsWith("P_")), "parameter fields left");
         assertTrue(code(cls).noneMatch(i -> i instanceof FieldInsnNode f && f.name.startsWith("P_")), "parameter reads left");
@@ -53,7 +53,7 @@ class SpecializerTest {
     @Test
     void aBranchOnAParameterKeepsOnlyTheSideTaken() {
         for (int mode : new int[]{1, 0}) {
-            MethodNode shift = method(classOf(Specializer.specialize(TinyKernel.class, tiny().put("MODE", mode))), "shift");
+            MethodNode shift = method(classOf(Specialiser.specialise(TinyKernel.class, tiny().put("MODE", mode))), "shift");
             float kept = mode == 1 ? TinyKernel.SHIFT_IF_MODE_1 : TinyKernel.SHIFT_OTHERWISE;
             float dropped = mode == 1 ? TinyKernel.SHIFT_OTHERWISE : TinyKernel.SHIFT_IF_MODE_1;
             assertTrue(code(shift).anyMatch(i -> i instanceof LdcInsnNode l && Float.valueOf(kept).equals(l.cst)), "mode " + mode + " keeps " + kept);
@@ -64,14 +64,14 @@ class SpecializerTest {
 
     @Test
     void aBooleanGivenForAnIntParameterIsOneOrZero() {
-        float[] y = run(Specializer.specialize(TinyKernel.class, tiny().put("MODE", false)));
+        float[] y = run(Specialiser.specialise(TinyKernel.class, tiny().put("MODE", false)));
         assertEquals(x(0) * 2.5f + TinyKernel.SHIFT_OTHERWISE, y[0]);
     }
 
     @Test
     void anActivationIsWrittenInlineWhereTheTemplateAppliesItsSlot() {
-        Specializer.Specialized s = Specializer.specialize(TinyKernel.class, tiny().put("MODE", 0).put("SCALE", 3000f).put("ACT", Act.RELU));
-        assertTrue(code(classOf(s)).noneMatch(SpecializerTest::callsVecMath), "a VecMath call is left");
+        Specialiser.Specialised s = Specialiser.specialise(TinyKernel.class, tiny().put("MODE", 0).put("SCALE", 3000f).put("ACT", Act.RELU));
+        assertTrue(code(classOf(s)).noneMatch(SpecialiserTest::callsVecMath), "a VecMath call is left");
         float[] y = run(s);
         int negative = 0;
         for (int i = 0; i < N; i++) {
@@ -84,8 +84,8 @@ class SpecializerTest {
 
     @Test
     void slotZeroLeavesTheValueAsItIs() {
-        Specializer.Specialized s = Specializer.specialize(TinyKernel.class, tiny());
-        assertTrue(code(classOf(s)).noneMatch(SpecializerTest::callsVecMath), "a VecMath call is left");
+        Specialiser.Specialised s = Specialiser.specialise(TinyKernel.class, tiny());
+        assertTrue(code(classOf(s)).noneMatch(SpecialiserTest::callsVecMath), "a VecMath call is left");
         float[] y = run(s), want = new float[N];
         for (int i = 0; i < N; i++) want[i] = x(i) * 2.5f + TinyKernel.SHIFT_IF_MODE_1;
         assertArrayEquals(want, y, 0f);
@@ -94,13 +94,13 @@ class SpecializerTest {
     @Test
     void aMissingParameterIsNamed() {
         Params p = Params.of().put("X_SLOT", 0).put("X_OFF", 0).put("Y_SLOT", 1).put("MODE", 1).put("SCALE", 1f).put("ACT", Act.NONE);
-        var e = assertThrows(IllegalArgumentException.class, () -> Specializer.specialize(TinyKernel.class, p));
+        var e = assertThrows(IllegalArgumentException.class, () -> Specialiser.specialise(TinyKernel.class, p));
         assertTrue(e.getMessage().startsWith("template TinyKernel: no value for parameter(s) P_N"), e.getMessage());
     }
 
     @Test
     void anUnknownParameterIsNamedWithTheTemplatesOwn() {
-        var e = assertThrows(IllegalArgumentException.class, () -> Specializer.specialize(TinyKernel.class, tiny().put("SCALLE", 1f)));
+        var e = assertThrows(IllegalArgumentException.class, () -> Specialiser.specialise(TinyKernel.class, tiny().put("SCALLE", 1f)));
         assertTrue(e.getMessage().startsWith("template TinyKernel: unknown parameter(s) P_SCALLE (its parameters: P_ACT, P_MODE, P_N,"),
                 e.getMessage());
     }
@@ -109,13 +109,13 @@ class SpecializerTest {
     void placementComponentsTheTemplateDoesNotReadAreAllowed() {
         Placement x = Placement.contiguous(0, X_OFF, TensorType.f32(1, 1, 1, N));
         Params p = Params.of().placement("X", x).put("Y_SLOT", 1).put("N", N).put("MODE", 1).put("SCALE", 2.5f).put("ACT", Act.NONE);
-        assertEquals(x(N - 1) * 2.5f + TinyKernel.SHIFT_IF_MODE_1, run(Specializer.specialize(TinyKernel.class, p))[N - 1]);
+        assertEquals(x(N - 1) * 2.5f + TinyKernel.SHIFT_IF_MODE_1, run(Specialiser.specialise(TinyKernel.class, p))[N - 1]);
     }
 
     @Test
     void aPlacementTheTemplateDoesNotTakeIsUnknown() {
         Placement z = Placement.contiguous(2, 0, TensorType.f32(4));
-        var e = assertThrows(IllegalArgumentException.class, () -> Specializer.specialize(TinyKernel.class, tiny().placement("Z", z)));
+        var e = assertThrows(IllegalArgumentException.class, () -> Specialiser.specialise(TinyKernel.class, tiny().placement("Z", z)));
         assertTrue(e.getMessage().contains("unknown parameter(s) P_Z_D0, P_Z_D1, P_Z_D2, P_Z_D3, P_Z_OFF, P_Z_S0,"), e.getMessage());
     }
 
@@ -123,14 +123,14 @@ class SpecializerTest {
     void aKeyPutAfterAPlacementMustBeAParameter() {
         Placement x = Placement.contiguous(0, X_OFF, TensorType.f32(N));
         var e = assertThrows(IllegalArgumentException.class,
-                () -> Specializer.specialize(TinyKernel.class, tiny().placement("X", x).put("X_S3", 1)));
+                () -> Specialiser.specialise(TinyKernel.class, tiny().placement("X", x).put("X_S3", 1)));
         assertTrue(e.getMessage().contains("unknown parameter(s) P_X_S3 "), e.getMessage());
     }
 
     @Test
     void aValueOfTheWrongTypeIsNamedWithBothTypes() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> Specializer.specialize(TinyKernel.class, tiny().put("SCALE", 2).put("N", 67f).put("MODE", Act.RELU).put("ACT", true)));
+                () -> Specialiser.specialise(TinyKernel.class, tiny().put("SCALE", 2).put("N", 67f).put("MODE", Act.RELU).put("ACT", true)));
         String m = e.getMessage();
         assertTrue(m.contains("parameter P_SCALE is a float (Float or Double), given Integer 2"), m);
         assertTrue(m.contains("parameter P_N is an int (Integer, Boolean, Act or Epilogue), given Float 67.0"), m);
@@ -139,32 +139,32 @@ class SpecializerTest {
 
     @Test
     void anActForAFloatParameterIsAnError() {
-        var e = assertThrows(IllegalArgumentException.class, () -> Specializer.specialize(TinyKernel.class, tiny().put("SCALE", Act.RELU)));
+        var e = assertThrows(IllegalArgumentException.class, () -> Specialiser.specialise(TinyKernel.class, tiny().put("SCALE", Act.RELU)));
         assertTrue(e.getMessage().contains("parameter P_SCALE is a float (Float or Double), given Act relu"), e.getMessage());
     }
 
     @Test
     void aTemplateThatWritesAParameterIsRefused() {
-        var e = assertThrows(IllegalStateException.class, () -> Specializer.specialize(WritesParameterKernel.class, Params.of().put("N", 1)));
+        var e = assertThrows(IllegalStateException.class, () -> Specialiser.specialise(WritesParameterKernel.class, Params.of().put("N", 1)));
         assertTrue(e.getMessage().startsWith("WritesParameterKernel writes parameter P_N in run"), e.getMessage());
     }
 
     @Test
     void aParameterThatIsNeitherIntNorFloatIsRefused() {
-        var e = assertThrows(IllegalStateException.class, () -> Specializer.specialize(LongParameterKernel.class, Params.of().put("N", 1)));
+        var e = assertThrows(IllegalStateException.class, () -> Specialiser.specialise(LongParameterKernel.class, Params.of().put("N", 1)));
         assertEquals("LongParameterKernel declares parameter P_N of type long; parameters are int or float", e.getMessage());
     }
 
     @Test
     void aFinalParameterIsRefused() {
-        var e = assertThrows(IllegalStateException.class, () -> Specializer.specialize(FinalParameterKernel.class, Params.of().put("N", 1)));
+        var e = assertThrows(IllegalStateException.class, () -> Specialiser.specialise(FinalParameterKernel.class, Params.of().put("N", 1)));
         assertTrue(e.getMessage().startsWith("FinalParameterKernel declares parameter P_N final"), e.getMessage());
     }
 
     static float x(int i) { return i - N / 2f; }
 
     /** Runs the kernel on x (at X_OFF in slot 0) into a fresh y (slot 1). */
-    static float[] run(Specializer.Specialized s) {
+    static float[] run(Specialiser.Specialised s) {
         float[] x = new float[X_OFF + N], y = new float[N];
         for (int i = 0; i < N; i++) x[X_OFF + i] = x(i);
         s.kernel().run(new float[][]{x, y}, 0, 1);
@@ -175,7 +175,7 @@ class SpecializerTest {
         return i instanceof MethodInsnNode m && m.owner.endsWith("/VecMath");
     }
 
-    static ClassNode classOf(Specializer.Specialized s) {
+    static ClassNode classOf(Specialiser.Specialised s) {
         ClassNode cls = new ClassNode();
         new ClassReader(s.bytes()).accept(cls, 0);
         return cls;
@@ -187,5 +187,5 @@ class SpecializerTest {
 
     static Stream<AbstractInsnNode> code(MethodNode m) { return StreamSupport.stream(m.instructions.spliterator(), false); }
 
-    static Stream<AbstractInsnNode> code(ClassNode cls) { return cls.methods.stream().flatMap(SpecializerTest::code); }
+    static Stream<AbstractInsnNode> code(ClassNode cls) { return cls.methods.stream().flatMap(SpecialiserTest::code); }
 }

@@ -19,8 +19,8 @@ import static dev.kiln.frontend.onnx.OnnxFields.*;
  * no integer tensors, so such computations must fold here. Integer arithmetic stays in int64;
  * data movement copies values exactly.
  */
-final class ConstantFolder {
-    private ConstantFolder() {}
+final class OnnxConstantFolder {
+    private OnnxConstantFolder() {}
 
     @FunctionalInterface
     interface Fold { ConstTensor apply(NodeView n, List<ConstTensor> in); }
@@ -35,17 +35,17 @@ final class ConstantFolder {
             Map.entry("Flatten", (n, in) -> in.getFirst().reshape(ShapeRules.flatten(n, in.getFirst().dims(), n.attrInt("axis", 1)))),
             Map.entry("Unsqueeze", (n, in) -> in.get(0).reshape(ShapeRules.unsqueeze(n, in.get(0).dims(), axes(n, in)))),
             Map.entry("Squeeze", (n, in) -> in.get(0).reshape(ShapeRules.squeeze(n, in.get(0).dims(), axes(n, in)))),
-            Map.entry("Concat", ConstantFolder::concat),
-            Map.entry("Gather", ConstantFolder::gather),
-            Map.entry("Slice", ConstantFolder::slice),
-            Map.entry("Transpose", ConstantFolder::transpose),
+            Map.entry("Concat", OnnxConstantFolder::concat),
+            Map.entry("Gather", OnnxConstantFolder::gather),
+            Map.entry("Slice", OnnxConstantFolder::slice),
+            Map.entry("Transpose", OnnxConstantFolder::transpose),
             Map.entry("Expand", (n, in) -> expand(n, in.get(0), in.get(1).longs())),
-            Map.entry("ConstantOfShape", ConstantFolder::constantOfShape),
-            Map.entry("Range", ConstantFolder::range),
+            Map.entry("ConstantOfShape", OnnxConstantFolder::constantOfShape),
+            Map.entry("Range", OnnxConstantFolder::range),
             Map.entry("Add", (n, in) -> arithmetic(n, in, Double::sum, Long::sum)),
             Map.entry("Sub", (n, in) -> arithmetic(n, in, (a, b) -> a - b, (a, b) -> a - b)),
             Map.entry("Mul", (n, in) -> arithmetic(n, in, (a, b) -> a * b, (a, b) -> a * b)),
-            Map.entry("Div", (n, in) -> arithmetic(n, in, (a, b) -> a / b, ConstantFolder::divide)),
+            Map.entry("Div", (n, in) -> arithmetic(n, in, (a, b) -> a / b, OnnxConstantFolder::divide)),
             Map.entry("Min", (n, in) -> arithmetic(n, in, Math::min, Math::min)),
             Map.entry("Max", (n, in) -> arithmetic(n, in, Math::max, Math::max)),
             Map.entry("Pow", (n, in) -> elementwise(n, in, in.get(0).dataType(), a -> Math.pow(a[0], a[1]))),
@@ -60,7 +60,7 @@ final class ConstantFolder {
             Map.entry("Reciprocal", (n, in) -> unary(in, a -> 1 / a)),
             Map.entry("Floor", (n, in) -> unary(in, Math::floor)),
             Map.entry("Ceil", (n, in) -> unary(in, Math::ceil)),
-            Map.entry("ReduceProd", ConstantFolder::reduceProd));
+            Map.entry("ReduceProd", OnnxConstantFolder::reduceProd));
 
     /** Whether this op type can be evaluated when all its inputs are constants. */
     static boolean canFold(String opType) { return FOLDS.containsKey(opType); }
