@@ -28,22 +28,13 @@ public final class AttentionKernel implements Kernel {
     static float P_SCALE;
     static final int EP = (P_EV + NR - 1) / NR * NR, BLOCKS = (P_M + MR - 1) / MR;
 
-    /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
+    /** Per-thread scratch ({@link ThreadScratch}): the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCORES = new ThreadLocal<>(), ACC = new ThreadLocal<>(), MAX = new ThreadLocal<>(), SUM = new ThreadLocal<>();
-
-    private static float[] scratch(ThreadLocal<float[]> local, int floats) {
-        float[] s = local.get();
-        if (s == null) {
-            s = new float[floats];
-            local.set(s);
-        }
-        return s;
-    }
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] q = bufs[P_Q_SLOT], k = bufs[P_K_SLOT], v = bufs[P_V_SLOT], o = bufs[P_O_SLOT];
         float[] mask = P_HAS_MASK == 1 ? bufs[P_MASK_SLOT] : null, e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
-        float[] p = scratch(SCORES, MR * KT), acc = scratch(ACC, MR * EP), m = scratch(MAX, MR), l = scratch(SUM, MR);
+        float[] p = ThreadScratch.of(SCORES, MR * KT), acc = ThreadScratch.of(ACC, MR * EP), m = ThreadScratch.of(MAX, MR), l = ThreadScratch.of(SUM, MR);
         for (int t = lo; t < hi; t++) {
             int b = t / BLOCKS, i0 = t % BLOCKS * MR;
             java.util.Arrays.fill(acc, 0f);

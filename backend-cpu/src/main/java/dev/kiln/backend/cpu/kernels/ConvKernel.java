@@ -36,21 +36,12 @@ public final class ConvKernel implements Kernel {
         return m;
     }
 
-    /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
+    /** Per-thread scratch ({@link ThreadScratch}): the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
-
-    private static float[] scratch(int floats) {
-        float[] s = SCRATCH.get();
-        if (s == null) {
-            s = new float[floats];
-            SCRATCH.set(s);
-        }
-        return s;
-    }
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], w = bufs[P_W_SLOT], bias = bufs[P_B_SLOT];
-        float[] e = P_EXTRA == 0 ? null : bufs[P_E_SLOT], tile = scratch(MR * NR);
+        float[] e = P_EXTRA == 0 ? null : bufs[P_E_SLOT], tile = ThreadScratch.of(SCRATCH, MR * NR);
         for (int t = lo; t < hi; t++) {
             int oyt = t % P_OHT, ob = t / P_OHT % P_OB, g = t / P_OHT / P_OB % P_G, n = t / P_OHT / P_OB / P_G;
             int oy = P_ROWS2 == 1 ? 2 * oyt : oyt;

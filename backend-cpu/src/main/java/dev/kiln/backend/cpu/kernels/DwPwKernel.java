@@ -40,22 +40,13 @@ public final class DwPwKernel implements Kernel {
         return m;
     }
 
-    /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
+    /** Per-thread scratch ({@link ThreadScratch}): the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>(), TILE = new ThreadLocal<>();
-
-    private static float[] scratch(ThreadLocal<float[]> local, int floats) {
-        float[] s = local.get();
-        if (s == null) {
-            s = new float[floats];
-            local.set(s);
-        }
-        return s;
-    }
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], dw = bufs[P_DW_SLOT], dwb = bufs[P_DWB_SLOT];
         float[] pw = bufs[P_PW_SLOT], pwp = bufs[P_PWP_SLOT], pwb = bufs[P_PWB_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
-        float[] mid = scratch(SCRATCH, P_C * MP), tile = scratch(TILE, MR * NR);
+        float[] mid = ThreadScratch.of(SCRATCH, P_C * MP), tile = ThreadScratch.of(TILE, MR * NR);
         for (int t = lo; t < hi; t++) {
             int n = t / P_RT, oy0 = t % P_RT * P_ROWS, pix = Math.min(P_ROWS, P_OH - oy0) * P_OW;
             depthwise(x, dw, dwb, mid, n, oy0, pix / P_OW);

@@ -31,22 +31,13 @@ public final class GemmKernel implements Kernel {
      */
     static final int APBS = P_A_BS0 == 0 && P_A_BS1 == 0 ? 0 : P_M / MR * P_K * MR;
 
-    /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
+    /** Per-thread scratch ({@link ThreadScratch}): the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
-
-    private static float[] scratch(int floats) {
-        float[] s = SCRATCH.get();
-        if (s == null) {
-            s = new float[floats];
-            SCRATCH.set(s);
-        }
-        return s;
-    }
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] a = bufs[P_A_SLOT], ap = P_A_PACK == 1 ? bufs[P_AP_SLOT] : a, b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
         float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
-        float[] tile = scratch(MR * NR);
+        float[] tile = ThreadScratch.of(SCRATCH, MR * NR);
         int tiles = (P_N + NR - 1) / NR;
         for (int t = lo; t < hi; t++) {
             // row blocks innermost: a thread sweeps all rows against one chunk of B while it sits in its L2

@@ -49,21 +49,12 @@ public final class WinogradOutputKernel implements Kernel {
         return m;
     }
 
-    /** Per-thread scratch, made on a thread's first call: the steady-state run path allocates nothing. */
+    /** Per-thread scratch ({@link ThreadScratch}): the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
-
-    private static float[] scratch(int floats) {
-        float[] s = SCRATCH.get();
-        if (s == null) {
-            s = new float[floats];
-            SCRATCH.set(s);
-        }
-        return s;
-    }
 
     @Override public void run(float[][] bufs, int lo, int hi) {
         float[] m = bufs[P_M_SLOT], y = bufs[P_Y_SLOT], bias = bufs[P_B_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
-        float[] tt = scratch(4 * L);
+        float[] tt = ThreadScratch.of(SCRATCH, 4 * L);
         for (int t = lo; t < hi; t++) {
             int o = t / NBV, i0 = t % NBV * L;
             transform(m, tt, P_M_OFF + o * TP + i0);
