@@ -30,9 +30,10 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
 
     /**
      * One buffer. halo is [top, left, bottom, right] rows/columns of zeros around the [H,W]
-     * interior of a rank-4 result (all zero otherwise); bytes include the halo.
+     * interior of a rank-4 result (all zero otherwise); bytes include the halo. A scratch slot is
+     * a node's kernel working memory, named after that node.
      */
-    public record Slot(String value, long offset, long bytes, int firstUse, int lastUse, int[] halo) {
+    public record Slot(String value, long offset, long bytes, int firstUse, int lastUse, int[] halo, boolean isScratch) {
         boolean overlapsInTime(Slot o) { return firstUse <= o.lastUse && o.firstUse <= lastUse; }
         boolean overlapsInSpace(Slot o) { return offset < o.offset + o.bytes && o.offset < offset + bytes; }
     }
@@ -58,7 +59,7 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
             for (int i = 0; i < nodes.size(); i++) if (nodes.get(i).inputs().contains(in.name())) lastUse = i;
             long bytes = align(paddedBytes(in.type(), halo));
             total += bytes;
-            pending.add(new Slot(in.name(), 0, bytes, -1, lastUse, halo));
+            pending.add(new Slot(in.name(), 0, bytes, -1, lastUse, halo, false));
         }
         // graph outputs are handed to the caller, so they live outside the arena
         for (Node n : nodes) {
@@ -66,18 +67,14 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
             int[] halo = halo(g, n.name(), n.type());
             long bytes = align(paddedBytes(n.type(), halo));
             total += bytes;
-            pending.add(new Slot(n.name(), 0, bytes, def.get(n.name()), last.get(n.name()), halo));
+            pending.add(new Slot(n.name(), 0, bytes, def.get(n.name()), last.get(n.name()), halo, false));
         }
-        List<Slot> pendingScratch = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++) {
             long bytes = scratchBytes.getOrDefault(nodes.get(i).name(), 0L);
             if (bytes <= 0) continue;
             total += align(bytes);
-            pendingScratch.add(new Slot(nodes.get(i).name(), 0, align(bytes), i, i, new int[4]));
+            pending.add(new Slot(nodes.get(i).name(), 0, align(bytes), i, i, new int[4], true));
         }
-        java.util.Set<Slot> isScratch = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-        isScratch.addAll(pendingScratch);
-        pending.addAll(pendingScratch);
         pending.sort(Comparator.comparingLong(Slot::bytes).reversed().thenComparingInt(Slot::firstUse));
         List<Slot> placed = new ArrayList<>();
         Map<String, Slot> scratch = new LinkedHashMap<>();
@@ -89,14 +86,14 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
                 if (offset + s.bytes() <= o.offset()) break;
                 offset = Math.max(offset, o.offset() + o.bytes());
             }
-            Slot p = new Slot(s.value(), offset, s.bytes(), s.firstUse(), s.lastUse(), s.halo());
+            Slot p = new Slot(s.value(), offset, s.bytes(), s.firstUse(), s.lastUse(), s.halo(), s.isScratch());
             placed.add(p);
-            if (isScratch.contains(s)) scratch.put(p.value(), p);
+            if (p.isScratch()) scratch.put(p.value(), p);
             peak = Math.max(peak, offset + s.bytes());
         }
         Map<String, Slot> slots = new LinkedHashMap<>();
         placed.sort(Comparator.comparingInt(Slot::firstUse));
-        for (Slot s : placed) if (scratch.get(s.value()) != s) slots.put(s.value(), s);
+        for (Slot s : placed) if (!s.isScratch()) slots.put(s.value(), s);
         return new MemoryPlan(slots, scratch, peak, total);
     }
 
@@ -132,7 +129,7 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
         return out;
     }
 
-    private String describe(Slot s) { return scratch.get(s.value()) == s ? "scratch of %" + s.value() : "%" + s.value(); }
+    private static String describe(Slot s) { return s.isScratch() ? "scratch of %" + s.value() : "%" + s.value(); }
 
     /** "1.5 MiB", "12.0 KiB", "512 B". */
     public static String bytes(long n) {

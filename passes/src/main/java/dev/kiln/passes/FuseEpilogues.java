@@ -7,6 +7,7 @@ import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Epilogue;
+import dev.kiln.ir.op.EpilogueAnchor;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Unary;
 
@@ -46,7 +47,9 @@ public final class FuseEpilogues implements Pass {
         final List<String> absorbed = new ArrayList<>();
         long bytes;
 
-        Chain(Node producer) { this.producer = producer; this.epi = Epilogues.of(producer.op()); this.last = producer; }
+        final EpilogueAnchor anchor;
+
+        Chain(Node producer, EpilogueAnchor anchor) { this.producer = producer; this.anchor = anchor; this.epi = anchor.epilogue(); this.last = producer; }
 
         /** The extra operand the epilogue already reads: the anchor's own last operand, or one this chain joined. */
         String extraSoFar() {
@@ -59,8 +62,8 @@ public final class FuseEpilogues implements Pass {
         List<Rewrite.Fusion> fusions = new ArrayList<>();
         Set<String> claimed = new HashSet<>();
         for (Node n : g.nodes()) {
-            if (Epilogues.of(n.op()) == null || claimed.contains(n.name())) continue;
-            Chain c = grow(g, n, claimed);
+            if (!(n.op() instanceof EpilogueAnchor anchor) || claimed.contains(n.name())) continue;
+            Chain c = grow(g, n, anchor, claimed);
             Refusal why = refusal(g, c);
             if (why != null) ctx.refused(c.last, why);
             if (c.last == n) continue;
@@ -72,8 +75,8 @@ public final class FuseEpilogues implements Pass {
         return Rewrite.fusing(g, fusions);
     }
 
-    private static Chain grow(Graph g, Node producer, Set<String> claimed) {
-        Chain c = new Chain(producer);
+    private static Chain grow(Graph g, Node producer, EpilogueAnchor anchor, Set<String> claimed) {
+        Chain c = new Chain(producer, anchor);
         String tail = producer.name();
         while (g.useCount(tail) == 1 && !g.outputs().contains(tail) && c.reshapeAfter == null) {
             Node next = g.consumers(tail).getFirst();
@@ -172,7 +175,7 @@ public final class FuseEpilogues implements Pass {
 
     /** p + c with c a constant that only adds along the bias axis: folded into the bias. */
     private static boolean biasConstant(Graph g, Chain c, Node add, String tail) {
-        int bi = Epilogues.biasIndex(c.producer.op());
+        int bi = c.anchor.biasOperand();
         if (bi < 0 || !c.epi.isNone()) return false;
         String other = add.inputs().get(0).equals(tail) ? add.inputs().get(1) : add.inputs().get(0);
         HostTensor k = g.isConstant(other) ? g.weights().get(other) : null;
@@ -180,7 +183,7 @@ public final class FuseEpilogues implements Pass {
         if (k == null || !add.type().equals(tt)) return false;
         List<String> pin = c.producer.inputs();
         if (pin.size() > bi && !(g.isConstant(pin.get(bi)) && g.weights().containsKey(pin.get(bi)))) return false;
-        int axis = Epilogues.biasAxis(c.producer.op(), tt.rank()), channels = tt.dim(axis);
+        int axis = c.anchor.biasAxis(tt.rank()), channels = tt.dim(axis);
         int[] kd = k.shape().dims();
         int shift = tt.rank() - kd.length;
         for (int i = 0; i < kd.length; i++)
@@ -195,8 +198,8 @@ public final class FuseEpilogues implements Pass {
     private static void emit(Rewrite r, Chain c, PassContext ctx) {
         Node p = c.producer;
         List<String> operands = new ArrayList<>(p.inputs());
-        int bi = Epilogues.biasIndex(p.op());
-        int channels = bi < 0 ? 0 : p.type().dim(Epilogues.biasAxis(p.op(), p.type().rank()));
+        int bi = c.anchor.biasOperand();
+        int channels = bi < 0 ? 0 : p.type().dim(c.anchor.biasAxis(p.type().rank()));
         if (bi >= 0 && (operands.size() <= bi || c.biasDelta != null)) {
             boolean hasBias = operands.size() > bi;
             float[] b = hasBias ? r.src.weight(operands.get(bi)).data().clone() : new float[channels];
@@ -211,7 +214,7 @@ public final class FuseEpilogues implements Pass {
                 extra = r.emitNew(c.extra + ".as_" + p.name(), new Reshape(p.type().shape().dims()), List.of(c.extra), c.last.origin());
             operands.add(extra);
         }
-        var fusedOp = Epilogues.with(p.op(), c.epi);
+        var fusedOp = c.anchor.withEpilogue(c.epi);
         String what = p.op().mnemonic() + " + " + String.join(" + ", c.absorbed) + " → " + fusedOp.mnemonic() + " epilogue=" + c.epi;
         if (c.reshapeAfter != null) {
             String fused = r.emitNew(p.name(), fusedOp, operands, p.origin());

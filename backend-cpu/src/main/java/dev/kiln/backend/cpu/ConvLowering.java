@@ -31,7 +31,7 @@ final class ConvLowering {
             GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, epi);
             return;
         }
-        if (WinogradLowering.applies(ctx, n, c, w) && (ctx.convMode.equals("winograd") || ctx.convMode.equals("auto") && WinogradLowering.pays(x, y))) {
+        if (WinogradLowering.applies(ctx, n, c, w) && (ctx.convMode.equals("winograd") || ctx.convMode.equals("auto") && WinogradLowering.IN_AUTO && WinogradLowering.pays(x, y))) {
             WinogradLowering.conv(ctx, n, x, w, b, e, y, c, epi);
             return;
         }

@@ -4,12 +4,15 @@ import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.KilnException;
+import dev.kiln.ir.MemoryPlan;
 import dev.kiln.ir.ReferenceInterpreter;
+import dev.kiln.ir.Shape;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -30,13 +33,13 @@ final class CpuExecutable implements Executable {
     private final ParallelFor pool;
     private final boolean ownsPool;
     private final int arenaFloats, slots, weightBase;
-    private final dev.kiln.ir.MemoryPlan plan;
+    private final MemoryPlan plan;
     private final List<float[]> weights;
     private final Map<String, Integer> outputSlots;
     /** Graph inputs and outputs by position: names, bufs slots, and for outputs the shape a caller's tensor must have. */
     private final String[] inputNames, outputNames;
     private final int[] inputSlotOf, outputSlotOf;
-    private final dev.kiln.ir.Shape[] outputShapes;
+    private final Shape[] outputShapes;
     /** Idle contexts; more concurrent callers than slots simply drop theirs when done. */
     private final AtomicReferenceArray<float[][]> idle =
             new AtomicReferenceArray<>(Math.max(8, 2 * Runtime.getRuntime().availableProcessors()));
@@ -66,12 +69,12 @@ final class CpuExecutable implements Executable {
         this.inputSlotOf = Arrays.stream(inputNames).mapToInt(ctx.inputSlots::get).toArray();
         this.outputNames = outputSlots.keySet().toArray(String[]::new);
         this.outputSlotOf = Arrays.stream(outputNames).mapToInt(outputSlots::get).toArray();
-        this.outputShapes = Arrays.stream(outputNames).map(o -> graph.typeOf(o).shape()).toArray(dev.kiln.ir.Shape[]::new);
+        this.outputShapes = Arrays.stream(outputNames).map(o -> graph.typeOf(o).shape()).toArray(Shape[]::new);
     }
 
     List<Step> steps() { return steps; }
 
-    @Override public java.util.Optional<dev.kiln.ir.MemoryPlan> memoryPlan() { return java.util.Optional.of(plan); }
+    @Override public Optional<MemoryPlan> memoryPlan() { return Optional.of(plan); }
 
     @Override public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
         Map<String, HostTensor> outputs = new LinkedHashMap<>();
