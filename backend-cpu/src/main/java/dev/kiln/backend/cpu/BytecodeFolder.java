@@ -221,6 +221,8 @@ final class BytecodeFolder {
         for (AbstractInsnNode n : code.toArray())
             if (n instanceof LineNumberNode ln && nextReal(ln.start) == null) code.remove(n);
         m.tryCatchBlocks.removeIf(tc -> code.indexOf(tc.start) == code.indexOf(tc.end) || !hasCode(tc));
+        // likewise a local whose scope starts past the last instruction (a method cut short by a folded early return)
+        if (m.localVariables != null) m.localVariables.removeIf(v -> nextReal(v.start) == null);
         // a GOTO to the very next instruction is a leftover of a folded branch
         for (AbstractInsnNode n = code.getFirst(); n != null; ) {
             AbstractInsnNode next = n.getNext();

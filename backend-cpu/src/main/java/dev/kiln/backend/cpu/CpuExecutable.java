@@ -47,9 +47,12 @@ final class CpuExecutable implements Executable {
     private final AtomicInteger inFlight = new AtomicInteger();
     /** close() waits on it until inFlight is 0; the last call out notifies. */
     private final Object drained = new Object();
-    /** Per-step nanoseconds, summed over calls, when -Dkiln.cpu.profile=true; printed on close. */
+    /** Per-step nanoseconds of the last {@link #RECENT} calls, when -Dkiln.cpu.profile=true; printed on close. */
     private final long[] profile = Boolean.getBoolean("kiln.cpu.profile") ? new long[0] : null;
-    private long[] stepNanos, stepBytes;
+    /** Medians over the most recent calls only: the mean over all calls is mostly JIT warm-up. */
+    private static final int RECENT = 64;
+    private long[][] stepNanos;
+    private long[] stepBytes;
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     private long profiledCalls;
@@ -140,25 +143,35 @@ final class CpuExecutable implements Executable {
 
     private synchronized void profiledSteps(float[][] bufs) {
         if (stepNanos == null) {
-            stepNanos = new long[steps.size()];
+            stepNanos = new long[steps.size()][RECENT];
             stepBytes = new long[steps.size()];
         }
+        int at = (int) (profiledCalls % RECENT);
         for (int i = 0; i < steps.size(); i++) {
             long b0 = THREADS.getCurrentThreadAllocatedBytes(), t0 = System.nanoTime();
             steps.get(i).run(bufs, pool);
-            stepNanos[i] += System.nanoTime() - t0;
-            stepBytes[i] += THREADS.getCurrentThreadAllocatedBytes() - b0;
+            stepNanos[i][at] = System.nanoTime() - t0;
+            stepBytes[i] = THREADS.getCurrentThreadAllocatedBytes() - b0;
         }
         profiledCalls++;
     }
 
-    /** The profile: each step's mean time per call, slowest first, named after its IR node. */
+    /** The profile: each step's median time over the last calls, slowest first, named after its IR node. */
     synchronized String profileReport() {
         if (stepNanos == null) return "no profiled calls";
-        StringBuilder sb = new StringBuilder("kiln cpu profile of @" + graph.name() + " over " + profiledCalls
-                + " calls (µs per call; bytes allocated per call on the calling thread, which means boxed vectors: a kernel C2 has not compiled, or compiled without intrinsics):\n");
-        java.util.stream.IntStream.range(0, steps.size()).boxed().sorted((a, b) -> Long.compare(stepNanos[b], stepNanos[a]))
-                .forEach(i -> sb.append(String.format("  %9.2f  %10d B  %s%n", stepNanos[i] / 1e3 / profiledCalls, stepBytes[i] / profiledCalls, describe(steps.get(i)))));
+        int n = (int) Math.min(profiledCalls, RECENT);
+        long[] median = new long[steps.size()];
+        for (int i = 0; i < steps.size(); i++) {
+            long[] recent = Arrays.copyOf(stepNanos[i], n);
+            Arrays.sort(recent);
+            median[i] = recent[n / 2];
+        }
+        long total = Arrays.stream(median).sum();
+        StringBuilder sb = new StringBuilder(String.format("kiln cpu profile of @%s, medians of the last %d of %d calls, sum %.1f µs "
+                + "(µs per call; bytes allocated on the calling thread in the last call, which means boxed vectors: a kernel C2 has not compiled, or compiled without intrinsics):%n",
+                graph.name(), n, profiledCalls, total / 1e3));
+        java.util.stream.IntStream.range(0, steps.size()).boxed().sorted((a, b) -> Long.compare(median[b], median[a]))
+                .forEach(i -> sb.append(String.format("  %9.2f  %5.1f%%  %10d B  %s%n", median[i] / 1e3, 100.0 * median[i] / Math.max(1, total), stepBytes[i], describe(steps.get(i)))));
         return sb.toString();
     }
 

@@ -5,6 +5,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.Epilogue;
 import jdk.incubator.vector.FloatVector;
 
@@ -47,21 +48,53 @@ final class GemmLowering {
      */
     static void pointwiseConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                               Epilogue epi) {
-        int o = w.dims()[0], c = w.dims()[1], hw = y.dims()[2] * y.dims()[3], images = y.dims()[0];
+        int c = w.dims()[1], hw = y.dims()[2] * y.dims()[3];
+        Params p = convParams(ctx, n, w, b, e, y, epi, c, c >= 16)
+                .put("B_SLOT", x.slot()).put("B_OFF", x.offset()).put("B_RS", x.strides()[1]).put("B_BS0", x.strides()[0]).put("B_BS1", 0).put("B_PANEL", 0);
+        emit(ctx, n, p, y.dims()[0], w.dims()[0], hw, c);
+    }
+
+    /**
+     * A dense convolution as an implicit GEMM (GemmKernel's B_PANEL=2): Y[O, OH·OW] =
+     * W[O, C·KH·KW] · im2col(X) per image, the columns packed per task from the haloed input.
+     * Y and E need unbroken H×W planes.
+     */
+    static void im2colConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
+                           Conv2d c, Epilogue epi) {
+        int k = w.dims()[1] * w.dims()[2] * w.dims()[3], hw = y.dims()[2] * y.dims()[3], images = y.dims()[0];
+        Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(w.dims()[0], k));
+        Params p = convParams(ctx, n, matrix, b, e, y, epi, k, true)
+                .put("B_SLOT", x.slot()).put("B_OFF", 0).put("B_RS", NR).put("B_BS0", 0).put("B_BS1", 0).put("B_PANEL", 2)
+                .put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
+                .put("CIN", w.dims()[1]).put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("OW", y.dims()[3])
+                .put("SH", c.stride().get(0)).put("SW", c.stride().get(1)).put("DH", c.dilation().get(0)).put("DW", c.dilation().get(1))
+                .put("PT", c.padding().get(0)).put("PL", c.padding().get(1));
+        int m = w.dims()[0], mb = (m + 7) / 8, tiles = (hw + NR - 1) / NR;
+        // a task packs its column chunk once and sweeps its row blocks over it: chunks whose panel fits
+        // in L2, at least 16 tasks for the threads' claimed grains, then row-block chunks for the rest
+        int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
+        int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 16 / images));
+        int mch = Math.max(1, Math.min(mb, (16 + images * nch - 1) / (images * nch)));
+        p.put("MB", mb).put("NCH", nch).put("MCH", mch);
+        ctx.kernel(n, GemmKernel.class, p, images * mch * nch);
+    }
+
+    /** A, C, bias and epilogue of a conv as GEMM: A = the weight matrix [O, K], packed into row blocks at compile time when constant. */
+    private static Params convParams(LoweringContext ctx, Node n, Placement w, Placement b, Placement e, Placement y, Epilogue epi, int k, boolean packable) {
+        int o = w.dims()[0];
         Params p = Params.of()
-                .put("A_SLOT", w.slot()).put("A_OFF", w.offset()).put("A_RS", c).put("A_CS", 1).put("A_BS0", 0).put("A_BS1", 0)
-                .put("B_SLOT", x.slot()).put("B_OFF", x.offset()).put("B_RS", x.strides()[1]).put("B_BS0", x.strides()[0]).put("B_BS1", 0).put("B_PANEL", 0)
+                .put("A_SLOT", w.slot()).put("A_OFF", w.offset()).put("A_RS", k).put("A_CS", 1).put("A_BS0", 0).put("A_BS1", 0)
                 .put("C_SLOT", y.slot()).put("C_OFF", y.offset()).put("C_RS", y.strides()[1]).put("C_BS0", y.strides()[0]).put("C_BS1", 0).put("BD1", 1)
-                .put("M", o).put("N", hw).put("K", c)
+                .put("M", o).put("N", y.dims()[2] * y.dims()[3]).put("K", k)
                 .put("BIAS_MODE", 1).put("BIAS_SLOT", b.slot()).put("BIAS_OFF", b.offset());
         Placement ev = e == null ? y : e;
         p.put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_RS", ev.strides()[1]).put("E_BS0", ev.strides()[0]).put("E_BS1", 0).epilogue(epi);
         HostTensor constantW = ctx.constant(n.inputs().get(1));
-        if (constantW != null && o >= 8 && c >= 16)
-            p.put("A_PACK", 1).put("AP_SLOT", ctx.weight(packRowBlocks(constantW.data(), o, c))).put("AP_OFF", 0);
-        else if (images == 1) packA(ctx, n, p, w.slot(), w.offset(), c, 1, o, c);
+        if (constantW != null && o >= 8 && packable)
+            p.put("A_PACK", 1).put("AP_SLOT", ctx.weight(packRowBlocks(constantW.data(), o, k))).put("AP_OFF", 0);
+        else if (y.dims()[0] == 1) packA(ctx, n, p, w.slot(), w.offset(), k, 1, o, k);
         else p.put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
-        emit(ctx, n, p, images, o, hw, c);
+        return p;
     }
 
     /** True when every placement's H×W plane is contiguous (row stride = width), whatever its channel stride. */
@@ -171,12 +204,19 @@ final class GemmLowering {
 
     /** As above; a non-empty label names a step that is one part of its node's work (not its result's only writer). */
     static void emit(LoweringContext ctx, Node n, String label, Params p, int batches, int m, int cols, int k) {
+        noConvInput(p);
         int mb = (m + 7) / 8, tiles = (cols + NR - 1) / NR;
         int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
         int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 8 / Math.max(1, batches * mb)));
         p.put("MB", mb).put("NCH", nch);
         if (label.isEmpty()) ctx.kernel(n, GemmKernel.class, p, batches * mb * nch);
         else ctx.addKernel(n.describe() + label, GemmKernel.class, p, batches * mb * nch);
+    }
+
+    /** GemmKernel's conv-input parameters (B_PANEL=2, {@link #im2colConv}) for a GEMM whose B is an operand in memory. */
+    static Params noConvInput(Params p) {
+        for (String q : new String[]{"X_SLOT", "X_OFF", "X_S0", "X_S1", "X_S2", "CIN", "KH", "KW", "SH", "SW", "DH", "DW", "PT", "PL"}) p.put(q, 0);
+        return p.put("OW", 1).put("MCH", 1);
     }
 
     static Placement contiguous(LoweringContext ctx, Node n, Placement p) {

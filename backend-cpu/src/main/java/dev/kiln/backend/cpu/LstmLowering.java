@@ -69,7 +69,7 @@ final class LstmLowering {
                 .put("BIAS_MODE", 2).put("BIAS_SLOT", ctx.weight(bias)).put("BIAS_OFF", 0)
                 .put("E_SLOT", LoweringContext.ARENA).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
                 .epilogue(Epilogue.NONE).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
-        ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, p, mb * nch);
+        ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, GemmLowering.noConvInput(p), mb * nch);
     }
 
     private static HostTensor constant(LoweringContext ctx, Node n, int operand, String what) {

@@ -72,6 +72,8 @@ final class Params {
         return this;
     }
 
+    boolean has(String name) { return values.containsKey(key(name)); }
+
     /** Keys by field name (P_ prefixed), in the order they were put. */
     Map<String, Object> values() { return Collections.unmodifiableMap(values); }
 

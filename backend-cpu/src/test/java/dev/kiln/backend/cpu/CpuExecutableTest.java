@@ -232,9 +232,9 @@ class CpuExecutableTest {
         assertEquals("unknown options 'Conv', 'device' for the cpu backend; its options are threads, dump-code, conv", two.getMessage());
     }
 
-    /** auto: the 3×3 conv of graph() has rows of 19 (narrower than the GEMM's pixel tile), so it goes through im2col; forced modes are obeyed (winograd too, though 3→8 channels is far below where auto would take it). */
+    /** auto: the 3×3 conv of graph() has rows of 19 (narrower than the GEMM's pixel tile), so it goes through the implicit-im2col GEMM; forced modes are obeyed (winograd too, though 3→8 channels is far below where auto would take it). */
     @Test void convOptionChoosesHowADenseConvLowers() {
-        Map<String, String> expected = Map.of("auto", GemmLowering.NR > 19 ? "(im2col)" : "[ConvKernel]", "direct", "[ConvKernel]", "im2col", "(im2col)",
+        Map<String, String> expected = Map.of("auto", GemmLowering.NR > 19 ? "[GemmKernel]" : "[ConvKernel]", "direct", "[ConvKernel]", "im2col", "[GemmKernel]",
                 "winograd", "(winograd input) [WinogradInputKernel]");
         Map<String, HostTensor> want = ReferenceInterpreter.run(graph(), Map.of("x", input(3)));
         for (var mode : expected.entrySet()) {

@@ -13,6 +13,14 @@ import jdk.incubator.vector.VectorSpecies;
  * partial column tile a mask. A task is (batch, 8-row block, chunk of column tiles).
  * Epilogue: + bias (BIAS_MODE 1 per row, 2 per column), then the anchor's epilogue (P_EPI,
  * reading the extra operand E when P_EXTRA is 1).
+ *
+ * <p>B_PANEL=2 is a convolution as an implicit GEMM: B is the im2col matrix of a conv input X
+ * (row k = (input channel, ky, kx), column = output pixel of the flattened OH·OW plane, one
+ * per batch = image), never materialised. A task packs its chunk of column tiles from X into a
+ * per-thread panel (a tile that stays inside one input row is two plain loads per k, others a
+ * gather with a per-tile index map), then sweeps its share of A's row blocks over it. A
+ * materialised column buffer was K·OH·OW floats written and read back per call: 1.4 ms of
+ * copies per 64→64 3×3 conv at 56² in ResNet-18, as much as its GEMM.
  */
 public final class GemmKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -30,11 +38,20 @@ public final class GemmKernel implements Kernel {
      * [block][k][8] array per batch, these floats apart; an A shared by every batch (A_BS0 = A_BS1 = 0) is packed once.
      */
     static final int APBS = P_A_BS0 == 0 && P_A_BS1 == 0 ? 0 : P_M / MR * P_K * MR;
+    /** B_PANEL=2: the conv input and its geometry; MCH chunks of row blocks per (image, column chunk). */
+    static int P_X_SLOT, P_X_OFF, P_X_S0, P_X_S1, P_X_S2, P_CIN, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL, P_OW, P_MCH;
+    static final int TILES = (P_N + NR - 1) / NR, CHUNK_TILES = (TILES + P_NCH - 1) / P_NCH;
+    private static final ThreadLocal<float[]> PANEL = new ThreadLocal<>();
+    private static final ThreadLocal<int[]> MAP = new ThreadLocal<>();
 
     /** Per-thread scratch ({@link ThreadScratch}): the steady-state run path allocates nothing. */
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
 
     @Override public void run(float[][] bufs, int lo, int hi) {
+        if (P_B_PANEL == 2) {
+            runConv(bufs, lo, hi);
+            return;
+        }
         float[] a = bufs[P_A_SLOT], ap = P_A_PACK == 1 ? bufs[P_AP_SLOT] : a, b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
         float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] tile = ThreadScratch.of(SCRATCH, MR * NR);
@@ -46,10 +63,55 @@ public final class GemmKernel implements Kernel {
             int m0 = mb * MR, rows = Math.min(MR, P_M - m0);
             for (int j = j0; j < j1; j++) {
                 int n0 = j * NR;
-                if (rows == MR) tile8(ap, b, c, bias, e, tile, batch, m0, n0);
-                else for (int m = m0; m < m0 + rows; m++) tile1(a, b, c, bias, e, tile, batch, m, n0);
+                if (rows == MR) tile8(ap, b, c, bias, e, tile, batch, m0, n0, bBase(batch, n0));
+                else for (int m = m0; m < m0 + rows; m++) tile1(a, b, c, bias, e, tile, batch, m, n0, bBase(batch, n0));
             }
         }
+    }
+
+    /** B_PANEL=2: a task is (image, chunk of row blocks, chunk of column tiles), column chunks innermost. */
+    private static void runConv(float[][] bufs, int lo, int hi) {
+        float[] a = bufs[P_A_SLOT], ap = P_A_PACK == 1 ? bufs[P_AP_SLOT] : a, x = bufs[P_X_SLOT], c = bufs[P_C_SLOT];
+        float[] bias = P_BIAS_MODE == 0 ? null : bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
+        float[] tile = ThreadScratch.of(SCRATCH, MR * NR), panel = ThreadScratch.of(PANEL, CHUNK_TILES * P_K * NR);
+        int[] map = ThreadScratch.ints(MAP, NR);
+        for (int t = lo; t < hi; t++) {
+            int ch = t % P_NCH, mc = t / P_NCH % P_MCH, image = t / P_NCH / P_MCH;
+            int j0 = TILES * ch / P_NCH, j1 = TILES * (ch + 1) / P_NCH, b0 = P_MB * mc / P_MCH, b1 = P_MB * (mc + 1) / P_MCH;
+            for (int j = j0; j < j1; j++) packColumns(x, panel, map, image, j * NR, (j - j0) * P_K * NR);
+            for (int mb = b0; mb < b1; mb++) {
+                int m0 = mb * MR, rows = Math.min(MR, P_M - m0);
+                for (int j = j0; j < j1; j++) {
+                    if (rows == MR) tile8(ap, panel, c, bias, e, tile, image, m0, j * NR, (j - j0) * P_K * NR);
+                    else for (int m = m0; m < m0 + rows; m++) tile1(a, panel, c, bias, e, tile, image, m, j * NR, (j - j0) * P_K * NR);
+                }
+            }
+        }
+    }
+
+    /**
+     * Columns n0 .. n0+NR-1 of the image's im2col matrix into panel[at + k·NR + lane]. Lanes past
+     * the last pixel repeat it (their results are never stored), so every read is in range.
+     */
+    private static void packColumns(float[] x, float[] panel, int[] map, int image, int n0, int at) {
+        boolean run0 = P_SW == 1, run1 = P_SW == 1;
+        for (int i = 0; i < NR; i++) {
+            int p = Math.min(n0 + i, P_N - 1), oy = p / P_OW, ox = p % P_OW;
+            map[i] = (oy * P_SH - P_PT) * P_X_S2 + ox * P_SW - P_PL;
+            if (i < L) run0 &= map[i] == map[0] + i;
+            else run1 &= map[i] == map[L] + i - L;
+        }
+        int xb = P_X_OFF + image * P_X_S0, m0 = map[0], m1 = map[L];
+        int k = 0;
+        for (int ci = 0; ci < P_CIN; ci++)
+            for (int ky = 0; ky < P_KH; ky++)
+                for (int kx = 0; kx < P_KW; kx++, k++) {
+                    int src = xb + ci * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW, dst = at + k * NR;
+                    FloatVector v0 = run0 ? FloatVector.fromArray(S, x, src + m0) : FloatVector.fromArray(S, x, src, map, 0);
+                    FloatVector v1 = run1 ? FloatVector.fromArray(S, x, src + m1) : FloatVector.fromArray(S, x, src, map, L);
+                    v0.intoArray(panel, dst);
+                    v1.intoArray(panel, dst + L);
+                }
     }
 
     private static int bBase(int batch, int n0) {
@@ -57,20 +119,20 @@ public final class GemmKernel implements Kernel {
         return P_B_PANEL == 1 ? bo + n0 * P_K : bo + n0;
     }
 
-    private static int bStride() { return P_B_PANEL == 1 ? NR : P_B_RS; }
+    private static int bStride() { return P_B_PANEL != 0 ? NR : P_B_RS; }
 
-    private static void tile8(float[] a, float[] b, float[] c, float[] bias, float[] e, float[] t, int batch, int m0, int n0) {
+    private static void tile8(float[] a, float[] b, float[] c, float[] bias, float[] e, float[] t, int batch, int m0, int n0, int bb) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
         int ab = P_A_PACK == 1 ? P_AP_OFF + batch * APBS + m0 * P_K : P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m0 * P_A_RS;
-        int bb = bBase(batch, n0), bs = bStride();
+        int bs = bStride();
         boolean full = n0 + NR <= P_N;
         VectorMask<Float> m0k = S.indexInRange(n0, P_N), m1k = S.indexInRange(n0 + L, P_N);
         for (int k = 0; k < P_K; k++) {
             int bo = bb + k * bs, ao = ab + k * ACS;
             FloatVector b0, b1;
-            if (P_B_PANEL == 1 || full) {
+            if (P_B_PANEL != 0 || full) {
                 b0 = FloatVector.fromArray(S, b, bo);
                 b1 = FloatVector.fromArray(S, b, bo + L);
             } else {
@@ -94,9 +156,9 @@ public final class GemmKernel implements Kernel {
         for (int r = 0; r < MR; r++) store(c, bias, e, t, r, batch, m0 + r, n0, full);
     }
 
-    private static void tile1(float[] a, float[] b, float[] c, float[] bias, float[] e, float[] t, int batch, int m, int n0) {
+    private static void tile1(float[] a, float[] b, float[] c, float[] bias, float[] e, float[] t, int batch, int m, int n0, int bb) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, d0 = c0, d1 = c0;
-        int ao = P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m * P_A_RS, bb = bBase(batch, n0), bs = bStride();
+        int ao = P_A_OFF + batch / P_BD1 * P_A_BS0 + batch % P_BD1 * P_A_BS1 + m * P_A_RS, bs = bStride();
         boolean full = n0 + NR <= P_N;
         VectorMask<Float> m0k = S.indexInRange(n0, P_N), m1k = S.indexInRange(n0 + L, P_N);
         int k = 0;
@@ -104,7 +166,7 @@ public final class GemmKernel implements Kernel {
         for (; k + 1 < P_K; k += 2) {
             int bo = bb + k * bs;
             FloatVector x = FloatVector.broadcast(S, a[ao + k * P_A_CS]), y = FloatVector.broadcast(S, a[ao + (k + 1) * P_A_CS]);
-            if (P_B_PANEL == 1 || full) {
+            if (P_B_PANEL != 0 || full) {
                 c0 = x.fma(FloatVector.fromArray(S, b, bo), c0);
                 c1 = x.fma(FloatVector.fromArray(S, b, bo + L), c1);
                 d0 = y.fma(FloatVector.fromArray(S, b, bo + bs), d0);
@@ -119,7 +181,7 @@ public final class GemmKernel implements Kernel {
         for (; k < P_K; k++) {
             int bo = bb + k * bs;
             FloatVector x = FloatVector.broadcast(S, a[ao + k * P_A_CS]);
-            if (P_B_PANEL == 1 || full) {
+            if (P_B_PANEL != 0 || full) {
                 c0 = x.fma(FloatVector.fromArray(S, b, bo), c0);
                 c1 = x.fma(FloatVector.fromArray(S, b, bo + L), c1);
             } else {

@@ -17,4 +17,13 @@ public final class ThreadScratch {
         }
         return s;
     }
+
+    public static int[] ints(ThreadLocal<int[]> local, int ints) {
+        int[] s = local.get();
+        if (s == null) {
+            s = new int[ints];
+            local.set(s);
+        }
+        return s;
+    }
 }
