@@ -72,13 +72,15 @@ final class ConvLowering {
      * at width 12 even with two rows per tile; the GEMM tiles the flattened H·W), and when it has
      * many output channels, over which one packed column tile is shared: inside ResNet-18 the
      * direct kernel ran its 64→64 3×3 convs at 56² in 2.9-3.2 ms and the 7×7 stride-2 stem
-     * (gathers for 8 FMAs each) in 4.5 ms, against 1.2 ms for a GEMM of the same work. Few
+     * (gathers for 8 FMAs each) in 4.5 ms, against 1.2 ms for a GEMM of the same work; so do
+     * strided convs, whose columns the GEMM packs once per tile for all output channels. Few
      * output channels keep the direct kernel (the generator's 32→32 and 32→3 at 32²: 256 µs
      * direct, 729 µs through a materialised im2col). The backend option "conv" forces one way.
      */
     static boolean prefersIm2col(String mode, Conv2d c, Placement w, Placement y) {
         if (c.groups() != 1 || mode.equals("direct")) return false;
-        return mode.equals("im2col") || y.dims()[3] < GemmLowering.NR || w.dims()[0] >= 64;
+        boolean strided = c.stride().get(0) > 1 || c.stride().get(1) > 1;
+        return mode.equals("im2col") || y.dims()[3] < GemmLowering.NR || w.dims()[0] >= 64 || strided;
     }
 
     /**
@@ -139,28 +141,43 @@ final class ConvLowering {
                 .put("DH", f.dilation().get(0)).put("DW", f.dilation().get(1)).put("PT", f.padding().get(0)).put("PL", f.padding().get(1))
                 .put("MID_ACT", f.midAct())
                 .epilogue(f.epilogue());
-        int images = y.dims()[0], oh = y.dims()[2], rows = dwPwRows(images, x.dims()[1], oh, y.dims()[3]), perImage = (oh + rows - 1) / rows;
-        p.put("ROWS", rows).put("RT", perImage);
-        ctx.kernel(n, DwPwKernel.class, p, images * perImage);
+        int images = y.dims()[0], oh = y.dims()[2];
+        DwPwSplit split = dwPwSplit(images, x.dims()[1], y.dims()[1], oh, y.dims()[3], dw.dims()[2] * dw.dims()[3]);
+        int perImage = (oh + split.rows() - 1) / split.rows();
+        p.put("ROWS", split.rows()).put("RT", perImage).put("OCH", split.outChunks());
+        ctx.kernel(n, DwPwKernel.class, p, images * perImage * split.outChunks());
     }
 
+    /** How the fused dw+pw conv's work splits into tasks: output rows per task, and chunks of output channels. */
+    record DwPwSplit(int rows, int outChunks) {}
+
     /**
-     * Output rows per fused dw+pw task. The pointwise GEMM tiles a task's ROWS·OW pixels in
-     * steps of NR, so one narrow row leaves lanes idle (56 of 64 at width 56, 14 of 32 at 14);
-     * take the row count that computes the fewest tiles over the image, the smaller on a tie,
-     * while keeping at least 8 tasks for the threads and the scratch ([C][ROWS·OW]) within 128 KiB.
+     * The split with the least estimated work. The pointwise GEMM tiles a task's ROWS·OW pixels in
+     * steps of NR, so one narrow row leaves lanes idle (56 of 64 at width 56, 25 of 32 at 7): more
+     * rows per task fill the tiles. Output-channel chunks give the threads their tasks when the
+     * rows cannot (a 7×7 image is one task of 2 tiles, where a row per task ran 7 tiles of 7
+     * pixels: MobileNetV2's last 960→320 block took 0.79 ms); each chunk recomputes its rows'
+     * depthwise, KH·KW multiply-adds per pixel and channel against the pointwise's O/chunks.
+     * Fewer than 8 tasks count as idle threads. The scratch ([C][ROWS·OW]) stays within 128 KiB.
      */
-    static int dwPwRows(int images, int channels, int oh, int ow) {
-        int best = 1;
-        long bestTiles = Long.MAX_VALUE;
-        int most = Math.max(1, Math.min(oh, images * oh / 8));
-        for (int r = 1; r <= most; r++) {
+    static DwPwSplit dwPwSplit(int images, int channels, int outs, int oh, int ow, int taps) {
+        DwPwSplit best = new DwPwSplit(1, 1);
+        double bestCost = Double.MAX_VALUE;
+        int blocks = (outs + 7) / 8;
+        for (int r = 1; r <= oh; r++) {
             if (r > 1 && channels * tiles(r * ow) * GemmLowering.NR > 32 * 1024) break;
             // oh / r full tasks of r rows, then one of the oh % r left
-            long tiles = oh / r * tiles(r * ow) + tiles(oh % r * ow);
-            if (tiles < bestTiles) {
-                bestTiles = tiles;
-                best = r;
+            double pointwise = (double) images * (oh / r * tiles(r * ow) + tiles(oh % r * ow)) * GemmLowering.NR * channels * outs;
+            long rowTasks = (long) images * ((oh + r - 1) / r);
+            for (int och = 1; och <= blocks; och++) {
+                long tasks = rowTasks * och;
+                double depthwise = (double) och * images * oh * ow * channels * taps;
+                double cost = (pointwise + depthwise) * (tasks >= 8 ? 1 : 1 + (8.0 - tasks) / tasks / 2);
+                if (cost < bestCost * 0.999) {
+                    bestCost = cost;
+                    best = new DwPwSplit(r, och);
+                }
+                if (tasks >= 8) break;   // more chunks only add depthwise work
             }
         }
         return best;

@@ -15,22 +15,27 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The fused depthwise+pointwise kernel's tasks of several output rows: how many rows, and that they compute what the reference does. */
+/** The fused depthwise+pointwise kernel's tasks of several output rows and chunks of output channels: how it splits, and that it computes what the reference does. */
 class DwPwRowsTest {
     private static final int NR = GemmLowering.NR;
 
     @Test void rowsFillWholePixelTiles() {
-        int r = ConvLowering.dwPwRows(1, 32, 56, 56);
-        assertEquals(0, r * 56 % NR, "rows " + r + " of 56 leave part of a " + NR + "-pixel tile idle");
-        assertTrue(r <= 56 / 8, "at least 8 tasks: " + r);
-        assertEquals(0, ConvLowering.dwPwRows(1, 64, 112, 112) * 112 % NR);
+        ConvLowering.DwPwSplit s = ConvLowering.dwPwSplit(1, 32, 64, 56, 56, 9);
+        assertEquals(0, s.rows() * 56 % NR, s + " leaves part of a " + NR + "-pixel tile idle");
+        assertTrue((56 + s.rows() - 1) / s.rows() * s.outChunks() >= 8, "at least 8 tasks: " + s);
+        ConvLowering.DwPwSplit wide = ConvLowering.dwPwSplit(1, 64, 64, 112, 112, 9);
+        assertEquals(0, wide.rows() * 112 % NR, wide.toString());
     }
 
-    @Test void smallImagesKeepEightTasksAndWideChannelsKeepTheScratchSmall() {
-        assertEquals(1, ConvLowering.dwPwRows(1, 64, 14, 14), "14 rows, 8 tasks: one row each");
-        assertTrue(ConvLowering.dwPwRows(8, 64, 14, 14) > 1, "8 images give the tasks, so rows can group");
-        assertEquals(1, ConvLowering.dwPwRows(1, 4096, 56, 56), "two rows of 4096 channels exceed the 128 KiB scratch");
-        assertEquals(1, ConvLowering.dwPwRows(1, 3, 1, 7));
+    @Test void smallImagesSplitOutputChannelsAndWideChannelsKeepTheScratchSmall() {
+        ConvLowering.DwPwSplit last = ConvLowering.dwPwSplit(1, 960, 320, 7, 7, 9);
+        // MobileNetV2's last block: 2 pixel tiles over the 7x7 image (not 7 one-row tiles), 8 tasks from output-channel chunks
+        int r = last.rows(), tiles = 7 / r * ((r * 7 + NR - 1) / NR) + (7 % r * 7 + NR - 1) / NR;
+        assertEquals(2, tiles, last.toString());
+        assertTrue((7 + r - 1) / r * last.outChunks() >= 8, last.toString());
+        assertTrue(ConvLowering.dwPwSplit(8, 64, 64, 14, 14, 9).outChunks() == 1, "8 images give the tasks");
+        assertEquals(1, ConvLowering.dwPwSplit(1, 4096, 64, 56, 56, 9).rows(), "two rows of 4096 channels exceed the 128 KiB scratch");
+        assertEquals(new ConvLowering.DwPwSplit(1, 1), ConvLowering.dwPwSplit(1, 3, 5, 1, 7, 9), "one row, one block: one task");
     }
 
     /**
@@ -44,7 +49,7 @@ class DwPwRowsTest {
                 Act.RELU, Epilogue.of(Epilogue.ADD).then(Act.NONE));
         String v = c.add(f, x, c.weight(5, 1, 3, 3), c.weight(5), c.weight(7, 5, 1, 1), c.weight(7), res);
         OpCase cs = c.build(c.add(Conv2d.of(1, 1), v, c.weight(3, 7, 3, 3), c.weight(3)));
-        assertTrue(ConvLowering.dwPwRows(2, 5, 40, 13) > 1, "the case must group rows");
+        assertTrue(ConvLowering.dwPwSplit(2, 5, 7, 40, 13, 9).rows() > 1, "the case must group rows");
         Map<String, HostTensor> in = cs.draw(5);
         HostTensor want = ReferenceInterpreter.run(cs.graph(), in).values().iterator().next();
         try (Executable exe = new CpuBackend().compile(cs.graph(), Map.of("threads", "2"))) {

@@ -245,7 +245,7 @@ final class OpCases {
         Act mid = RandomActs.draw(n -> c.between(0, n - 1), true, true);
         int ch = c.dim(L + 1), out = c.dim(17);
         int sy = c.pick(1, 2), sx = c.coin() ? sy : c.pick(1, 2);
-        // tall outputs sometimes, so tasks take several rows (ConvLowering.dwPwRows keeps 8 tasks)
+        // tall outputs sometimes, so tasks take several rows; short ones split output channels (ConvLowering.dwPwSplit)
         Window wy = Window.of(c, c.coin() ? c.between(1, 4) : c.between(9, 40), 5, 1, 2, 3), wx = Window.of(c, c.dim(2 * L + 2), 5, 1, 2, 3);
         wy = new Window(wy.k(), sy, wy.dilation(), wy.padBegin(), wy.padEnd(), Math.max(1, wy.in() * sy));
         wx = new Window(wx.k(), sx, wx.dilation(), wx.padBegin(), wx.padEnd(), Math.max(1, wx.in() * sx));

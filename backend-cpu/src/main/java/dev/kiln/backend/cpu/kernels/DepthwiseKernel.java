@@ -75,11 +75,14 @@ public final class DepthwiseKernel implements Kernel {
     }
 
     private static FloatVector load(float[] x, int at) {
-        return P_SW == 1 ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, IDX, 0);
+        if (P_SW == 1) return FloatVector.fromArray(S, x, at);
+        return P_SW == 2 && Strided.fits(x, at) ? Strided.evenLanes(x, at) : FloatVector.fromArray(S, x, at, IDX, 0);
     }
 
     private static FloatVector loadTail(float[] x, int at, VectorMask<Float> m) {
-        return P_SW == 1 ? FloatVector.fromArray(S, x, at, m) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
+        if (P_SW == 1) return FloatVector.fromArray(S, x, at, m);
+        // lanes past the row's end are never stored: reading them unmasked is fine where it stays in x
+        return P_SW == 2 && Strided.fits(x, at) ? Strided.evenLanes(x, at) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
     }
 
     private static void finishTail(FloatVector a, float[] e, int eo, float[] y, int yo, VectorMask<Float> m) {

@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Fused depthwise + pointwise convolution, ROWS output rows per task: the depthwise results of
+ * Fused depthwise + pointwise convolution, ROWS output rows and a chunk of output channels per task: the depthwise results of
  * those rows for every channel go into a small scratch ([C][ROWS·OW] with the rows back to
  * back, cache resident) and the pointwise GEMM consumes them at once (8 output channels × 2
  * vectors per register tile) over the flattened ROWS·OW pixels, so narrow rows do not leave
@@ -22,8 +22,9 @@ public final class DwPwKernel implements Kernel {
     /** The pointwise weights' full 8-row blocks packed as [O/8][C][8] at compile time, so a tile's 8 broadcasts are adjacent. */
     static int P_PWP_SLOT;
     static int P_C, P_O, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL;
-    /** Output rows per task, and tasks per image (ceil(OH / ROWS)). */
-    static int P_ROWS, P_RT;
+    /** Output rows per task, row chunks per image (ceil(OH / ROWS)), and chunks of 8-channel output blocks (each recomputes its rows' depthwise). */
+    static int P_ROWS, P_RT, P_OCH;
+    static final int OBLOCKS = (P_O + MR - 1) / MR;
     static int P_MID_ACT, P_EXTRA, P_EPI;
     /** Scratch pitch per channel: ROWS·OW rounded up to whole pixel tiles. */
     static final int MP = (P_ROWS * P_OW + NR - 1) / NR * NR;
@@ -48,12 +49,13 @@ public final class DwPwKernel implements Kernel {
         float[] pw = bufs[P_PW_SLOT], pwp = bufs[P_PWP_SLOT], pwb = bufs[P_PWB_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] mid = ThreadScratch.of(SCRATCH, P_C * MP), tile = ThreadScratch.of(TILE, MR * NR);
         for (int t = lo; t < hi; t++) {
-            int n = t / P_RT, oy0 = t % P_RT * P_ROWS, pix = Math.min(P_ROWS, P_OH - oy0) * P_OW;
+            int oc = t % P_OCH, rt = t / P_OCH, n = rt / P_RT, oy0 = rt % P_RT * P_ROWS, pix = Math.min(P_ROWS, P_OH - oy0) * P_OW;
+            int o0 = OBLOCKS * oc / P_OCH * MR, o1 = Math.min(P_O, OBLOCKS * (oc + 1) / P_OCH * MR);
             depthwise(x, dw, dwb, mid, n, oy0, pix / P_OW);
             for (int p0 = 0; p0 < pix; p0 += NR) {
-                int o = 0;
-                for (; o + MR <= P_O; o += MR) pointwise8(mid, pwp, pwb, y, e, tile, n, o, oy0, p0, pix);
-                for (; o < P_O; o++) pointwise1(mid, pw, pwb, y, e, tile, n, o, oy0, p0, pix);
+                int o = o0;
+                for (; o + MR <= o1; o += MR) pointwise8(mid, pwp, pwb, y, e, tile, n, o, oy0, p0, pix);
+                for (; o < o1; o++) pointwise1(mid, pw, pwb, y, e, tile, n, o, oy0, p0, pix);
             }
         }
     }
@@ -118,11 +120,14 @@ public final class DwPwKernel implements Kernel {
     }
 
     private static FloatVector load(float[] x, int at) {
-        return P_SW == 1 ? FloatVector.fromArray(S, x, at) : FloatVector.fromArray(S, x, at, IDX, 0);
+        if (P_SW == 1) return FloatVector.fromArray(S, x, at);
+        return P_SW == 2 && Strided.fits(x, at) ? Strided.evenLanes(x, at) : FloatVector.fromArray(S, x, at, IDX, 0);
     }
 
     private static FloatVector loadTail(float[] x, int at, VectorMask<Float> m) {
-        return P_SW == 1 ? FloatVector.fromArray(S, x, at, m) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
+        if (P_SW == 1) return FloatVector.fromArray(S, x, at, m);
+        // lanes past the row's end are never stored: reading them unmasked is fine where it stays in x
+        return P_SW == 2 && Strided.fits(x, at) ? Strided.evenLanes(x, at) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
     }
 
     private static void pointwise8(float[] mid, float[] pwp, float[] pwb, float[] y, float[] e, float[] tt, int n, int o0, int oy0, int p0, int pix) {

@@ -94,21 +94,28 @@ public final class GemmKernel implements Kernel {
      * the last pixel repeat it (their results are never stored), so every read is in range.
      */
     private static void packColumns(float[] x, float[] panel, int[] map, int image, int n0, int at) {
-        boolean run0 = P_SW == 1, run1 = P_SW == 1;
+        // a half whose lanes lie along one input row (stride 1 or 2) loads it directly: Strided for stride 2
+        boolean run0 = P_SW <= 2, run1 = P_SW <= 2;
         for (int i = 0; i < NR; i++) {
             int p = Math.min(n0 + i, P_N - 1), oy = p / P_OW, ox = p % P_OW;
             map[i] = (oy * P_SH - P_PT) * P_X_S2 + ox * P_SW - P_PL;
-            if (i < L) run0 &= map[i] == map[0] + i;
-            else run1 &= map[i] == map[L] + i - L;
+            if (i < L) run0 &= map[i] == map[0] + i * P_SW;
+            else run1 &= map[i] == map[L] + (i - L) * P_SW;
         }
         int xb = P_X_OFF + image * P_X_S0, m0 = map[0], m1 = map[L];
+        // the last kernel tap's two-vector load must stay in x (it reads one element past the tile)
+        int lastTap = xb + (P_CIN - 1) * P_X_S1 + (P_KH - 1) * P_DH * P_X_S2 + (P_KW - 1) * P_DW;
+        run0 &= P_SW == 1 || Strided.fits(x, lastTap + m0);
+        run1 &= P_SW == 1 || Strided.fits(x, lastTap + m1);
         int k = 0;
         for (int ci = 0; ci < P_CIN; ci++)
             for (int ky = 0; ky < P_KH; ky++)
                 for (int kx = 0; kx < P_KW; kx++, k++) {
                     int src = xb + ci * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW, dst = at + k * NR;
-                    FloatVector v0 = run0 ? FloatVector.fromArray(S, x, src + m0) : FloatVector.fromArray(S, x, src, map, 0);
-                    FloatVector v1 = run1 ? FloatVector.fromArray(S, x, src + m1) : FloatVector.fromArray(S, x, src, map, L);
+                    FloatVector v0 = !run0 ? FloatVector.fromArray(S, x, src, map, 0)
+                            : P_SW == 1 ? FloatVector.fromArray(S, x, src + m0) : Strided.evenLanes(x, src + m0);
+                    FloatVector v1 = !run1 ? FloatVector.fromArray(S, x, src, map, L)
+                            : P_SW == 1 ? FloatVector.fromArray(S, x, src + m1) : Strided.evenLanes(x, src + m1);
                     v0.intoArray(panel, dst);
                     v1.intoArray(panel, dst + L);
                 }

@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Max or average pooling over [N,C,H,W]; one task per output row (n, c, oy), in two passes.
  * Vertical: the window's input rows reduce into a per-thread row buffer (contiguous loads, every
  * input element read once per output row). Horizontal: each output vector reduces KW reads of
- * that buffer (a gather from L1 when strided). The buffer carries the padding as neutral
+ * that buffer ({@link Strided} at stride 2, a gather from L1 at larger strides). The buffer carries the padding as neutral
  * elements (−∞ for max, 0 for average) on both sides, so no window needs clipping; an average
  * divides by its window's counted rows × counted columns (padding counted per COUNT_PAD).
  * Max follows Math.max: a NaN in the window gives NaN. Gathering straight from the input was
@@ -21,7 +21,7 @@ public final class PoolKernel implements Kernel {
     static int P_C, P_H, P_W, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_PT, P_PL, P_PB, P_PR, P_MAX, P_COUNT_PAD;
     static final float NEUTRAL = P_MAX == 1 ? Float.NEGATIVE_INFINITY : 0f;
     /** Row buffer: PL neutral columns, the W input columns, then neutral past every window a (full-vector) output reads. */
-    static final int ROW = P_PL + P_W + (P_OW + L) * P_SW + P_KW;
+    static final int ROW = P_PL + P_W + (P_OW + L) * P_SW + P_KW + L;
     /** Per output column (padded to whole vectors): how many of its window's columns count toward an average. */
     static final float[] COLS = columnCounts();
     static final int[] IDX = indexMap();
@@ -79,7 +79,8 @@ public final class PoolKernel implements Kernel {
         for (int ox = 0; ox < P_OW; ox += L) {
             FloatVector acc = FloatVector.broadcast(S, NEUTRAL);
             for (int kx = 0; kx < P_KW; kx++) {
-                FloatVector v = P_SW == 1 ? FloatVector.fromArray(S, r, ox + kx) : FloatVector.fromArray(S, r, ox * P_SW + kx, IDX, 0);
+                FloatVector v = P_SW == 1 ? FloatVector.fromArray(S, r, ox + kx)
+                        : P_SW == 2 ? Strided.evenLanes(r, 2 * ox + kx) : FloatVector.fromArray(S, r, ox * P_SW + kx, IDX, 0);
                 acc = P_MAX == 1 ? acc.max(v) : acc.add(v);
             }
             if (P_MAX == 0) acc = acc.div(FloatVector.fromArray(S, COLS, ox).mul(rows));
