@@ -62,21 +62,45 @@ final class GemmLowering {
     static void im2colConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                            Conv2d c, Epilogue epi) {
         int k = w.dims()[1] * w.dims()[2] * w.dims()[3], hw = y.dims()[2] * y.dims()[3], images = y.dims()[0];
-        Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(w.dims()[0], k));
-        Params p = convParams(ctx, n, matrix, b, e, y, epi, k, true)
-                .put("B_SLOT", x.slot()).put("B_OFF", 0).put("B_RS", NR).put("B_BS0", 0).put("B_BS1", 0).put("B_PANEL", 2)
-                .put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
-                .put("CIN", w.dims()[1]).put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("OW", y.dims()[3])
-                .put("SH", c.stride().get(0)).put("SW", c.stride().get(1)).put("DH", c.dilation().get(0)).put("DW", c.dilation().get(1))
-                .put("PT", c.padding().get(0)).put("PL", c.padding().get(1));
         int m = w.dims()[0], mb = (m + 7) / 8, tiles = (hw + NR - 1) / NR;
         // a task packs its column chunk once and sweeps its row blocks over it: chunks whose panel fits
         // in L2, at least 16 tasks for the threads' claimed grains, then row-block chunks for the rest
         int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
         int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 16 / images));
         int mch = Math.max(1, Math.min(mb, (16 + images * nch - 1) / (images * nch)));
+        Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(m, k));
+        Params p = convParams(ctx, n, matrix, b, e, y, epi, k, true);
+        long packed = (long) images * tiles * k * NR;
+        if (mch > 1 && packed <= PACKED_COLUMNS) {
+            // each row chunk would pack the same columns again (small images: a gather per k, since
+            // their tiles cross rows), so pack every tile once into scratch and run a plain GEMM on it
+            int dst = ctx.scratch((int) packed), perImage = tiles * k * NR;
+            Params pack = convInput(Params.of(), x, w, y, c).put("B_PANEL", 3)
+                    .put("C_SLOT", LoweringContext.ARENA).put("C_OFF", dst).put("C_RS", 0).put("C_BS0", perImage).put("C_BS1", 0).put("BD1", 1)
+                    .put("M", m).put("N", hw).put("K", k).put("MB", mb).put("NCH", 1).put("MCH", 1)
+                    .put("BIAS_MODE", 0).put("BIAS_SLOT", 0).put("BIAS_OFF", 0).epilogue(Epilogue.NONE)
+                    .put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+            for (String q : new String[]{"A_SLOT", "A_OFF", "A_RS", "A_CS", "A_BS0", "A_BS1", "B_SLOT", "B_OFF", "B_RS", "B_BS0", "B_BS1",
+                    "E_SLOT", "E_OFF", "E_RS", "E_BS0", "E_BS1"}) pack.put(q, 0);
+            ctx.addKernel(n.describe() + " (pack columns)", GemmKernel.class, pack, images * tiles);
+            p.put("B_SLOT", LoweringContext.ARENA).put("B_OFF", dst).put("B_RS", NR).put("B_BS0", perImage).put("B_BS1", 0).put("B_PANEL", 1);
+            emit(ctx, n, p, images, m, hw, k);
+            return;
+        }
+        convInput(p, x, w, y, c).put("B_SLOT", x.slot()).put("B_OFF", 0).put("B_RS", NR).put("B_BS0", 0).put("B_BS1", 0).put("B_PANEL", 2);
         p.put("MB", mb).put("NCH", nch).put("MCH", mch);
         ctx.kernel(n, GemmKernel.class, p, images * mch * nch);
+    }
+
+    /** Floats of packed columns a conv may materialise in scratch instead of packing them once per row chunk (4 MiB). */
+    private static final int PACKED_COLUMNS = 1 << 20;
+
+    /** GemmKernel's conv input X and geometry, for B_PANEL 2 (packed per task) and 3 (packed once into C). */
+    private static Params convInput(Params p, Placement x, Placement w, Placement y, Conv2d c) {
+        return p.put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
+                .put("CIN", w.dims()[1]).put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("OW", y.dims()[3])
+                .put("SH", c.stride().get(0)).put("SW", c.stride().get(1)).put("DH", c.dilation().get(0)).put("DW", c.dilation().get(1))
+                .put("PT", c.padding().get(0)).put("PL", c.padding().get(1));
     }
 
     /** A, C, bias and epilogue of a conv as GEMM: A = the weight matrix [O, K], packed into row blocks at compile time when constant. */

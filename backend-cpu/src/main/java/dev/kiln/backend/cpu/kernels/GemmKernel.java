@@ -18,7 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * (row k = (input channel, ky, kx), column = output pixel of the flattened OH·OW plane, one
  * per batch = image), never materialised. A task packs its chunk of column tiles from X into a
  * per-thread panel (a tile that stays inside one input row is two plain loads per k, others a
- * gather with a per-tile index map), then sweeps its share of A's row blocks over it. A
+ * gather with a per-tile index map), then sweeps its share of A's row blocks over it. When
+ * several row chunks would pack the same tiles (small images, many channels), B_PANEL=3 packs
+ * each tile once into scratch and a B_PANEL=1 GEMM follows. A
  * materialised column buffer was K·OH·OW floats written and read back per call: 1.4 ms of
  * copies per 64→64 3×3 conv at 56² in ResNet-18, as much as its GEMM.
  */
@@ -50,6 +52,10 @@ public final class GemmKernel implements Kernel {
     @Override public void run(float[][] bufs, int lo, int hi) {
         if (P_B_PANEL == 2) {
             runConv(bufs, lo, hi);
+            return;
+        }
+        if (P_B_PANEL == 3) {
+            packOnly(bufs, lo, hi);
             return;
         }
         float[] a = bufs[P_A_SLOT], ap = P_A_PACK == 1 ? bufs[P_AP_SLOT] : a, b = bufs[P_B_SLOT], c = bufs[P_C_SLOT];
@@ -86,6 +92,16 @@ public final class GemmKernel implements Kernel {
                     else for (int m = m0; m < m0 + rows; m++) tile1(a, panel, c, bias, e, tile, image, m, j * NR, (j - j0) * P_K * NR);
                 }
             }
+        }
+    }
+
+    /** B_PANEL=3: a task packs column tile (image, j) of the im2col matrix into C's panels ([image][tile][K][NR]), for a later GEMM with B_PANEL=1. */
+    private static void packOnly(float[][] bufs, int lo, int hi) {
+        float[] x = bufs[P_X_SLOT], out = bufs[P_C_SLOT];
+        int[] map = ThreadScratch.ints(MAP, NR);
+        for (int t = lo; t < hi; t++) {
+            int image = t / TILES, j = t % TILES;
+            packColumns(x, out, map, image, j * NR, P_C_OFF + image * P_C_BS0 + j * P_K * NR);
         }
     }
 
