@@ -179,7 +179,6 @@ final class CpuExecutable implements Executable {
         return switch (s) {
             case Step.KernelStep k -> k.name() + " [range " + k.range() + "]";
             case Step.ZeroHalo z -> "zero halo of slot " + z.p().slot();
-            case Step.CopyIn c -> "copy input into its halo";
         };
     }
 

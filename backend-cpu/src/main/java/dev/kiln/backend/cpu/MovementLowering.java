@@ -13,12 +13,22 @@ final class MovementLowering {
 
     /** Copies the 4-d index space dims, reading with rs from (rslot, roff) and writing with ws to (wslot, woff). */
     static void copy(LoweringContext ctx, Node n, String label, int[] dims, int rslot, int roff, int[] rs, int wslot, int woff, int[] ws) {
-        Params p = Params.of().put("R_SLOT", rslot).put("R_OFF", roff).put("W_SLOT", wslot).put("W_OFF", woff)
-                .put("D1", dims[1]).put("D2", dims[2]).put("D3", dims[3]);
-        for (int i = 0; i < 4; i++) p.put("R_S" + i, rs[i]).put("W_S" + i, ws[i]);
+        Params p = copyParams(dims, rslot, roff, rs, wslot, woff, ws);
         // the node's own result gets its halo zeroed first; partial copies (concat operands) do not
         if (label.isEmpty()) ctx.kernel(n, CopyKernel.class, p, dims[0] * dims[1] * dims[2]);
         else ctx.addKernel(n.describe() + label, CopyKernel.class, p, dims[0] * dims[1] * dims[2]);
+    }
+
+    /** A copy that belongs to no node (a graph input moved into its haloed arena buffer), named as given. */
+    static void copy(LoweringContext ctx, String name, int[] dims, int rslot, int roff, int[] rs, int wslot, int woff, int[] ws) {
+        ctx.addKernel(name, CopyKernel.class, copyParams(dims, rslot, roff, rs, wslot, woff, ws), dims[0] * dims[1] * dims[2]);
+    }
+
+    private static Params copyParams(int[] dims, int rslot, int roff, int[] rs, int wslot, int woff, int[] ws) {
+        Params p = Params.of().put("R_SLOT", rslot).put("R_OFF", roff).put("W_SLOT", wslot).put("W_OFF", woff)
+                .put("D1", dims[1]).put("D2", dims[2]).put("D3", dims[3]);
+        for (int i = 0; i < 4; i++) p.put("R_S" + i, rs[i]).put("W_S" + i, ws[i]);
+        return p;
     }
 
     static void reshape(LoweringContext ctx, Node n) {

@@ -3,7 +3,7 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.cpu.kernels.Kernel;
 
 /** One thing the executable does per call, in order. */
-sealed interface Step permits Step.KernelStep, Step.ZeroHalo, Step.CopyIn {
+sealed interface Step permits Step.KernelStep, Step.ZeroHalo {
 
     void run(float[][] bufs, ParallelFor pool);
 
@@ -29,19 +29,6 @@ sealed interface Step permits Step.KernelStep, Step.ZeroHalo, Step.CopyIn {
                         for (int k = h[1] + d[3]; k < rowLen; k++) a[row + k] = 0f;
                     }
                 }
-        }
-    }
-
-    /** Copies a contiguous caller input into the interior of its haloed arena buffer. */
-    record CopyIn(int fromSlot, Placement to) implements Step {
-        @Override public void run(float[][] bufs, ParallelFor pool) {
-            float[] src = bufs[fromSlot], dst = bufs[to.slot()];
-            int[] d = to.dims(), s = to.strides();
-            int i = 0;
-            for (int n = 0; n < d[0]; n++)
-                for (int c = 0; c < d[1]; c++)
-                    for (int y = 0; y < d[2]; y++, i += d[3])
-                        System.arraycopy(src, i, dst, to.offset() + n * s[0] + c * s[1] + y * s[2], d[3]);
         }
     }
 }
