@@ -38,6 +38,20 @@ final class BytecodeFolder {
         removeUnreachable(m);
         inlineActivations(m, activations);
         inlineEpilogues(m, epilogues);
+        pruneLocals(m);
+    }
+
+    /**
+     * The debug table of locals after the code under it changed: a local whose scope now starts past
+     * the last instruction (a method cut short by a folded early return) goes, and so does a second
+     * entry of a local that now covers the same code as the first (javac writes one per branch that
+     * assigns it; folding deleted what lay between). The JVM rejects either.
+     */
+    private static void pruneLocals(MethodNode m) {
+        if (m.localVariables == null) return;
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        m.localVariables.removeIf(v -> nextReal(v.start) == null
+                || !seen.add(v.name + "/" + v.index + "@" + System.identityHashCode(nextReal(v.start)) + "-" + System.identityHashCode(nextReal(v.end))));
     }
 
     /**
@@ -221,8 +235,6 @@ final class BytecodeFolder {
         for (AbstractInsnNode n : code.toArray())
             if (n instanceof LineNumberNode ln && nextReal(ln.start) == null) code.remove(n);
         m.tryCatchBlocks.removeIf(tc -> code.indexOf(tc.start) == code.indexOf(tc.end) || !hasCode(tc));
-        // likewise a local whose scope starts past the last instruction (a method cut short by a folded early return)
-        if (m.localVariables != null) m.localVariables.removeIf(v -> nextReal(v.start) == null);
         // a GOTO to the very next instruction is a leftover of a folded branch
         for (AbstractInsnNode n = code.getFirst(); n != null; ) {
             AbstractInsnNode next = n.getNext();

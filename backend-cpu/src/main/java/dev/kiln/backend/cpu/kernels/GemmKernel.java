@@ -110,30 +110,44 @@ public final class GemmKernel implements Kernel {
      * the last pixel repeat it (their results are never stored), so every read is in range.
      */
     private static void packColumns(float[] x, float[] panel, int[] map, int image, int n0, int at) {
-        // a half whose lanes lie along one input row (stride 1 or 2) loads it directly: Strided for stride 2
-        boolean run0 = P_SW <= 2, run1 = P_SW <= 2;
         for (int i = 0; i < NR; i++) {
             int p = Math.min(n0 + i, P_N - 1), oy = p / P_OW, ox = p % P_OW;
             map[i] = (oy * P_SH - P_PT) * P_X_S2 + ox * P_SW - P_PL;
-            if (i < L) run0 &= map[i] == map[0] + i * P_SW;
-            else run1 &= map[i] == map[L] + (i - L) * P_SW;
         }
-        int xb = P_X_OFF + image * P_X_S0, m0 = map[0], m1 = map[L];
-        // the last kernel tap's two-vector load must stay in x (it reads one element past the tile)
-        int lastTap = xb + (P_CIN - 1) * P_X_S1 + (P_KH - 1) * P_DH * P_X_S2 + (P_KW - 1) * P_DW;
-        run0 &= P_SW == 1 || Strided.fits(x, lastTap + m0);
-        run1 &= P_SW == 1 || Strided.fits(x, lastTap + m1);
+        int xb = P_X_OFF + image * P_X_S0, valid = P_N - n0;
+        // each half vector in runs of lanes that lie along one input row: a (masked) load and store
+        // per k and run, where a gather with the map cost 6× a load (narrow rows cross in every half)
+        for (int h = 0; h < NR; h += L)
+            for (int a = h; a < h + L; ) {
+                int b = a + 1;
+                // lanes past the last pixel are never stored: they join any run
+                while (b < h + L && (b >= valid || map[b] == map[a] + (b - a) * P_SW)) b++;
+                // ... but are not read: past the image's end they could leave x
+                int end = Math.min(b, Math.max(valid, a + 1));
+                packRun(x, panel, map, xb, map[a] - (a - h) * P_SW, at + h, h, a - h, end - h);
+                a = b;
+            }
+    }
+
+    /** Lanes [lo, hi) of one half tile (half h of the map) for every k: lane j reads x[xb + tap + d + j·SW] (by the map at strides past 2). */
+    private static void packRun(float[] x, float[] panel, int[] map, int xb, int d, int dst, int h, int lo, int hi) {
+        // made here: a mask passed into a call C2 does not inline is boxed. And from non-negative offsets only:
+        // indexInRange with a negative one left every kernel that makes masks boxing (the allocation test, 1 thread)
+        VectorMask<Float> m = S.indexInRange(0, hi).andNot(S.indexInRange(0, lo));
+        boolean whole = lo == 0 && hi == L;
         int k = 0;
         for (int ci = 0; ci < P_CIN; ci++)
             for (int ky = 0; ky < P_KH; ky++)
                 for (int kx = 0; kx < P_KW; kx++, k++) {
-                    int src = xb + ci * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW, dst = at + k * NR;
-                    FloatVector v0 = !run0 ? FloatVector.fromArray(S, x, src, map, 0)
-                            : P_SW == 1 ? FloatVector.fromArray(S, x, src + m0) : Strided.evenLanes(x, src + m0);
-                    FloatVector v1 = !run1 ? FloatVector.fromArray(S, x, src, map, L)
-                            : P_SW == 1 ? FloatVector.fromArray(S, x, src + m1) : Strided.evenLanes(x, src + m1);
-                    v0.intoArray(panel, dst);
-                    v1.intoArray(panel, dst + L);
+                    int tap = ci * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW, src = xb + tap + d;
+                    FloatVector v;
+                    // lanes outside the run are not stored, so a whole load serves wherever it stays in x (a masked
+                    // load whose vector leaves the array takes a slow path, and each new such site cost C2 recompiles)
+                    if (P_SW == 1) v = whole || src >= 0 && src + L <= x.length ? FloatVector.fromArray(S, x, src) : FloatVector.fromArray(S, x, src, m);
+                    else if (P_SW == 2 && Strided.fits(x, src)) v = Strided.evenLanes(x, src);
+                    else v = FloatVector.fromArray(S, x, xb + tap, map, h, m);
+                    if (whole) v.intoArray(panel, dst + k * NR);
+                    else v.intoArray(panel, dst + k * NR, m);
                 }
     }
 
