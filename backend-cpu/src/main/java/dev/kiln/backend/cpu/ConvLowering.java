@@ -112,7 +112,7 @@ final class ConvLowering {
         int[] d = x.dims();
         int floats = d[0] * d[1] * (d[2] + padding[0] + padding[2]) * (d[3] + padding[1] + padding[3]);
         Placement p = Placement.haloed(LoweringContext.ARENA, ctx.scratch(floats), TensorType.f32(d), padding);
-        ctx.steps.add(new Step.ZeroHalo(p));
+        ctx.zeroHalo(p, "%" + n.name() + "'s padded input");
         MovementLowering.copy(ctx, n, " (pad input)", d, x.slot(), x.offset(), x.strides(), p.slot(), p.offset(), p.strides());
         return p;
     }

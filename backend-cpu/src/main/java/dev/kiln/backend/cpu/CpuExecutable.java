@@ -178,7 +178,6 @@ final class CpuExecutable implements Executable {
     private static String describe(Step s) {
         return switch (s) {
             case Step.KernelStep k -> k.name() + " [range " + k.range() + "]";
-            case Step.ZeroHalo z -> "zero halo of slot " + z.p().slot();
         };
     }
 

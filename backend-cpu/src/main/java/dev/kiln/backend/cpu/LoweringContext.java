@@ -1,5 +1,6 @@
 package dev.kiln.backend.cpu;
 
+import dev.kiln.backend.cpu.kernels.HaloKernel;
 import dev.kiln.backend.cpu.kernels.Kernel;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
@@ -13,6 +14,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What lowering one graph needs: where every value lives (the bufs slot layout is
@@ -72,7 +74,7 @@ final class LoweringContext {
                 // in parallel, one row per task: a serial copy took 47 µs of dwsep's 177 (its 400 KB input)
                 MovementLowering.copy(this, "copy input %" + in.name() + " into its halo", p.dims(), inputSlots.get(in.name()), 0,
                         MovementLowering.contiguous(p.dims()), p.slot(), p.offset(), p.strides());
-                steps.add(new Step.ZeroHalo(p));
+                zeroHalo(p, "input %" + in.name());
             } else placements.put(in.name(), Placement.contiguous(inputSlots.get(in.name()), 0, in.type()));
         }
     }
@@ -148,8 +150,20 @@ final class LoweringContext {
     /** Emits the result's halo zeroing (if planned) and one specialised kernel for node n. */
     void kernel(Node n, Class<? extends Kernel> template, Params params, int range) {
         Placement out = of(n.name());
-        if (out.hasHalo() && steps.stream().noneMatch(s -> s instanceof Step.ZeroHalo z && z.p() == out)) steps.add(new Step.ZeroHalo(out));
+        if (out.hasHalo() && !zeroed.contains(out)) zeroHalo(out, "%" + n.name());
         addKernel(n.describe(), template, params, range);
+    }
+
+    /** Placements whose halo a step already zeroes (by identity: each value has one placement). */
+    private final Set<Placement> zeroed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+    /** A step that zeroes p's border, one plane per task, before p's producer runs. */
+    void zeroHalo(Placement p, String what) {
+        zeroed.add(p);
+        int[] h = p.halo(), d = p.dims(), s = p.strides();
+        Params q = Params.of().put("SLOT", p.slot()).put("OFF", p.offset()).put("S0", s[0]).put("S1", s[1]).put("S2", s[2])
+                .put("C", d[1]).put("H", d[2]).put("W", d[3]).put("HT", h[0]).put("HL", h[1]).put("HB", h[2]).put("HR", h[3]);
+        addKernel("zero halo of " + what, HaloKernel.class, q, d[0] * d[1]);
     }
 
     void addKernel(String name, Class<? extends Kernel> template, Params params, int range) {

@@ -73,7 +73,7 @@ final class MovementLowering {
         Placement out = ctx.of(n.name());
         int k = 4 - out.rank(), axis = c.axis() + k, at = 0;
         Placement out4 = out.as4d();
-        if (out.hasHalo()) ctx.steps.add(new Step.ZeroHalo(out));
+        if (out.hasHalo()) ctx.zeroHalo(out, "%" + n.name());
         for (int i = 0; i < n.inputs().size(); i++) {
             Placement in4 = ctx.of(n.inputs().get(i)).as4d();
             copy(ctx, n, " operand " + i, in4.dims(), in4.slot(), in4.offset(), in4.strides(),

@@ -28,7 +28,11 @@ final class ReductionLowering {
                 .put("C", x.dims()[1]).put("H", x.dims()[2]).put("W", x.dims()[3]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", k[0]).put("KW", k[1]).put("SH", s[0]).put("SW", s[1])
                 .put("PT", pad[0]).put("PL", pad[1]).put("PB", pad[2]).put("PR", pad[3]).put("MAX", max ? 1 : 0).put("COUNT_PAD", countPad ? 1 : 0);
-        ctx.kernel(n, PoolKernel.class, p, y.dims()[0] * y.dims()[1] * y.dims()[2]);
+        // whole planes per task when there are enough of them for the threads' grains, else rows
+        int planes = y.dims()[0] * y.dims()[1], oh = y.dims()[2];
+        int rows = planes >= 32 ? oh : Math.max(1, (int) ((long) oh * planes / 32)), perPlane = (oh + rows - 1) / rows;
+        p.put("ROWS", rows).put("RT", perPlane);
+        ctx.kernel(n, PoolKernel.class, p, planes * perPlane);
     }
 
     static void globalAvgPool(LoweringContext ctx, Node n) {

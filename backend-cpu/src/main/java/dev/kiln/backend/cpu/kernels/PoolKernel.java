@@ -5,7 +5,7 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Max or average pooling over [N,C,H,W]; one task per output row (n, c, oy), in two passes.
+ * Max or average pooling over [N,C,H,W]; a task is ROWS output rows of one plane, each in two passes.
  * Vertical: the window's input rows reduce into a per-thread row buffer (contiguous loads, every
  * input element read once per output row). Horizontal: each output vector reduces KW reads of
  * that buffer ({@link Strided} at stride 2, a gather from L1 at larger strides). The buffer carries the padding as neutral
@@ -19,6 +19,8 @@ public final class PoolKernel implements Kernel {
     static final int L = S.length();
     static int P_X_SLOT, P_X_OFF, P_X_S0, P_X_S1, P_X_S2, P_Y_SLOT, P_Y_OFF, P_Y_S0, P_Y_S1, P_Y_S2;
     static int P_C, P_H, P_W, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_PT, P_PL, P_PB, P_PR, P_MAX, P_COUNT_PAD;
+    /** Output rows per task, and tasks per plane (ceil(OH / ROWS)): a row per task left small pools (cnn's 12×12) mostly dispatch. */
+    static int P_ROWS, P_RT;
     static final float NEUTRAL = P_MAX == 1 ? Float.NEGATIVE_INFINITY : 0f;
     /** Row buffer: PL neutral columns, the W input columns, then neutral past every window a (full-vector) output reads. */
     static final int ROW = P_PL + P_W + (P_OW + L) * P_SW + P_KW + L;
@@ -49,12 +51,15 @@ public final class PoolKernel implements Kernel {
         float[] x = bufs[P_X_SLOT], y = bufs[P_Y_SLOT], r = ThreadScratch.of(SCRATCH, ROW);
         java.util.Arrays.fill(r, NEUTRAL);
         for (int t = lo; t < hi; t++) {
-            int oy = t % P_OH, c = t / P_OH % P_C, n = t / P_OH / P_C;
-            int xo = P_X_OFF + n * P_X_S0 + c * P_X_S1, yo = P_Y_OFF + n * P_Y_S0 + c * P_Y_S1 + oy * P_Y_S2;
-            int y0 = oy * P_SH - P_PT, first = Math.max(0, y0), last = Math.min(P_H, y0 + P_KH);
-            int rows = P_COUNT_PAD == 1 ? Math.min(P_H + P_PB, y0 + P_KH) - y0 : last - first;
-            vertical(x, r, xo, first, last);
-            horizontal(r, y, yo, rows);
+            int plane = t / P_RT, c = plane % P_C, n = plane / P_C, oy0 = t % P_RT * P_ROWS;
+            int xo = P_X_OFF + n * P_X_S0 + c * P_X_S1;
+            for (int oy = oy0; oy < Math.min(P_OH, oy0 + P_ROWS); oy++) {
+                int yo = P_Y_OFF + n * P_Y_S0 + c * P_Y_S1 + oy * P_Y_S2;
+                int y0 = oy * P_SH - P_PT, first = Math.max(0, y0), last = Math.min(P_H, y0 + P_KH);
+                int rows = P_COUNT_PAD == 1 ? Math.min(P_H + P_PB, y0 + P_KH) - y0 : last - first;
+                vertical(x, r, xo, first, last);
+                horizontal(r, y, yo, rows);
+            }
         }
     }
 
