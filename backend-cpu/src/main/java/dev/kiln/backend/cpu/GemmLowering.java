@@ -231,7 +231,6 @@ final class GemmLowering {
         noConvInput(p);
         int mb = (m + 7) / 8, tiles = (cols + NR - 1) / NR;
         int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
-        if (Boolean.getBoolean("kiln.gemm.streamAOnce") && (long) m * k > 4L * k * cols && (long) m * k * 4 > (2 << 20)) tilesPerChunk = tiles;
         int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 8 / Math.max(1, batches * mb)));
         p.put("MB", mb).put("NCH", nch);
         if (label.isEmpty()) ctx.kernel(n, GemmKernel.class, p, batches * mb * nch);
