@@ -27,7 +27,7 @@ final class ConvLowering {
 
     static void emitConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                          Conv2d c, Epilogue epi) {
-        if (isPointwise(c, w) && GemmLowering.flatPlanes(x, y, e)) {
+        if (isPointwise(c, w) && GemmLowering.flatPlanes(x, e)) {
             GemmLowering.pointwiseConv(ctx, n, x, w, b, e, y, epi);
             return;
         }
@@ -85,16 +85,12 @@ final class ConvLowering {
 
     /**
      * Y[O, OH·OW] = W[O, C·KH·KW] · im2col(X) per image, as an implicit GEMM that reads the
-     * haloed input directly, so padding costs nothing here either. A result planned with a halo
-     * is computed contiguously, then copied inside it.
+     * haloed input directly, so padding costs nothing here either; a result planned with a halo
+     * is stored inside it row segment by row segment.
      */
-    private static void im2colGemm(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement out,
+    private static void im2colGemm(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                                    Conv2d c, Epilogue epi) {
-        Placement y = GemmLowering.flatPlanes(out) ? out
-                : Placement.contiguous(LoweringContext.ARENA, ctx.scratch((int) out.elements()), TensorType.f32(out.dims()));
         GemmLowering.im2colConv(ctx, n, x, w, b, e, y, c, epi);
-        if (y != out)
-            MovementLowering.copy(ctx, n, " (into halo)", out.dims(), y.slot(), y.offset(), y.strides(), out.slot(), out.offset(), out.strides());
     }
 
     private static boolean isPointwise(Conv2d c, Placement w) {

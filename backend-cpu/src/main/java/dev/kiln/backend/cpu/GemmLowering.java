@@ -43,8 +43,8 @@ final class GemmLowering {
      * A 1×1 convolution (stride 1, no padding, one group) is a GEMM per image: Y[O, HW] =
      * W[O, C] · X[C, HW], bias per row. The direct conv kernel tiles one output row at a time,
      * which wastes most of its 2-vector pixel tile on narrow images (12 of 32 lanes used at
-     * width 12); the GEMM tiles the flattened H·W instead. Needs each operand's H×W plane
-     * unbroken (no halo inside it); the caller checks {@link #flatPlanes}.
+     * width 12); the GEMM tiles the flattened H·W instead. Needs X's and E's H×W planes
+     * unbroken (no halo inside them; the caller checks {@link #flatPlanes}); Y may carry a halo.
      */
     static void pointwiseConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                               Epilogue epi) {
@@ -57,7 +57,7 @@ final class GemmLowering {
     /**
      * A dense convolution as an implicit GEMM (GemmKernel's B_PANEL=2): Y[O, OH·OW] =
      * W[O, C·KH·KW] · im2col(X) per image, the columns packed per task from the haloed input.
-     * Y and E need unbroken H×W planes.
+     * E needs unbroken H×W planes; Y may carry a halo.
      */
     static void im2colConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                            Conv2d c, Epilogue epi) {
@@ -76,7 +76,7 @@ final class GemmLowering {
             // their tiles cross rows), so pack every tile once into scratch and run a plain GEMM on it
             int dst = ctx.scratch((int) packed), perImage = tiles * k * NR;
             Params pack = convInput(Params.of(), x, w, y, c).put("B_PANEL", 3)
-                    .put("C_SLOT", LoweringContext.ARENA).put("C_OFF", dst).put("C_RS", 0).put("C_BS0", perImage).put("C_BS1", 0).put("BD1", 1)
+                    .put("C_SLOT", LoweringContext.ARENA).put("C_OFF", dst).put("C_RS", 0).put("C_BS0", perImage).put("C_BS1", 0).put("BD1", 1).put("C_W", 0).put("C_S2", 0)
                     .put("M", m).put("N", hw).put("K", k).put("MB", mb).put("NCH", 1).put("MCH", 1)
                     .put("BIAS_MODE", 0).put("BIAS_SLOT", 0).put("BIAS_OFF", 0).epilogue(Epilogue.NONE)
                     .put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
@@ -109,6 +109,7 @@ final class GemmLowering {
         Params p = Params.of()
                 .put("A_SLOT", w.slot()).put("A_OFF", w.offset()).put("A_RS", k).put("A_CS", 1).put("A_BS0", 0).put("A_BS1", 0)
                 .put("C_SLOT", y.slot()).put("C_OFF", y.offset()).put("C_RS", y.strides()[1]).put("C_BS0", y.strides()[0]).put("C_BS1", 0).put("BD1", 1)
+                .put("C_W", flatPlanes(y) ? 0 : y.dims()[3]).put("C_S2", y.strides()[2])
                 .put("M", o).put("N", y.dims()[2] * y.dims()[3]).put("K", k)
                 .put("BIAS_MODE", 1).put("BIAS_SLOT", b.slot()).put("BIAS_OFF", b.offset());
         Placement ev = e == null ? y : e;
@@ -240,6 +241,7 @@ final class GemmLowering {
     /** GemmKernel's conv-input parameters (B_PANEL=2, {@link #im2colConv}) for a GEMM whose B is an operand in memory. */
     static Params noConvInput(Params p) {
         for (String q : new String[]{"X_SLOT", "X_OFF", "X_S0", "X_S1", "X_S2", "CIN", "KH", "KW", "SH", "SW", "DH", "DW", "PT", "PL"}) p.put(q, 0);
+        if (!p.has("C_W")) p.put("C_W", 0).put("C_S2", 0);   // C without a halo
         return p.put("OW", 1).put("MCH", 1);
     }
 

@@ -30,6 +30,8 @@ public final class GemmKernel implements Kernel {
     static int P_A_SLOT, P_A_OFF, P_A_RS, P_A_CS, P_A_BS0, P_A_BS1;
     static int P_B_SLOT, P_B_OFF, P_B_RS, P_B_BS0, P_B_BS1, P_B_PANEL;
     static int P_C_SLOT, P_C_OFF, P_C_RS, P_C_BS0, P_C_BS1;
+    /** C_W > 0: C is a conv result planned with a halo, rows of C_W pixels C_S2 floats apart; a tile's pixels are stored row segment by row segment. */
+    static int P_C_W, P_C_S2;
     static int P_E_SLOT, P_E_OFF, P_E_RS, P_E_BS0, P_E_BS1, P_BD1;
     static int P_M, P_N, P_K, P_MB, P_NCH, P_BIAS_MODE, P_BIAS_SLOT, P_BIAS_OFF, P_EXTRA, P_EPI;
     /** A_PACK=1: full 8-row blocks of A were packed per call to [block][k][8] at (AP_SLOT, AP_OFF), so a tile's 8 broadcasts are adjacent. */
@@ -256,6 +258,21 @@ public final class GemmKernel implements Kernel {
         }
         v0 = VecMath.epilogue(v0, e0, P_EPI);    // the epilogue's code, written inline by the specialiser
         v1 = VecMath.epilogue(v1, e1, P_EPI);
+        if (P_C_W > 0) {
+            // back into the tile row, then out segment by segment (a copy into the halo afterwards cost a whole extra pass)
+            v0.intoArray(t, r * NR);
+            v1.intoArray(t, r * NR + L);
+            int plane = P_C_OFF + batch / P_BD1 * P_C_BS0 + batch % P_BD1 * P_C_BS1 + m * P_C_RS, end = Math.min(n0 + NR, P_N);
+            for (int p = n0; p < end; ) {
+                int row = p / P_C_W, ox = p - row * P_C_W, len = Math.min(end - p, P_C_W - ox), to = plane + row * P_C_S2 + ox;
+                for (int j = 0; j < len; j += L) {
+                    VectorMask<Float> k = S.indexInRange(j, len);
+                    FloatVector.fromArray(S, t, r * NR + p - n0 + j, k).intoArray(c, to + j, k);
+                }
+                p += len;
+            }
+            return;
+        }
         if (full) {
             v0.intoArray(c, co);
             v1.intoArray(c, co + L);
