@@ -38,7 +38,7 @@ final class ConvLowering {
         if (prefersIm2col(ctx.convMode, c, w, y)) {
             // a residual read inside a halo (it also feeds a padded conv) is compacted first: a copy of
             // O·H·W floats against the GEMM's O·K·H·W multiply-adds, where the direct kernel ran 2-3× slower
-            im2colGemm(ctx, n, x, w, b, e == null || GemmLowering.flatPlanes(e) ? e : GemmLowering.contiguous(ctx, n, e), y, c, epi);
+            GemmLowering.im2colConv(ctx, n, x, w, b, e == null || GemmLowering.flatPlanes(e) ? e : GemmLowering.contiguous(ctx, n, e), y, c, epi);
             return;
         }
         int groups = c.groups(), og = w.dims()[0] / groups, ob = (og + 7) / 8;
@@ -77,20 +77,10 @@ final class ConvLowering {
      * output channels keep the direct kernel (the generator's 32→32 and 32→3 at 32²: 256 µs
      * direct, 729 µs through a materialised im2col). The backend option "conv" forces one way.
      */
-    static boolean prefersIm2col(String mode, Conv2d c, Placement w, Placement y) {
+    private static boolean prefersIm2col(String mode, Conv2d c, Placement w, Placement y) {
         if (c.groups() != 1 || mode.equals("direct")) return false;
         boolean strided = c.stride().get(0) > 1 || c.stride().get(1) > 1;
         return mode.equals("im2col") || y.dims()[3] < GemmLowering.NR || w.dims()[0] >= 64 || strided;
-    }
-
-    /**
-     * Y[O, OH·OW] = W[O, C·KH·KW] · im2col(X) per image, as an implicit GEMM that reads the
-     * haloed input directly, so padding costs nothing here either; a result planned with a halo
-     * is stored inside it row segment by row segment.
-     */
-    private static void im2colGemm(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
-                                   Conv2d c, Epilogue epi) {
-        GemmLowering.im2colConv(ctx, n, x, w, b, e, y, c, epi);
     }
 
     private static boolean isPointwise(Conv2d c, Placement w) {

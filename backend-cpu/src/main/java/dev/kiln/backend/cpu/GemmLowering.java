@@ -56,8 +56,9 @@ final class GemmLowering {
 
     /**
      * A dense convolution as an implicit GEMM (GemmKernel's B_PANEL=2): Y[O, OH·OW] =
-     * W[O, C·KH·KW] · im2col(X) per image, the columns packed per task from the haloed input.
-     * E needs unbroken H×W planes; Y may carry a halo.
+     * W[O, C·KH·KW] · im2col(X) per image, the columns packed per task from the haloed input,
+     * so padding costs nothing. E needs unbroken H×W planes; a Y planned with a halo is stored
+     * inside it row segment by row segment.
      */
     static void im2colConv(LoweringContext ctx, Node n, Placement x, Placement w, Placement b, Placement e, Placement y,
                            Conv2d c, Epilogue epi) {
