@@ -136,11 +136,11 @@ class CanonicalisationTest {
                 """, "simplify-reshapes", "dce").graph();
         assertEquals("""
                 graph @views(%x: f32[2,3,4]) {
-                  %r2: f32[4,6] = reshape(%x) {shape=[4,6]}
-                  %y: f32[4,6] = unary(%r2) {act=relu}
+                  %y.unreshaped: f32[2,3,4] = unary(%x) {act=relu}
+                  %y: f32[4,6] = reshape(%y.unreshaped) {shape=[4,6]}
                   return %y
                 }
-                """, after.toString());
+                """, after.toString(), "the reshapes compose and the transposes cancel; the element-wise op moves above the reshape");
     }
 
     @Test
@@ -161,5 +161,46 @@ class CanonicalisationTest {
                   return %y
                 }
                 """, after.toString());
+    }
+
+    @Test
+    void movesBatchNormAndActivationsAboveTheReshapesOfAOneDimensionalConv() {
+        // Conv1d as traced: a 2-D conv between reshapes; its batch norm and ReLU must end up next to the conv
+        Graph after = run("""
+                graph @conv1d(%x: f32[1,2,1,9]) {
+                  const %w: f32[4,2,1,3]
+                  const %b: f32[4]
+                  const %g: f32[4]
+                  const %beta: f32[4]
+                  const %m: f32[4]
+                  const %v: f32[4]
+                  %c: f32[1,4,1,7] = conv2d(%x, %w, %b) {stride=[1,1], padding=[0,0,0,0], dilation=[1,1], groups=1}
+                  %c3: f32[1,4,7] = reshape(%c) {shape=[1,4,7]}
+                  %bn: f32[1,4,7] = batch_norm2d(%c3, %g, %beta, %m, %v) {eps=1.0E-5}
+                  %r: f32[1,4,7] = unary(%bn) {act=relu}
+                  %r4: f32[1,4,1,7] = reshape(%r) {shape=[1,4,1,7]}
+                  %y: f32[1,4,1,7] = scale(%r4) {factor=2.0}
+                  %flat: f32[1,28] = reshape(%c) {shape=[1,28]}
+                  %z: f32[1,28] = unary(%flat) {act=tanh}
+                  return %y, %z
+                }
+                """, "simplify-reshapes").graph();
+        assertEquals("""
+                graph @conv1d(%x: f32[1,2,1,9]) {
+                  const %w: f32[4,2,1,3]
+                  const %b: f32[4]
+                  const %g: f32[4]
+                  const %beta: f32[4]
+                  const %m: f32[4]
+                  const %v: f32[4]
+                  %c: f32[1,4,1,7] = conv2d(%x, %w, %b) {stride=[1,1], padding=[0,0,0,0], dilation=[1,1], groups=1}
+                  %bn.unreshaped: f32[1,4,1,7] = batch_norm2d(%c, %g, %beta, %m, %v) {eps=1.0E-5}
+                  %r.unreshaped: f32[1,4,1,7] = unary(%bn.unreshaped) {act=relu}
+                  %y: f32[1,4,1,7] = scale(%r.unreshaped) {factor=2.0}
+                  %z.unreshaped: f32[1,4,1,7] = unary(%c) {act=tanh}
+                  %z: f32[1,28] = reshape(%z.unreshaped) {shape=[1,28]}
+                  return %y, %z
+                }
+                """, after.toString(), "each reshape read once moves below the element-wise op; the two that meet cancel");
     }
 }

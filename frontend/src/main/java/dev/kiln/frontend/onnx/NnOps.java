@@ -37,15 +37,44 @@ final class NnOps {
 
     private static void conv(NodeView n) {
         int[] x = n.dims(0), w = n.dims(1);
-        if (x.length != 4) throw n.unsupported("only 2-D convolution is supported (input rank 4), the input is " + Arrays.toString(x));
+        if (x.length != 4 && x.length != 3)
+            throw n.unsupported("only 1-D and 2-D convolution are supported (input rank 3 or 4), the input is " + Arrays.toString(x));
+        int[] k = Arrays.copyOfRange(w, 2, w.length);
         long[] ks = n.attrInts("kernel_shape", null);
-        if (ks != null && (ks.length != 2 || ks[0] != w[2] || ks[1] != w[3]))
+        if (ks != null && !Arrays.equals(NodeView.toInts(ks), k))
             throw n.malformed("kernel_shape " + Arrays.toString(ks) + " does not match the weight " + Arrays.toString(w));
-        int[] strides = pair(n, "strides"), dilations = pair(n, "dilations");
-        int[] pads = pads(n, x, new int[]{w[2], w[3]}, strides, dilations);
-        List<String> in = new ArrayList<>(List.of(n.ir(0), n.ir(1)));
+        int[] strides = spatial(n, "strides", x), dilations = spatial(n, "dilations", x);
+        int[] pads = pads(n, x, k, strides, dilations);
+        int group = (int) n.attrInt("group", 1);
+        if (x.length == 4) {
+            List<String> in = new ArrayList<>(List.of(n.ir(0), n.ir(1)));
+            if (n.has(2)) in.add(n.ir(2));
+            n.emitOut(new Conv2d(strides, pads, dilations, group), in);
+            return;
+        }
+        // 1-D: a 2-D convolution over [N, C, 1, L] with a [1, k] kernel
+        String w2;
+        if (n.in(1) instanceof Value.Const c) w2 = n.constant(c.onnxName(), HostTensor.of(Shape.of(w[0], w[1], 1, w[2]), c.data().toHost().data()));
+        else w2 = n.emit("w2d", new Reshape(new int[]{w[0], w[1], 1, w[2]}), List.of(n.ir(1)));
+        List<String> in = new ArrayList<>(List.of(n.emit("x2d", new Reshape(new int[]{x[0], x[1], 1, x[2]}), List.of(n.ir(0))), w2));
         if (n.has(2)) in.add(n.ir(2));
-        n.emitOut(new Conv2d(strides, pads, dilations, (int) n.attrInt("group", 1)), in);
+        String y = n.emit("conv2d", new Conv2d(lift(strides, 1), lift(pads, 0), lift(dilations, 1), group), in);
+        int[] yd = n.ctx.builder.typeOf(y).shape().dims();
+        n.emitOut(new Reshape(new int[]{yd[0], yd[1], yd[3]}), List.of(y));
+    }
+
+    /** A 1-D attribute as the 2-D one over a height of 1: [v] → [h, v]; pads [b, e] → [0, b, 0, e]. */
+    private static int[] lift(int[] v, int h) {
+        return v.length == 1 ? new int[]{h, v[0]} : new int[]{h, v[0], h, v[1]};
+    }
+
+    /** A 1-D pool (input rank 3) as the 2-D pool over [N, C, 1, L]; a 2-D one as it is. */
+    private static void pool(NodeView n, int[] x, int[] k, int[] s, int[] pads, java.util.function.BiFunction<int[], int[], dev.kiln.ir.op.Op> make) {
+        if (x.length == 4) { n.emitOut(make.apply(k, pads), List.of(n.ir(0))); return; }
+        String x2 = n.emit("x2d", new Reshape(new int[]{x[0], x[1], 1, x[2]}), List.of(n.ir(0)));
+        String y = n.emit("pool2d", make.apply(lift(k, 1), lift(pads, 0)), List.of(x2));
+        int[] yd = n.ctx.builder.typeOf(y).shape().dims();
+        n.emitOut(new Reshape(new int[]{yd[0], yd[1], yd[3]}), List.of(y));
     }
 
     private static void batchNorm(NodeView n) {
@@ -149,26 +178,28 @@ final class NnOps {
         int[] x = pooledInput(n);
         if (n.used(1)) throw n.unsupported("the Indices output is not supported");
         if (n.attrInt("storage_order", 0) != 0) throw n.unsupported("storage_order=1 is not supported");
-        int[] dil = pair(n, "dilations");
-        if (dil[0] != 1 || dil[1] != 1) throw n.unsupported("dilated max pooling is not supported");
-        int[] k = kernel(n), s = pair(n, "strides"), pads = pads(n, x, k, s, dil);
-        if (n.attrInt("ceil_mode", 0) != 0) ceilPadding(n, x, k, s, pads);
+        int[] dil = spatial(n, "dilations", x);
+        if (Arrays.stream(dil).anyMatch(d -> d != 1)) throw n.unsupported("dilated max pooling is not supported");
+        int[] k = kernel(n, x), s = spatial(n, "strides", x), pads = pads(n, x, k, s, dil);
+        if (n.attrInt("ceil_mode", 0) != 0) ceilPadding(x, k, s, pads);
         checkPadsBelowKernel(n, k, pads);
-        n.emitOut(new MaxPool2d(k, s, pads), List.of(n.ir(0)));
+        int[] s2 = x.length == 3 ? lift(s, 1) : s;
+        pool(n, x, k, s, pads, (k2, p2) -> new MaxPool2d(k2, s2, p2));
     }
 
     private static void averagePool(NodeView n) {
         int[] x = pooledInput(n);
-        int[] k = kernel(n), s = pair(n, "strides"), pads = pads(n, x, k, s, new int[]{1, 1});
+        int[] k = kernel(n, x), s = spatial(n, "strides", x), pads = pads(n, x, k, s, ones(x.length - 2));
         boolean includePad = n.attrInt("count_include_pad", 0) != 0;
         if (n.attrInt("ceil_mode", 0) != 0) {
             int[] before = pads.clone();
-            ceilPadding(n, x, k, s, pads);
+            ceilPadding(x, k, s, pads);
             if (includePad && !Arrays.equals(before, pads))
                 throw n.unsupported("ceil_mode=1 with count_include_pad=1 is not supported where it changes the output size");
         }
         checkPadsBelowKernel(n, k, pads);
-        n.emitOut(new AvgPool2d(k, s, pads, includePad), List.of(n.ir(0)));
+        int[] s2 = x.length == 3 ? lift(s, 1) : s;
+        pool(n, x, k, s, pads, (k2, p2) -> new AvgPool2d(k2, s2, p2, includePad));
     }
 
     private static void globalAveragePool(NodeView n) {
@@ -178,55 +209,69 @@ final class NnOps {
 
     private static int[] pooledInput(NodeView n) {
         int[] x = n.dims(0);
-        if (x.length != 4) throw n.unsupported("only 2-D pooling is supported (input rank 4), the input is " + Arrays.toString(x));
+        if (x.length != 4 && x.length != 3)
+            throw n.unsupported("only 1-D and 2-D pooling are supported (input rank 3 or 4), the input is " + Arrays.toString(x));
         return x;
     }
 
-    private static int[] kernel(NodeView n) {
+    private static int[] kernel(NodeView n, int[] x) {
         long[] k = n.attrInts("kernel_shape", null);
-        if (k == null || k.length != 2) throw n.malformed("kernel_shape must have 2 values, got " + (k == null ? "none" : Arrays.toString(k)));
+        if (k == null || k.length != x.length - 2)
+            throw n.malformed("kernel_shape must have " + (x.length - 2) + " values, got " + (k == null ? "none" : Arrays.toString(k)));
         return NodeView.toInts(k);
     }
 
-    private static int[] pair(NodeView n, String name) {
-        long[] v = n.attrInts(name, new long[]{1, 1});
-        if (v.length != 2) throw n.malformed(name + " must have 2 values for a 2-D op, got " + Arrays.toString(v));
+    private static int[] ones(int n) {
+        int[] v = new int[n];
+        Arrays.fill(v, 1);
+        return v;
+    }
+
+    /** A per-spatial-axis attribute (strides, dilations): one value per axis after N and C, 1 by default. */
+    private static int[] spatial(NodeView n, String name, int[] x) {
+        int axes = x.length - 2;
+        long[] v = n.attrInts(name, null);
+        if (v == null) return ones(axes);
+        if (v.length != axes) throw n.malformed(name + " must have " + axes + " values for a " + axes + "-D op, got " + Arrays.toString(v));
         return NodeView.toInts(v);
     }
 
-    /** pads as [top, left, bottom, right] (ONNX's order for 2-D), from pads or auto_pad. */
+    /** pads in ONNX's order (every axis's begin, then every end: [top, left, bottom, right] in 2-D), from pads or auto_pad. */
     static int[] pads(NodeView n, int[] x, int[] k, int[] s, int[] d) {
+        int axes = k.length;
         String auto = n.attrString("auto_pad", "NOTSET");
         if (auto.equals("NOTSET")) {
-            long[] p = n.attrInts("pads", new long[4]);
-            if (p.length != 4) throw n.malformed("pads must have 4 values for a 2-D op, got " + Arrays.toString(p));
+            long[] p = n.attrInts("pads", new long[2 * axes]);
+            if (p.length != 2 * axes) throw n.malformed("pads must have " + 2 * axes + " values for a " + axes + "-D op, got " + Arrays.toString(p));
             return NodeView.toInts(p);
         }
-        if (auto.equals("VALID")) return new int[4];
+        if (auto.equals("VALID")) return new int[2 * axes];
         if (!auto.equals("SAME_UPPER") && !auto.equals("SAME_LOWER")) throw n.malformed("unknown auto_pad '" + auto + "'");
-        int[] pads = new int[4];
-        for (int i = 0; i < 2; i++) {
+        int[] pads = new int[2 * axes];
+        for (int i = 0; i < axes; i++) {
             int in = x[2 + i], out = (in + s[i] - 1) / s[i];
             int total = Math.max(0, (out - 1) * s[i] + (k[i] - 1) * d[i] + 1 - in);
             int small = total / 2, big = total - small;
             pads[i] = auto.equals("SAME_UPPER") ? small : big;
-            pads[i + 2] = auto.equals("SAME_UPPER") ? big : small;
+            pads[i + axes] = auto.equals("SAME_UPPER") ? big : small;
         }
         return pads;
     }
 
     /** ceil_mode as extra end padding: windows may start inside the input (or its begin padding), never in the end padding. */
-    private static void ceilPadding(NodeView n, int[] x, int[] k, int[] s, int[] pads) {
-        for (int i = 0; i < 2; i++) {
-            int span = x[2 + i] + pads[i] + pads[i + 2] - k[i];
+    private static void ceilPadding(int[] x, int[] k, int[] s, int[] pads) {
+        int axes = k.length;
+        for (int i = 0; i < axes; i++) {
+            int span = x[2 + i] + pads[i] + pads[i + axes] - k[i];
             int out = Math.ceilDiv(span, s[i]) + 1;
             if ((out - 1) * s[i] >= x[2 + i] + pads[i]) out--;
-            pads[i + 2] += Math.max(0, (out - 1) * s[i] + k[i] - (x[2 + i] + pads[i] + pads[i + 2]));
+            pads[i + axes] += Math.max(0, (out - 1) * s[i] + k[i] - (x[2 + i] + pads[i] + pads[i + axes]));
         }
     }
 
     private static void checkPadsBelowKernel(NodeView n, int[] k, int[] pads) {
-        if (pads[0] >= k[0] || pads[2] >= k[0] || pads[1] >= k[1] || pads[3] >= k[1])
-            throw n.unsupported("padding " + Arrays.toString(pads) + " is not smaller than the kernel " + Arrays.toString(k));
+        for (int i = 0; i < k.length; i++)
+            if (pads[i] >= k[i] || pads[i + k.length] >= k[i])
+                throw n.unsupported("padding " + Arrays.toString(pads) + " is not smaller than the kernel " + Arrays.toString(k));
     }
 }
