@@ -30,14 +30,23 @@ import java.util.TreeSet;
  * the graph. It holds no code: whoever runs it regenerates the kernels from the graph.
  * {@code source} names where it was read from, for error messages.
  */
-public record Artifact(Manifest manifest, Graph graph, String fusionReport, String source) {
+public record Artifact(Manifest manifest, Graph graph, String fusionReport, String source, byte[] sourceModel) {
 
     /** An artifact of an optimised graph (weights bound) compiled for the named target. */
     public static Artifact of(Graph optimised, String fusionReport, String target) {
         Verifier.verify(optimised);
         for (String c : optimised.constants().keySet()) optimised.weight(c);
-        return new Artifact(Manifest.of(optimised, target), optimised, fusionReport, "<new artifact @" + optimised.name() + ">");
+        return new Artifact(Manifest.of(optimised, target), optimised, fusionReport, "<new artifact @" + optimised.name() + ">", null);
     }
+
+    /**
+     * This artifact keeping the ONNX model it was imported from (null: none), for a model whose batch axis is
+     * dynamic: loading it compiles other batch sizes from that model on first use.
+     */
+    public Artifact withSourceModel(byte[] onnx) { return new Artifact(manifest, graph, fusionReport, source, onnx); }
+
+    /** Whether calls at other input shapes can be compiled (from the ONNX model kept inside). */
+    public boolean hasSourceModel() { return sourceModel != null; }
 
     public String target() { return manifest.target(); }
     public Signature signature() { return manifest.signature(); }
@@ -46,8 +55,10 @@ public record Artifact(Manifest manifest, Graph graph, String fusionReport, Stri
 
     public byte[] toBytes() {
         Map<String, HostTensor> weights = graph.weights();
-        return ArtifactContainer.encode(List.of(utf8(manifest.toText()), utf8(IrPrinter.print(graph)), utf8(fusionReport),
+        List<byte[]> sections = new ArrayList<>(List.of(utf8(manifest.toText()), utf8(IrPrinter.print(graph)), utf8(fusionReport),
                 Safetensors.toBytes(weights, Map.of())));
+        if (sourceModel != null) sections.add(sourceModel);
+        return ArtifactContainer.encode(sections);
     }
 
     /** Writes the file whole or not at all (through a temporary file beside it). */
@@ -99,7 +110,7 @@ public record Artifact(Manifest manifest, Graph graph, String fusionReport, Stri
         if (!actual.equals(m.signature()))
             throw new MalformedFileException(source + ": the manifest's signature " + m.signature()
                     + " differs from the graph's " + actual);
-        return new Artifact(m, g, text(s.get(2), source, "FUSN"), source);
+        return new Artifact(m, g, text(s.get(2), source, "FUSN"), source, s.size() > 4 ? s.get(4) : null);
     }
 
     private static Graph bindWeights(Graph g, Map<String, HostTensor> weights, String source) {

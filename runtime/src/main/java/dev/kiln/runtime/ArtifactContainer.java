@@ -17,12 +17,14 @@ import java.util.List;
  * <pre>
  * offset 0   "KILN"                      magic
  *        4   u16 format version          (this build reads {@value #FORMAT_VERSION} only)
- *        6   u16 section count           (4)
+ *        6   u16 section count           (4, or 5 with ONNX)
  *        8   sections, in this order, each: 4-byte ASCII tag, u64 length, that many bytes
  *              MANI  manifest (UTF-8 key=value lines, see {@link Manifest})
  *              GRPH  optimised graph (UTF-8 text IR)
  *              FUSN  fusion report (UTF-8 text)
  *              WGHT  weights (safetensors)
+ *              ONNX  optional: the ONNX model it was imported from, when its batch axis is dynamic,
+ *                    so other batch sizes can be imported and compiled on first use
  *        end-32      SHA-256 of every byte before it
  * </pre>
  * Decoding checks the magic and version first, then every length against the file size before
@@ -31,20 +33,23 @@ import java.util.List;
  */
 final class ArtifactContainer {
     static final int FORMAT_VERSION = 1;
-    static final List<String> TAGS = List.of("MANI", "GRPH", "FUSN", "WGHT");
+    static final List<String> TAGS = List.of("MANI", "GRPH", "FUSN", "WGHT"), OPTIONAL = List.of("ONNX");
     static final byte[] MAGIC = "KILN".getBytes(StandardCharsets.US_ASCII);
     static final int HEADER = 8, SECTION_HEADER = 12, CHECKSUM = 32;
 
     private ArtifactContainer() {}
 
-    /** The four sections' bytes, in {@link #TAGS} order, framed and checksummed. */
+    private static String tag(int i) { return i < TAGS.size() ? TAGS.get(i) : OPTIONAL.get(i - TAGS.size()); }
+
+    /** The four sections' bytes (then the optional ones), in {@link #TAGS} order, framed and checksummed. */
     static byte[] encode(List<byte[]> sections) {
-        if (sections.size() != TAGS.size()) throw new IllegalArgumentException("an artifact has " + TAGS.size() + " sections");
+        if (sections.size() < TAGS.size() || sections.size() > TAGS.size() + OPTIONAL.size())
+            throw new IllegalArgumentException("an artifact has " + TAGS.size() + " sections and up to " + OPTIONAL.size() + " optional ones");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(MAGIC);
-        out.writeBytes(ByteBuffer.allocate(4).putShort((short) FORMAT_VERSION).putShort((short) TAGS.size()).array());
+        out.writeBytes(ByteBuffer.allocate(4).putShort((short) FORMAT_VERSION).putShort((short) sections.size()).array());
         for (int i = 0; i < sections.size(); i++) {
-            out.writeBytes(TAGS.get(i).getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(tag(i).getBytes(StandardCharsets.US_ASCII));
             out.writeBytes(ByteBuffer.allocate(8).putLong(sections.get(i).length).array());
             out.writeBytes(sections.get(i));
         }
@@ -65,12 +70,14 @@ final class ArtifactContainer {
             throw bad(source, "artifact format version " + version + " (byte 4) cannot be read by Kiln " + Kiln.VERSION
                     + ", which reads format " + FORMAT_VERSION + "; recompile the model with this Kiln (kiln compile)");
         int count = Short.toUnsignedInt(bb.getShort(6));
-        if (count != TAGS.size())
-            throw bad(source, "section count " + count + " at byte 6, format " + FORMAT_VERSION + " has " + TAGS.size());
+        if (count < TAGS.size() || count > TAGS.size() + OPTIONAL.size())
+            throw bad(source, "section count " + count + " at byte 6, format " + FORMAT_VERSION + " has " + TAGS.size()
+                    + " (and up to " + OPTIONAL.size() + " optional)");
         long end = n - CHECKSUM;
         List<byte[]> out = new ArrayList<>();
         long pos = HEADER;
-        for (String tag : TAGS) {
+        for (int t = 0; t < count; t++) {
+            String tag = tag(t);
             if (pos + SECTION_HEADER > end)
                 throw bad(source, "truncated: section " + tag + " header at byte " + pos + " needs " + SECTION_HEADER
                         + " bytes, but only " + Math.max(0, end - pos) + " remain before the " + CHECKSUM + "-byte checksum of a " + n + "-byte file");

@@ -15,8 +15,9 @@ import java.util.Optional;
 
 /**
  * A model compiled for one target, called with named tensors. Calls with input shapes not seen
- * before compile a specialisation on first use (DSL models) and cache it; models from a graph or
- * an artifact have fixed shapes. Thread-safe: any number of threads may call {@link #run} at once.
+ * before compile a specialisation on first use (DSL models, and ONNX models with a dynamic batch
+ * axis, also when loaded from their artifact) and cache it; models from a graph or another
+ * artifact have fixed shapes. Thread-safe: any number of threads may call {@link #run} at once.
  *
  * <p>The primary specialisation (the first shapes compiled) is what {@link #save}, {@link #signature}
  * and the report accessors describe.
@@ -112,6 +113,9 @@ public final class CompiledModel implements AutoCloseable {
 
     public Target target() { return target; }
 
+    /** Whether calls with other input shapes than the primary's compile (DSL models, ONNX models with a dynamic batch axis). */
+    public boolean acceptsOtherShapes() { return !(source instanceof GraphSource.Fixed); }
+
     /** Specialisations compiled so far (a call that waited for another's compilation does not count). */
     public int compilations() { return cache.compilations(); }
 
@@ -121,7 +125,7 @@ public final class CompiledModel implements AutoCloseable {
     /** Writes the primary specialisation as a {@code .kiln} artifact (see {@link Artifact}). */
     public void save(Path file) {
         Specialisation s = primary();
-        Artifact.of(s.graph(), s.fusionReportText(), target.backendName()).write(file);
+        Artifact.of(s.graph(), s.fusionReportText(), target.backendName()).withSourceModel(source.sourceModel()).write(file);
     }
 
     /** Releases every executable; calls still running finish first. */

@@ -9,8 +9,11 @@ import dev.kiln.ir.ShapeException;
 import java.util.List;
 import java.util.function.Function;
 
-/** Where a compiled model's specialisations come from: a DSL model re-traced per shape, or one fixed graph. */
+/** Where a compiled model's specialisations come from: a DSL model re-traced per shape, an ONNX model re-imported per batch size, or one fixed graph. */
 sealed interface GraphSource {
+    /** The ONNX model to keep in a saved artifact so it can be re-imported at other shapes, or null. */
+    default byte[] sourceModel() { return this instanceof Onnx o ? o.model() : null; }
+
     List<String> inputNames();
 
     /** Compiles the specialisation for these input shapes (in {@link #inputNames()} order). */
@@ -27,6 +30,22 @@ sealed interface GraphSource {
                 g = Tracer.trace(model, options.inputName(), shapes.getFirst());
             }
             return Compiler.compile(g, target, options);
+        }
+    }
+
+    /**
+     * An ONNX model with a dynamic batch axis: each new input shape re-imports it at that shape and compiles the
+     * graph, as a DSL model is re-traced; {@code primary}, when set (a loaded artifact), is the optimised graph for
+     * its own shapes and compiles without the passes. {@code model} is the ONNX file's bytes: data, never code.
+     */
+    record Onnx(byte[] model, String file, List<String> inputNames, Target target, CompileOptions options, Artifact primary)
+            implements GraphSource {
+        @Override public Specialisation specialise(List<Shape> shapes) {
+            if (primary != null && primary.graph().inputs().stream().map(v -> v.type().shape()).toList().equals(shapes))
+                return Compiler.compileOptimised(primary.graph(), primary.fusionReport(), target);
+            java.util.Map<String, Shape> named = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < shapes.size(); i++) named.put(inputNames.get(i), shapes.get(i));
+            return Compiler.compile(dev.kiln.frontend.onnx.OnnxImporter.load(model, file, named), target, options);
         }
     }
 

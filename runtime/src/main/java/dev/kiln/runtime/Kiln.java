@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import dev.kiln.frontend.Module;
+import dev.kiln.frontend.onnx.OnnxImporter;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.KilnException;
 import dev.kiln.ir.Shape;
@@ -9,6 +10,7 @@ import dev.kiln.ir.Verifier;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Kiln's front door:
@@ -49,6 +51,31 @@ public final class Kiln {
         return precompile(new CompiledModel(src, target, 1), inputsOf(graph));
     }
 
+    /**
+     * Imports an ONNX file and compiles it for the target. An input whose only dynamic dimension is its batch axis
+     * is compiled at batch 1 now (the primary specialisation) and at each other batch size on first use, from the
+     * model re-imported at that size; {@link CompiledModel#save} keeps the ONNX model in the artifact for that. Other
+     * dynamic dimensions need their input's shape in {@code shapes} (the error says which). With no dynamic
+     * dimension the shapes are fixed, as for {@link #compile(Graph, Target)}.
+     */
+    public static CompiledModel compileOnnx(Path file, Target target, CompileOptions options, Map<String, Shape> shapes) {
+        byte[] bytes;
+        try {
+            bytes = java.nio.file.Files.readAllBytes(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new KilnException(file + ": no such file");
+        } catch (java.io.IOException e) {
+            throw new KilnException(file + ": cannot read: " + e, e);
+        }
+        String name = file.toString();
+        Map<String, Shape> at1 = OnnxImporter.shapesAtBatch(bytes, name, shapes, 1);
+        boolean dynamicBatch = at1 != null && !at1.equals(OnnxImporter.shapesAtBatch(bytes, name, shapes, 2));
+        Graph g = OnnxImporter.load(bytes, name, at1 == null ? shapes : at1);
+        if (!dynamicBatch) return compile(g, target, options);
+        var src = new GraphSource.Onnx(bytes, name, g.inputs().stream().map(Graph.Value::name).toList(), target, options, null);
+        return precompile(new CompiledModel(src, target, options.cacheCapacity()), inputsOf(g));
+    }
+
     /** Loads an artifact for the target it was compiled for, regenerating its kernels. */
     public static CompiledModel load(Path file) { return load(Artifact.read(file)); }
 
@@ -70,6 +97,12 @@ public final class Kiln {
             throw new KilnException(a.source() + " was compiled for target '" + a.target() + "', not '" + target.backendName()
                     + "'; an artifact runs only on the target it was compiled for: recompile the model for " + target.backendName()
                     + " (kiln compile --backend " + target.backendName() + ")");
+        if (a.hasSourceModel()) {
+            // a dynamic batch axis: its own shapes from the optimised graph, other batch sizes from the ONNX model inside
+            var src = new GraphSource.Onnx(a.sourceModel(), a.source() + " section ONNX", a.graph().inputs().stream().map(Graph.Value::name).toList(),
+                    target, CompileOptions.defaults(), a);
+            return precompile(new CompiledModel(src, target, CompileOptions.defaults().cacheCapacity()), inputsOf(a.graph()));
+        }
         GraphSource.Fixed src = new GraphSource.Fixed(a.graph(), "artifact " + a.source(),
                 g -> Compiler.compileOptimised(g, a.fusionReport(), target));
         return precompile(new CompiledModel(src, target, 1), inputsOf(a.graph()));

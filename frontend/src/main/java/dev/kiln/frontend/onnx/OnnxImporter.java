@@ -81,6 +81,34 @@ public final class OnnxImporter {
         return Verifier.verify(ctx.builder.build());
     }
 
+    /**
+     * The input shapes to import at when every dynamic dimension of every input not in {@code given} is its
+     * batch axis (axis 0): those inputs at {@code batch}, the given ones as given. Empty when no input has a
+     * dynamic batch axis and nothing else dynamic (import as it is); null when some input has another dynamic
+     * dimension (the caller must give its shape; {@link #load} says which).
+     */
+    public static Map<String, Shape> shapesAtBatch(byte[] bytes, String sourceName, Map<String, Shape> given, int batch) {
+        if (batch <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batch);
+        OnnxModel.Graph graph = OnnxDecoder.decode(bytes, sourceName).graph();
+        Set<String> initializers = new HashSet<>();
+        for (OnnxModel.Tensor t : graph.initializers()) initializers.add(t.name());
+        Map<String, Shape> out = new java.util.LinkedHashMap<>(given);
+        boolean dynamicBatch = false;
+        for (ValueInfo in : graph.inputs()) {
+            if (initializers.contains(in.name()) || given.containsKey(in.name())) continue;
+            if (in.dims() == null) return null;
+            int[] d = new int[in.dims().size()];
+            for (int i = 0; i < d.length; i++) {
+                OnnxModel.Dim dim = in.dims().get(i);
+                if (dim.isStatic()) d[i] = Math.toIntExact(dim.value());
+                else if (i == 0) { d[i] = batch; dynamicBatch = true; }
+                else return null;
+            }
+            out.put(in.name(), Shape.of(d));
+        }
+        return dynamicBatch || !given.isEmpty() ? out : Map.of();
+    }
+
     private static void checkOpset(Model model) {
         long v = model.defaultOpset();
         boolean usesDefault = model.graph().nodes().stream().anyMatch(n -> OnnxFields.isDefaultDomain(n.domain()));

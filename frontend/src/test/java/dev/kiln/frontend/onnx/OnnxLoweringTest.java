@@ -152,8 +152,8 @@ class OnnxLoweringTest {
 
     @Test
     void unsupportedFormsOfSupportedOpsAreAllListedTogether() {
-        OnnxTestModel m = new OnnxTestModel().input("x", 1, 2, 8).input("v", 2, 6)
-                .floats("w1", new long[]{2, 2, 3}, seq(12, 1)).node("Conv", in("x", "w1"), in("c1"))              // 1-D conv
+        OnnxTestModel m = new OnnxTestModel().input("x", 1, 2, 4, 4, 4).input("v", 2, 6)
+                .floats("w1", new long[]{2, 2, 3, 3, 3}, seq(108, 1)).node("Conv", in("x", "w1"), in("c1"))        // 3-D conv
                 .ints("s", new long[]{1}, -1).ints("e", new long[]{1}, -7).ints("ax", new long[]{1}, 1).ints("st", new long[]{1}, -1)
                 .node("Slice", in("v", "s", "e", "ax", "st"), in("rev"))                                             // reversal
                 .node("Cast", "v", "vi", attr("to", (long) INT64))                                                    // to int64
@@ -163,7 +163,7 @@ class OnnxLoweringTest {
         var e = assertThrowsExactly(UnsupportedOpException.class, () -> load(m));
         String msg = e.getMessage();
         assertTrue(msg.contains("4 nodes"), msg);
-        assertTrue(msg.contains("Conv (node 'conv_0', opset 17): only 2-D convolution"), msg);
+        assertTrue(msg.contains("Conv (node 'conv_0', opset 17): only 1-D and 2-D convolution"), msg);
         assertTrue(msg.contains("Slice (node 'slice_1', opset 17): negative slice steps"), msg);
         assertTrue(msg.contains("Cast (node 'cast_2', opset 17)"), msg);
         assertTrue(msg.contains("Pad (node 'pad_4', opset 17)"), msg);

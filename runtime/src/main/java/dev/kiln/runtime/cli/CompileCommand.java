@@ -66,6 +66,7 @@ final class CompileCommand implements Callable<Integer> {
         try (CompiledModel m = switch (resolved) {
             case ModelResolver.Dsl d -> Kiln.compile(d.module(), target, options.withInputName(d.inputName()), d.inputShape());
             case ModelResolver.Imported i -> Kiln.compile(i.graph(), target, options);
+            case ModelResolver.OnnxFile f -> Kiln.compileOnnx(f.file(), target, options, f.shapes());
         }) {
             Specialisation s = m.primary();
             m.save(output);
@@ -74,6 +75,7 @@ final class CompileCommand implements Callable<Integer> {
                     target.backendName(), (System.nanoTime() - t0) / 1e6, before, s.graph().nodes().size(),
                     s.fusionReport().map(r -> r.fused().size()).orElse(0), MemoryPlan.bytes(s.memoryPlan().peakBytes()));
             out.printf("signature %s%n", s.signature());
+            if (m.acceptsOtherShapes()) out.printf("the batch axis is dynamic: other batch sizes compile on first use (the artifact keeps the ONNX model)%n");
             if (dumpCode != null) out.printf("generated code in %s%n", dumpCode);
             out.printf("wrote %s (%s)%n", output, MemoryPlan.bytes(Files.size(output)));
         }

@@ -30,6 +30,9 @@ final class ModelResolver {
 
     record Imported(Graph graph, String description) implements Resolved {}
 
+    /** An ONNX file compiled as it is: a dynamic batch axis stays dynamic (see {@link dev.kiln.runtime.Kiln#compileOnnx}). */
+    record OnnxFile(Path file, Map<String, Shape> shapes, String description) implements Resolved {}
+
     static Resolved resolve(CommandSpec cmd, String model, Map<String, Shape> shapes, Path weights) {
         if (model.endsWith(".onnx")) return onnx(Path.of(model), shapes, weights);
         Module module;
@@ -59,6 +62,7 @@ final class ModelResolver {
 
     private static Resolved onnx(Path file, Map<String, Shape> shapes, Path weights) {
         if (!Files.isRegularFile(file)) throw new KilnException(file + ": no such file");
+        if (weights == null) return new OnnxFile(file, shapes, file.getFileName().toString().replaceFirst("\\.onnx$", "") + " from " + file);
         Graph g = OnnxImporter.load(file, shapes);
         if (weights != null) g = g.withWeights(Weights.safetensors(weights));
         return new Imported(g, g.name() + " from " + file);
