@@ -65,6 +65,8 @@ final class OnnxConstantFolder {
     /** Whether this op type can be evaluated when all its inputs are constants. */
     static boolean canFold(String opType) { return FOLDS.containsKey(opType); }
 
+    static java.util.Set<String> foldable() { return FOLDS.keySet(); }
+
     /**
      * The values known before any node is lowered: initializers and what folds from them alone
      * (PyTorch computes F.pad's pads this way, in ConstantOfShape, Concat, Slice, Transpose, Cast...).

@@ -109,6 +109,18 @@ public final class OnnxImporter {
         return dynamicBatch || !given.isEmpty() ? out : Map.of();
     }
 
+    /**
+     * The default-domain ONNX ops Kiln imports, sorted, each with how: "op" (becomes Kiln ops) or "constant" (shape
+     * arithmetic, folded at import when its inputs are known). The README's list is generated from this
+     * ({@code kiln ops --markdown}) and a test keeps them equal.
+     */
+    public static java.util.SortedMap<String, String> supportedOps() {
+        java.util.SortedMap<String, String> ops = new java.util.TreeMap<>();
+        for (String k : REGISTRY.keySet()) if (!k.contains(":")) ops.put(k, "op");
+        for (String k : OnnxConstantFolder.foldable()) ops.putIfAbsent(k, "constant");
+        return ops;
+    }
+
     private static void checkOpset(Model model) {
         long v = model.defaultOpset();
         boolean usesDefault = model.graph().nodes().stream().anyMatch(n -> OnnxFields.isDefaultDomain(n.domain()));

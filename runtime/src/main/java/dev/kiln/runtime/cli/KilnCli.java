@@ -22,7 +22,7 @@ import java.util.concurrent.Callable;
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln " + Kiln.VERSION,
         description = "Kiln: a compute-graph compiler for the JVM.",
         subcommands = {CompileCommand.class, RunCommand.class, InspectCommand.class, BenchCommand.class, DemoCommand.class,
-                DoctorCommand.class})
+                DoctorCommand.class, OpsCommand.class})
 public final class KilnCli implements Callable<Integer> {
     static final int OK = 0, FAILURE = 1, USAGE = 2;
 

@@ -24,7 +24,8 @@ final class NpyInput {
 
     private NpyInput() {}
 
-    static HostTensor read(String input, Path file, TensorType expected) {
+    /** With {@code otherBatch}, the first axis may differ from the expected one (a model with a dynamic batch axis). */
+    static HostTensor read(String input, Path file, TensorType expected, boolean otherBatch) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -43,9 +44,15 @@ final class NpyInput {
         if (!descr.equals("<f4"))
             throw new ShapeException("input '" + input + "' (" + file + ") holds " + dtypeName(descr) + t.shape() + " but the model expects "
                     + expected + "; convert it, e.g. numpy.save(path, a.astype(numpy.float32))");
-        if (!t.shape().equals(expected.shape()))
+        if (!t.shape().equals(expected.shape()) && !(otherBatch && sameBeyondBatch(t.shape(), expected.shape())))
             throw new ShapeException("input '" + input + "' (" + file + ") has shape " + t.shape() + " but the model expects " + expected);
         return t;
+    }
+
+    private static boolean sameBeyondBatch(dev.kiln.ir.Shape a, dev.kiln.ir.Shape b) {
+        if (a.rank() != b.rank() || a.rank() == 0) return false;
+        for (int i = 1; i < a.rank(); i++) if (a.dim(i) != b.dim(i)) return false;
+        return true;
     }
 
     /** The header's dtype code; Npy.read has already checked the header is well formed. */
