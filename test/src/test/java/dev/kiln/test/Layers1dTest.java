@@ -9,7 +9,6 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.ShapeException;
-import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.ReferenceInterpreter;
@@ -58,6 +57,32 @@ class Layers1dTest {
     }
 
     @Test
+    void adaptivePoolsOfAnySizeAverageWhatPyTorchAverages() {
+        // L = 10 to 4 outputs: windows [0,3) [2,5) [5,8) [7,10), as torch.nn.functional.adaptive_avg_pool1d picks them
+        var pool = new Pooling1d.AdaptiveAvgPool1d(4);
+        HostTensor x = HostTensor.normal(Shape.of(2, 3, 10), 5);
+        HostTensor y = ReferenceInterpreter.run(Tracer.trace(pool, "x", x.shape()), x);
+        int[][] windows = {{0, 3}, {2, 5}, {5, 8}, {7, 10}};
+        for (int n = 0; n < 2; n++)
+            for (int c = 0; c < 3; c++)
+                for (int i = 0; i < 4; i++) {
+                    double s = 0;
+                    for (int j = windows[i][0]; j < windows[i][1]; j++) s += x.get(n, c, j);
+                    assertEquals(s / 3, y.get(n, c, i), 1e-6, "output " + i);
+                }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.kiln.test.kit.Targets#backends")
+    void adaptivePoolsOfAnySizeRun(String backend) {
+        try (CompiledModel m = Kiln.compile(new Pooling1d.AdaptiveAvgPool1d(7), Targets.require(backend), Shape.of(2, 3, 10))) {
+            HostTensor z = HostTensor.normal(Shape.of(2, 3, 10), 6);
+            HostTensor want = ReferenceInterpreter.run(Tracer.trace(new Pooling1d.AdaptiveAvgPool1d(7), "x", z.shape()), z);
+            assertTrue(m.run(z).relativeL2Error(want) < 1e-6, backend);
+        }
+    }
+
+    @Test
     void parametersHavePyTorchShapesAndActivationsFuseIntoTheConvs() {
         Net m = new Net();
         assertEquals(Shape.of(8, 2, 3), m.namedParameters().get("c2.weight").shape());
@@ -73,9 +98,6 @@ class Layers1dTest {
         var conv = new Conv1d(3, 4, 3);
         var e = assertThrows(ShapeException.class, () -> Tracer.trace(conv.initialize(1), "x", Shape.of(1, 3, 8, 8)));
         assertTrue(e.getMessage().contains("[N, 3, L]"), e.getMessage());
-        var pool = new Pooling1d.AdaptiveAvgPool1d(3);
-        var u = assertThrows(UnsupportedOpException.class, () -> Tracer.trace(pool, "x", Shape.of(1, 3, 8)));
-        assertTrue(u.getMessage().contains("does not divide the length 8"), u.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new Conv1d(3, 4, 3).groups(2));
     }
 }

@@ -3,7 +3,6 @@ package dev.kiln.frontend.nn;
 import dev.kiln.frontend.Module;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.ir.ShapeException;
-import dev.kiln.ir.UnsupportedOpException;
 
 /**
  * torch.nn.MaxPool1d, AvgPool1d and AdaptiveAvgPool1d over [N, C, L]: each traced as its 2-D pool over
@@ -42,8 +41,9 @@ public final class Pooling1d {
     }
 
     /**
-     * Output sizes that divide the length are windows of length/size with that stride (what PyTorch computes
-     * then); other sizes have windows of varying length, which Kiln has no op for yet.
+     * torch.nn.AdaptiveAvgPool1d(size): output i averages input [floor(i·L/size), ceil((i+1)·L/size)). A size that
+     * divides L is the pool of window and stride L/size; any other has windows of varying length (overlapping
+     * when size > L/2), computed as a product with a constant [size, L] averaging matrix (a linear layer).
      */
     public static final class AdaptiveAvgPool1d extends Module {
         private final int size;
@@ -52,13 +52,24 @@ public final class Pooling1d {
             this.size = outputSize;
         }
         @Override public Tensor forward(Tensor x) {
-            int len = x.dim() == 3 ? x.size(2) : -1;
-            if (len > 0 && len % size != 0)
-                throw new UnsupportedOpException(this + ": output size " + size + " does not divide the length " + len
-                        + " (windows of varying length are not supported)");
-            int k = len / size;
-            var op = new dev.kiln.ir.op.AvgPool2d(new int[]{1, k}, new int[]{1, k}, new int[4], true);
-            return pool1d(this, x, t -> call(op, t));
+            if (x.dim() != 3) throw new ShapeException(this + " expects [N, C, L], got " + x.type());
+            int len = x.size(2);
+            if (len % size == 0) {
+                int k = len / size;
+                var op = new dev.kiln.ir.op.AvgPool2d(new int[]{1, k}, new int[]{1, k}, new int[4], true);
+                return pool1d(this, x, t -> call(op, t));
+            }
+            return call(new dev.kiln.ir.op.Linear(), x, constant("adaptive_avg", averaging(len, size)));
         }
+    }
+
+    /** [out, in]: row i holds 1/n over the n inputs of output i's window, as PyTorch's adaptive pools choose them. */
+    public static dev.kiln.ir.HostTensor averaging(int in, int out) {
+        float[] m = new float[out * in];
+        for (int i = 0; i < out; i++) {
+            int start = Math.floorDiv(i * in, out), end = Math.ceilDiv((i + 1) * in, out);
+            for (int j = start; j < end; j++) m[i * in + j] = 1f / (end - start);
+        }
+        return dev.kiln.ir.HostTensor.of(dev.kiln.ir.Shape.of(out, in), m);
     }
 }
