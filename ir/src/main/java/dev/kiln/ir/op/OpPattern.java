@@ -34,7 +34,7 @@ public enum OpPattern {
             case BatchNorm2d b -> REDUCTION;
             case Softmax s -> REDUCTION;
             case AvgPool2d a -> REDUCTION;
-            case GlobalAvgPool g -> REDUCTION;
+            case Reduce r -> r.kind().selects() ? SELECT : REDUCTION;
             case Lstm l -> REDUCTION;
         };
     }
