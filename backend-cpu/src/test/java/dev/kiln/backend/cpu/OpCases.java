@@ -108,9 +108,23 @@ final class OpCases {
         return c.build(c.add(op, x));
     }
 
-    static OpCase globalAvgPool(OpCase.Builder c) {
-        String x = c.input(c.between(1, 2), c.dim(7), c.dim(9), c.dim(2 * L + 2));
-        return c.build(c.add(new GlobalAvgPool(), x));
+    /**
+     * Reduce of a random kind over a random non-empty set of axes of a rank-1..4 input: inner or
+     * outer axes, both forms of the kernel, long lines split into pieces. LOG_SUM reads |x| so its
+     * sums are positive (log of a sum near 0 is ill-conditioned in both directions).
+     */
+    static OpCase reduce(OpCase.Builder c) {
+        int rank = c.between(1, 4);
+        int[] d = c.dims(rank, 7);
+        d[rank - 1] = c.r.nextInt(4) == 0 ? c.between(4 * L, 40 * L) : c.dim(2 * L + 2);
+        List<Integer> axes = new ArrayList<>();
+        for (int i = 0; i < rank; i++) if (c.coin()) axes.add(i);
+        if (axes.isEmpty()) axes.add(c.between(0, rank - 1));
+        Reduce.Kind kind = Reduce.Kind.values()[c.index % Reduce.Kind.values().length];
+        String x = c.input(d);
+        if (kind == Reduce.Kind.LOG_SUM) x = c.add(Unary.of(Unary.Kind.ABS), x);
+        if (kind == Reduce.Kind.PROD) x = c.add(Unary.of(Unary.Kind.EXP), c.add(new Scale(0.1f), x));  // products near 1, no underflow
+        return c.build(c.add(new Reduce(kind, dev.kiln.ir.Ints.of(axes.stream().mapToInt(Integer::intValue).toArray()), c.coin()), x));
     }
 
     static OpCase reshape(OpCase.Builder c) {
