@@ -10,6 +10,7 @@ import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
+import dev.kiln.ir.op.LayerNorm;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MatMul;
@@ -77,6 +78,7 @@ final class Lowering {
             case MaxPool2d mp -> MapKernels.maxPool(r, mp);
             case AvgPool2d ap -> MapKernels.avgPool(r, ap);
             case Reduce rd -> ReduceKernel.generate(r, rd);
+            case LayerNorm ln -> LayerNormKernel.generate(r, ln);
         };
     }
 

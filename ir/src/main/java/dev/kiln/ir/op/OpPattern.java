@@ -35,6 +35,7 @@ public enum OpPattern {
             case Softmax s -> REDUCTION;
             case AvgPool2d a -> REDUCTION;
             case Reduce r -> r.kind().selects() ? SELECT : REDUCTION;
+            case LayerNorm l -> REDUCTION;
             case Lstm l -> REDUCTION;
         };
     }
