@@ -22,6 +22,7 @@ interface OpImporter {
         ShapeOps.register(r);
         r.put("LSTM", LstmOp::lower);
         ReduceOps.register(r);
+        NormOps.register(r);
         return Map.copyOf(r);
     }
 

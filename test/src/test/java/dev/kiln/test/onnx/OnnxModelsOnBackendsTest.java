@@ -37,7 +37,11 @@ class OnnxModelsOnBackendsTest {
             // min/max, PReLU, masks, where and pow on NaN, ±∞ and ±0 (the error measure counts the same ∞ or NaN as a match)
             "masks-minmax, 13, cpu, 14", "masks-minmax, 17, cpu, 14", "masks-minmax, 17, opencl, 14",
             // reductions: a squeeze-excitation mean over H,W, sum, amax and logsumexp (ReduceX ops, one Reduce each)
-            "se-mean, 13, cpu, 0", "se-mean, 17, cpu, 0", "se-mean, 13, opencl, 0", "se-mean, 17, opencl, 0"})
+            "se-mean, 13, cpu, 0", "se-mean, 17, cpu, 0", "se-mean, 13, opencl, 0", "se-mean, 17, opencl, 0",
+            // InstanceNorm2d + ReLU, GroupNorm (reshape, instance norm, reshape, affine) and a channels-last LayerNorm,
+            // one LayerNorm op each (at opset 13 the LayerNorm is recognised from its decomposition); the ReLU after the
+            // instance norm's affine stays
+            "norms, 13, cpu, 1", "norms, 17, cpu, 1", "norms, 13, opencl, 1", "norms, 17, opencl, 1"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
