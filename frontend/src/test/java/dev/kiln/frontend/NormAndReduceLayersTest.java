@@ -91,7 +91,7 @@ class NormAndReduceLayersTest {
         assertEquals(List.of(Reduce.globalAvgPool(), new Reduce(Reduce.Kind.SUM, false, 1, 2), new Reduce(Reduce.Kind.MAX, false, 1),
                 new Reduce(Reduce.Kind.LOG_SUM_EXP, true, 1, 3), new Reduce(Reduce.Kind.MIN, true, 2)), reduces);
         var e = assertThrowsExactly(ShapeException.class, () -> Tracer.trace(new Module() {
-            @Override public Tensor forward(Tensor x) { return x.sum(1, -3); }
+            @Override public Tensor forward(Tensor x) { return x.sum(1, -2); }
         }, 2, 3, 4));
         assertTrue(e.getMessage().contains("repeated"), e.getMessage());
     }
