@@ -10,7 +10,7 @@ public enum OpPattern {
     INJECTIVE,
     /** Each result element is a function of the same element of each operand (broadcast included). */
     ELEMENTWISE,
-    /** Each result element picks one element of a window of its operand (max pooling) or of one of its operands (where): exact. */
+    /** Each result element picks one element of a window of its operand (max pooling, max/min reductions) or of one of its operands (where): exact. */
     SELECT,
     /** Each result element sums many products or terms: rounding accumulates (convolution, GEMM, pooling, softmax, ...). */
     REDUCTION;
