@@ -7,6 +7,7 @@ import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.Op;
+import dev.kiln.ir.op.Reduce;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Scale;
 import dev.kiln.ir.op.Slice;
@@ -128,6 +129,30 @@ public final class Tensor {
     public Tensor pow(double exponent) { return op(Unary.of(Unary.Kind.POW, (float) exponent)); }
 
     public Tensor softmax(int dim) { return op(new Softmax(type.shape().axis(dim))); }
+
+    // reductions, named as in torch; dims may be negative; each is one Reduce op
+    public Tensor sum(int... dims) { return reduce(Reduce.Kind.SUM, dims, false); }
+    public Tensor sum(int[] dims, boolean keepDim) { return reduce(Reduce.Kind.SUM, dims, keepDim); }
+    public Tensor mean(int... dims) { return reduce(Reduce.Kind.MEAN, dims, false); }
+    /** x.mean((2, 3), keepdim=True) is {@code x.mean(new int[]{2, 3}, true)}. */
+    public Tensor mean(int[] dims, boolean keepDim) { return reduce(Reduce.Kind.MEAN, dims, keepDim); }
+    /** torch.amax / amin: NaN if any reduced element is NaN. */
+    public Tensor amax(int... dims) { return reduce(Reduce.Kind.MAX, dims, false); }
+    public Tensor amax(int[] dims, boolean keepDim) { return reduce(Reduce.Kind.MAX, dims, keepDim); }
+    public Tensor amin(int... dims) { return reduce(Reduce.Kind.MIN, dims, false); }
+    public Tensor amin(int[] dims, boolean keepDim) { return reduce(Reduce.Kind.MIN, dims, keepDim); }
+    public Tensor prod(int dim, boolean keepDim) { return reduce(Reduce.Kind.PROD, new int[]{dim}, keepDim); }
+    public Tensor logsumexp(int[] dims, boolean keepDim) { return reduce(Reduce.Kind.LOG_SUM_EXP, dims, keepDim); }
+
+    /** Any reduction kind over dims (negative counting from the end; none means every axis). */
+    public Tensor reduce(Reduce.Kind kind, int[] dims, boolean keepDim) {
+        java.util.TreeSet<Integer> axes = new java.util.TreeSet<>();
+        for (int d : dims)
+            if (!axes.add(type.shape().axis(d))) throw new ShapeException("dim " + d + " repeated in " + Arrays.toString(dims) + " for " + type);
+        if (dims.length == 0) for (int i = 0; i < type.rank(); i++) axes.add(i);
+        if (axes.isEmpty()) return this;
+        return op(new Reduce(kind, dev.kiln.ir.Ints.of(axes.stream().mapToInt(Integer::intValue).toArray()), keepDim));
+    }
 
     /** torch.Tensor.view / reshape: one dimension may be −1 and is inferred. */
     public Tensor view(int... dims) {

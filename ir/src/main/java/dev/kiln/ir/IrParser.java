@@ -91,7 +91,9 @@ public final class IrParser {
         skipSpace();
         int at = pos;
         String mnemonic = word();
-        Class<?> c = OPS.get(mnemonic);
+        // artifacts written before global average pooling became a mean reduction still load
+        boolean legacyGap = mnemonic.equals("global_avg_pool");
+        Class<?> c = legacyGap ? dev.kiln.ir.op.Reduce.class : OPS.get(mnemonic);
         if (c == null) { pos = at; throw error("unknown op '" + mnemonic + "'"); }
         expect("(");
         List<String> in = new ArrayList<>();
@@ -105,6 +107,10 @@ public final class IrParser {
                 attrs.put(key, rawValue());
             } while (accept(","));
             expect("}");
+        }
+        if (legacyGap) {
+            if (!attrs.isEmpty()) { pos = at; throw error("global_avg_pool has no attribute(s) " + attrs.keySet()); }
+            return new ParsedOp(dev.kiln.ir.op.Reduce.globalAvgPool(), in);
         }
         return new ParsedOp(construct(c, attrs, at), in);
     }

@@ -51,7 +51,7 @@ final class RandomGraphs {
         for (int i = r.nextInt(3); i > 0; i--) values.add(b.input(name("in"), TensorType.f32(randomDims(1 + r.nextInt(4)))));
         for (int i = r.nextInt(3); i > 0; i--) values.add(constant("c", randomDims(r.nextInt(4))));
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
-                this::unary, this::scale, this::softmax, this::pool, this::globalAvgPool, this::where, this::reshape,
+                this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::where, this::reshape,
                 this::transpose, this::concat, this::slice, this::lstm, this::fusedDwPw, this::fusedAttention);
         int nodes = 1 + r.nextInt(12), added = 0;
         for (int attempt = 0; added < nodes && attempt < 1000; attempt++)
@@ -200,9 +200,30 @@ final class RandomGraphs {
         return mask != null && add(new Where(), r.nextBoolean() ? List.of(mask, a, other) : List.of(mask, other, a));
     }
 
-    private boolean globalAvgPool() {
-        String x = value(t -> t.rank() == 4);
-        return x != null && add(new GlobalAvgPool(), List.of(x));
+    /** A reduction of a random kind over a random non-empty set of axes. */
+    private boolean reduce() {
+        String x = value(t -> t.rank() >= 1);
+        if (x == null) return false;
+        int rank = type(x).rank();
+        List<Integer> axes = new ArrayList<>();
+        for (int i = 0; i < rank; i++) if (r.nextBoolean()) axes.add(i);
+        if (axes.isEmpty()) axes.add(r.nextInt(rank));
+        Reduce.Kind[] kinds = Reduce.Kind.values();
+        return add(new Reduce(kinds[r.nextInt(kinds.length)], Ints.of(axes.stream().mapToInt(Integer::intValue).toArray()), r.nextBoolean()),
+                List.of(x));
+    }
+
+    /** LayerNorm over a random trailing block, with no affine, a scale, or scale and bias. */
+    private boolean layerNorm() {
+        String x = value(t -> t.rank() >= 1);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        int axis = r.nextInt(d.length), affine = r.nextInt(3);
+        int[] trailing = java.util.Arrays.copyOfRange(d, axis, d.length);
+        List<String> in = new ArrayList<>(List.of(x));
+        if (affine >= 1) in.add(constant("ln_g", trailing));
+        if (affine == 2) in.add(constant("ln_b", trailing));
+        return add(new LayerNorm(axis, pickFloat(1e-5f, 1e-3f)), in);
     }
 
     private boolean reshape() {

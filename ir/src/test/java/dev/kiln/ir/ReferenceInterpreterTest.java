@@ -8,7 +8,7 @@ import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.GlobalAvgPool;
+import dev.kiln.ir.op.Reduce;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.Op;
 import dev.kiln.ir.op.Reshape;
@@ -113,7 +113,7 @@ class ReferenceInterpreterTest {
     @Test
     void globalAvgPoolAveragesEachChannel() {
         // channel 0: (1+2+3+4)/4 = 2.5; channel 1: (10+20+30−60)/4 = 0
-        assertTensor(run(new GlobalAvgPool(), t(new float[]{1, 2, 3, 4, 10, 20, 30, -60}, 1, 2, 2, 2)), new float[]{2.5f, 0}, 1, 2, 1, 1);
+        assertTensor(run(Reduce.globalAvgPool(), t(new float[]{1, 2, 3, 4, 10, 20, 30, -60}, 1, 2, 2, 2)), new float[]{2.5f, 0}, 1, 2, 1, 1);
     }
 
     @Test

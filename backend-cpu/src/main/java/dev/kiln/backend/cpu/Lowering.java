@@ -36,7 +36,8 @@ final class Lowering {
             case Softmax s -> ReductionLowering.softmax(ctx, n, s);
             case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), true, false);
             case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), false, p.countIncludePad());
-            case GlobalAvgPool g -> ReductionLowering.globalAvgPool(ctx, n);
+            case Reduce r -> ReduceLowering.reduce(ctx, n, r);
+            case LayerNorm l -> LayerNormLowering.layerNorm(ctx, n, l);
             case Conv2d c -> ConvLowering.conv(ctx, n, c);
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);
             case Linear l -> GemmLowering.linear(ctx, n, l.epilogue());

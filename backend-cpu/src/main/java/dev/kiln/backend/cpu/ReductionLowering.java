@@ -1,6 +1,5 @@
 package dev.kiln.backend.cpu;
 
-import dev.kiln.backend.cpu.kernels.GlobalAvgPoolKernel;
 import dev.kiln.backend.cpu.kernels.PoolKernel;
 import dev.kiln.backend.cpu.kernels.SoftmaxKernel;
 import dev.kiln.ir.Node;
@@ -33,11 +32,5 @@ final class ReductionLowering {
         int rows = planes >= 32 ? oh : Math.max(1, (int) ((long) oh * planes / 32)), perPlane = (oh + rows - 1) / rows;
         p.put("ROWS", rows).put("RT", perPlane);
         ctx.kernel(n, PoolKernel.class, p, planes * perPlane);
-    }
-
-    static void globalAvgPool(LoweringContext ctx, Node n) {
-        Placement x = ctx.of(n.inputs().getFirst()), y = ctx.of(n.name());
-        Params p = Params.of().placement("X", x).placement("Y", y).put("C", x.dims()[1]).put("H", x.dims()[2]).put("W", x.dims()[3]);
-        ctx.kernel(n, GlobalAvgPoolKernel.class, p, x.dims()[0] * x.dims()[1]);
     }
 }

@@ -60,7 +60,8 @@ class CpuOpsProperties {
     @Test void softmaxOnEachAxis() { property("softmax", OpCases::softmax, TRIES); }
     @Test void maxPool() { property("max_pool2d", OpCases::maxPool, TRIES); }
     @Test void avgPoolBothPaddingModes() { property("avg_pool2d", OpCases::avgPool, TRIES); }
-    @Test void globalAvgPool() { property("global_avg_pool", OpCases::globalAvgPool, TRIES); }
+    @Test void reduceEachKindOverAnyAxes() { property("reduce", OpCases::reduce, 2 * TRIES); }
+    @Test void layerNormAnyAxisWithAndWithoutAffineAndLargeMeans() { property("layer_norm", OpCases::layerNorm, TRIES); }
     @Test void reshape() { property("reshape", OpCases::reshape, TRIES); }
     @Test void transpose() { property("transpose", OpCases::transpose, TRIES); }
     @Test void concat() { property("concat", OpCases::concat, TRIES); }

@@ -109,7 +109,7 @@ final class HaloCases {
             case CONCAT -> c.add(new Concat(c.pick(1, 3)), c.input(d), c.input(d));
             case MAX_POOL -> c.add(new MaxPool2d(new int[]{2, 2}, new int[]{2, 2}, new int[4]), c.input(n, ch, 2 * h, 2 * w + 1));
             case AVG_POOL -> c.add(new AvgPool2d(new int[]{3, 3}, new int[]{1, 1}, new int[]{1, 1, 1, 1}, c.coin()), c.input(d));
-            case GLOBAL_AVG_POOL -> c.add(new GlobalAvgPool(), c.input(d));
+            case GLOBAL_AVG_POOL -> c.add(Reduce.globalAvgPool(), c.input(d));
             case CONV -> {
                 int cin = c.between(1, 4);
                 yield c.add(Conv2d.of(1, 1), c.input(n, cin, h, w), c.weight(ch, cin, 3, 3), c.weight(ch));
@@ -145,7 +145,8 @@ final class HaloCases {
             case SOFTMAX -> c.add(new Softmax(c.between(1, 3)), v);
             case MAX_POOL -> c.add(new MaxPool2d(new int[]{1, 2}, new int[]{1, 1}, new int[]{0, 1, 0, 0}), v);
             case AVG_POOL -> c.add(new AvgPool2d(new int[]{2, 1}, new int[]{1, 1}, new int[]{1, 0, 0, 0}, false), v);
-            case GLOBAL_AVG_POOL -> c.add(new GlobalAvgPool(), v);
+            // a haloed operand read by a reduction (global average pooling among them) or a layer norm over its trailing axes
+            case GLOBAL_AVG_POOL -> c.r.nextInt(3) == 0 ? c.add(new LayerNorm(c.between(1, 3), 1e-5f), v) : c.add(c.coin() ? Reduce.globalAvgPool() : new Reduce(c.pick(Reduce.Kind.SUM, Reduce.Kind.MAX, Reduce.Kind.MIN, Reduce.Kind.L1, Reduce.Kind.L2, Reduce.Kind.LOG_SUM_EXP), c.coin(), c.pick(new int[]{1}, new int[]{3}, new int[]{1, 2}, new int[]{0, 2, 3})), v);
             case RESHAPE -> c.add(new Reshape(c.coin() ? new int[]{n, ch * h * w} : new int[]{n, ch, h * w}), v);
             case TRANSPOSE -> c.add(new Transpose(new int[]{3, 0, 2, 1}), v);
             case SLICE -> c.add(new Slice(new int[]{3}, new int[]{w / 2}, new int[]{w}, new int[]{1}), v);

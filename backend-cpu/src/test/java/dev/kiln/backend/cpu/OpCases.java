@@ -108,9 +108,44 @@ final class OpCases {
         return c.build(c.add(op, x));
     }
 
-    static OpCase globalAvgPool(OpCase.Builder c) {
-        String x = c.input(c.between(1, 2), c.dim(7), c.dim(9), c.dim(2 * L + 2));
-        return c.build(c.add(new GlobalAvgPool(), x));
+    /**
+     * Reduce of a random kind over a random non-empty set of axes of a rank-1..4 input: inner or
+     * outer axes, both forms of the kernel, long lines split into pieces. LOG_SUM reads |x| so its
+     * sums are positive (log of a sum near 0 is ill-conditioned in both directions).
+     */
+    static OpCase reduce(OpCase.Builder c) {
+        int rank = c.between(1, 4);
+        int[] d = c.dims(rank, 7);
+        d[rank - 1] = c.r.nextInt(4) == 0 ? c.between(4 * L, 40 * L) : c.dim(2 * L + 2);
+        List<Integer> axes = new ArrayList<>();
+        for (int i = 0; i < rank; i++) if (c.coin()) axes.add(i);
+        if (axes.isEmpty()) axes.add(c.between(0, rank - 1));
+        Reduce.Kind kind = Reduce.Kind.values()[c.index % Reduce.Kind.values().length];
+        String x = c.input(d);
+        if (kind == Reduce.Kind.LOG_SUM) x = c.add(Unary.of(Unary.Kind.ABS), x);
+        if (kind == Reduce.Kind.PROD) x = c.add(Unary.of(Unary.Kind.EXP), c.add(new Scale(0.1f), x));  // products near 1, no underflow
+        return c.build(c.add(new Reduce(kind, dev.kiln.ir.Ints.of(axes.stream().mapToInt(Integer::intValue).toArray()), c.coin()), x));
+    }
+
+    /**
+     * LayerNorm over a random trailing block of a rank-1..4 input, without affine, with scale, or
+     * with scale and bias; a third of the time the input sits at 1e4 + N(0,1), where a mean rounded
+     * to f32 (ulp 1e-3) or E[x²] − E[x]² would be visibly off.
+     */
+    static OpCase layerNorm(OpCase.Builder c) {
+        int rank = c.between(1, 4);
+        int[] d = c.dims(rank, 7);
+        d[rank - 1] = c.r.nextInt(4) == 0 ? c.between(4 * L, 20 * L) : c.dim(2 * L + 2);
+        int axis = c.between(0, rank - 1);
+        int[] trailing = java.util.Arrays.copyOfRange(d, axis, rank);
+        String x = c.input(d);
+        if (c.index % 3 == 0) x = c.add(new Binary(Binary.Kind.ADD), x, c.uniform(1e4f, 1e4f, 1));
+        LayerNorm op = new LayerNorm(axis, c.pick(1e-5f, 1e-3f, 0f));
+        return c.build(switch (c.index % 4) {
+            case 0 -> c.add(op, x);
+            case 1 -> c.add(op, x, c.weight(trailing));
+            default -> c.add(op, x, c.weight(trailing), c.weight(trailing));
+        });
     }
 
     static OpCase reshape(OpCase.Builder c) {

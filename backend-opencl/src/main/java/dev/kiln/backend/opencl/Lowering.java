@@ -10,11 +10,12 @@ import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.GlobalAvgPool;
+import dev.kiln.ir.op.LayerNorm;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
+import dev.kiln.ir.op.Reduce;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Scale;
 import dev.kiln.ir.op.Slice;
@@ -76,7 +77,8 @@ final class Lowering {
             case Concat c -> MapKernels.concat(r, c);
             case MaxPool2d mp -> MapKernels.maxPool(r, mp);
             case AvgPool2d ap -> MapKernels.avgPool(r, ap);
-            case GlobalAvgPool g -> MapKernels.globalAvgPool(r);
+            case Reduce rd -> ReduceKernel.generate(r, rd);
+            case LayerNorm ln -> LayerNormKernel.generate(r, ln);
         };
     }
 

@@ -161,16 +161,4 @@ final class MapKernels {
                 .append(inside.replace("%s", x.at(idx[0], idx[1], "iy", "ix"))).append(" } ").append(outside).append('\n');
         b.append("        }\n    }\n");
     }
-
-    /** Mean over H×W, one work-item per (n, c). */
-    static Kernel globalAvgPool(KernelRequest r) {
-        View x = r.in(0);
-        int h = x.dim(2), w = x.dim(3);
-        return map(r, (b, idx, p) -> {
-            b.append("    float s = 0.0f;\n");
-            b.append("    for (int y = 0; y < ").append(h).append("; y++)\n");
-            b.append("        for (int x = 0; x < ").append(w).append("; x++) s += ").append(x.at(idx[0], idx[1], "y", "x")).append(";\n");
-            return "s / " + Code.lit((float) h * w);
-        });
-    }
 }

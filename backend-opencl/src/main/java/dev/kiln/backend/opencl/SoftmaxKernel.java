@@ -41,7 +41,7 @@ final class SoftmaxKernel {
     }
 
     /** Tree reduction of each work-item's var over the work-group; every item ends with the total in var. */
-    private static void reduce(StringBuilder b, int wg, String var, String combine) {
+    static void reduce(StringBuilder b, int wg, String var, String combine) {
         b.append("    red[lid] = ").append(var).append(";\n");
         b.append("    barrier(CLK_LOCAL_MEM_FENCE);\n");
         b.append("    for (int s = ").append(wg / 2).append("; s > 0; s >>= 1) {\n");

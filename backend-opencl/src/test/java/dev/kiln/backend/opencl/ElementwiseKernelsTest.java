@@ -9,7 +9,7 @@ import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.GlobalAvgPool;
+import dev.kiln.ir.op.Reduce;
 import dev.kiln.ir.op.MaxPool2d;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Scale;
@@ -153,7 +153,7 @@ class ElementwiseKernelsTest {
         String max = t.op(new MaxPool2d(new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1, 1, 1}), x);
         String avgIn = t.op(new AvgPool2d(new int[]{3, 2}, new int[]{2, 2}, new int[]{1, 1, 1, 1}, true), x);
         String avgEx = t.op(new AvgPool2d(new int[]{3, 3}, new int[]{2, 1}, new int[]{1, 0, 2, 1}, false), x);
-        String global = t.op(new GlobalAvgPool(), x);
+        String global = t.op(Reduce.globalAvgPool(), x);
         assertMatchesReference(t.returning(max, avgIn, avgEx, global), 5);
     }
 

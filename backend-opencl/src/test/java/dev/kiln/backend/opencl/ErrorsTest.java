@@ -6,7 +6,7 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.KilnException;
 import dev.kiln.ir.ShapeException;
-import dev.kiln.ir.op.GlobalAvgPool;
+import dev.kiln.ir.op.Reduce;
 import dev.kiln.ir.op.Unary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -115,7 +115,7 @@ class ErrorsTest {
                 real.type(), real.version(), real.driverVersion(), small, real.platform(), real.id());
         int rows = (int) (small.maxAllocBytes() / 4 / 4096 + 1);
         TestGraph t = new TestGraph("huge");
-        Graph g = t.returning(t.op(new GlobalAvgPool(), t.input(1, 1, rows, 4096)));
+        Graph g = t.returning(t.op(Reduce.globalAvgPool(), t.input(1, 1, rows, 4096)));
         DeviceContext device = DeviceContext.create(info);
         try {
             long buffers = ClObjects.live(ClObjects.Kind.BUFFER);

@@ -9,7 +9,7 @@ import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
-import dev.kiln.ir.op.GlobalAvgPool;
+import dev.kiln.ir.op.Reduce;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MatMul;
@@ -131,7 +131,7 @@ class ShapeProperties {
                     yield r.graph.op(new AvgPool2d(new int[]{k, k}, new int[]{r.between(1, 2), 1}, new int[]{p, 0, p, 0}, r.chance(50)), x);
                 }
                 case 5 -> r.graph.op(new Concat(r.between(0, 3)), x, x);
-                default -> r.chance(50) ? r.graph.op(new GlobalAvgPool(), x) : r.graph.op(new Transpose(new int[]{2, 0, 3, 1}), x);
+                default -> r.chance(50) ? r.graph.op(Reduce.globalAvgPool(), x) : r.graph.op(new Transpose(new int[]{2, 0, 3, 1}), x);
             };
         });
     }

@@ -36,6 +36,6 @@ public final class Pooling {
             if (outputSize != 1)
                 throw new dev.kiln.ir.UnsupportedOpException("AdaptiveAvgPool2d supports output size 1 only, got " + outputSize);
         }
-        @Override public Tensor forward(Tensor x) { return call(new dev.kiln.ir.op.GlobalAvgPool(), x); }
+        @Override public Tensor forward(Tensor x) { return call(dev.kiln.ir.op.Reduce.globalAvgPool(), x); }
     }
 }

@@ -24,6 +24,9 @@ import java.util.Map;
  *       padding and count_include_pad) or a Conv, its only use → that op with the padding.</li>
  *   <li>MatMul(x, W) + b with constant W [K,N] and b [N] (nn.Linear on rank &gt; 2 inputs),
  *       the Add the MatMul's only use → LinearBias(x, W, b).</li>
+ *   <li>LayerNorm as PyTorch exports it before opset 17: (x − m) / √(ReduceMean((x − m)², A) + ε)
+ *       with m = ReduceMean(x, A) over trailing axes A = [−k, −1], then optionally · γ and + β
+ *       (constants, each the only use of what it reads) → LayerNorm(x, γ, β) with axis −k.</li>
  * </ul>
  * Replaced nodes' outputs keep their names, so the rest of the graph is untouched; the nodes
  * they absorbed are dropped (their constants simply go unused, and the importer lowers only
@@ -70,6 +73,7 @@ final class ImportPatterns {
                 }
                 case "Pad" -> p.padInto(n);
                 case "MatMul" -> p.linearBias(n);
+                case "Div" -> p.layerNorm(n);
                 default -> { }
             }
         }
@@ -234,6 +238,59 @@ final class ImportPatterns {
         Node linear = new Node(mm.name(), "LinearBias", OpImporter.KILN_DOMAIN, List.of(mm.input(0), mm.input(1), bias),
                 add.outputs(), Map.of(), mm.offset());
         replaced.put(add, linear);
+    }
+
+    /** Div(d, Sqrt(Add(ReduceMean(Pow(d, 2), A), ε))) with d = Sub(x, ReduceMean(x, A)), then its affine: see the class comment. */
+    private void layerNorm(Node div) {
+        Node sub = producers.get(div.input(0)), sqrt = producers.get(div.input(1));
+        if (!is(sub, "Sub") || !is(sqrt, "Sqrt")) return;
+        Node mean = producers.get(sub.input(1)), add = producers.get(sqrt.input(0));
+        if (!is(mean, "ReduceMean") || !mean.input(0).equals(sub.input(0)) || !is(add, "Add")) return;
+        double epsilon = Double.isNaN(staticScalar(add.input(1))) ? staticScalar(add.input(0)) : staticScalar(add.input(1));
+        String varValue = Double.isNaN(epsilon) ? null : otherThanScalar(add, epsilon);
+        Node var = varValue == null ? null : producers.get(varValue);
+        if (!is(var, "ReduceMean")) return;
+        Node pow = producers.get(var.input(0));
+        if (!is(pow, "Pow") || !pow.input(0).equals(div.input(0)) || !scalarIs(pow.input(1), 2)) return;
+        long[] axes = trailingAxes(mean);
+        if (axes == null || !java.util.Arrays.equals(axes, trailingAxes(var))) return;
+        List<String> in = new ArrayList<>(List.of(sub.input(0)));
+        Node last = div;
+        Node mul = soleConsumer(div.outputs().getFirst());
+        if (is(mul, "Mul") && staticTensor(otherInput(mul, last)) != null) {
+            in.add(otherInput(mul, last));
+            last = mul;
+            Node shift = soleConsumer(mul.outputs().getFirst());
+            if (is(shift, "Add") && staticTensor(otherInput(shift, last)) != null) {
+                in.add(otherInput(shift, last));
+                last = shift;
+            }
+        }
+        if (replaced.containsKey(last) || dropped.contains(last)) return;
+        Attribute eps = new Attribute("epsilon", OnnxFields.ATTR_TYPE_FLOAT, (float) epsilon, 0, "", null,
+                new float[0], new long[0], List.of(), "");
+        replaced.put(last, new Node(div.name(), "LayerNorm", OpImporter.KILN_DOMAIN, in, last.outputs(),
+                Map.of("axis", Attribute.ofInt("axis", axes[0]), "epsilon", eps), div.offset()));
+    }
+
+    /** A ReduceMean's axes when they are −k..−1 in order with keepdims, else null. */
+    private long[] trailingAxes(Node reduceMean) {
+        Attribute a = reduceMean.attributes().get("axes"), keep = reduceMean.attributes().get("keepdims");
+        if (a == null || a.ints().length == 0 || keep != null && keep.i() == 0 || reduceMean.inputs().size() > 1) return null;
+        long[] axes = a.ints();
+        for (int i = 0; i < axes.length; i++) if (axes[i] != i - axes.length) return null;
+        return axes;
+    }
+
+    private static String otherInput(Node binary, Node producer) {
+        String out = producer.outputs().getFirst();
+        return binary.input(0).equals(out) ? binary.input(1) : binary.input(1).equals(out) ? binary.input(0) : null;
+    }
+
+    /** A scalar constant's value (NaN when the value is not one). */
+    private double staticScalar(String value) {
+        ConstTensor t = staticConst(value);
+        return t != null && t.size() == 1 && t.isFloating() ? t.get(0) : Double.NaN;
     }
 
     // ---- helpers ----

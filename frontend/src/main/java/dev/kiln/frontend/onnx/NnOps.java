@@ -7,7 +7,6 @@ import dev.kiln.ir.op.AvgPool2d;
 import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Conv2d;
-import dev.kiln.ir.op.GlobalAvgPool;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
@@ -32,7 +31,6 @@ final class NnOps {
         r.put(OpImporter.key(OpImporter.KILN_DOMAIN, "LinearBias"), NnOps::linearBias);
         r.put("MaxPool", NnOps::maxPool);
         r.put("AveragePool", NnOps::averagePool);
-        r.put("GlobalAveragePool", NnOps::globalAveragePool);
     }
 
     private static void conv(NodeView n) {
@@ -200,11 +198,6 @@ final class NnOps {
         checkPadsBelowKernel(n, k, pads);
         int[] s2 = x.length == 3 ? lift(s, 1) : s;
         pool(n, x, k, s, pads, (k2, p2) -> new AvgPool2d(k2, s2, p2, includePad));
-    }
-
-    private static void globalAveragePool(NodeView n) {
-        if (n.rank(0) != 4) throw n.unsupported("only 2-D pooling is supported (input rank 4), the input is " + Arrays.toString(n.dims(0)));
-        n.emitOut(new GlobalAvgPool(), List.of(n.ir(0)));
     }
 
     private static int[] pooledInput(NodeView n) {

@@ -21,6 +21,8 @@ interface OpImporter {
         ElementwiseOps.register(r);
         ShapeOps.register(r);
         r.put("LSTM", LstmOp::lower);
+        ReduceOps.register(r);
+        NormOps.register(r);
         return Map.copyOf(r);
     }
 

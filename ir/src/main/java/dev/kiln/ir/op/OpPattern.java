@@ -10,7 +10,7 @@ public enum OpPattern {
     INJECTIVE,
     /** Each result element is a function of the same element of each operand (broadcast included). */
     ELEMENTWISE,
-    /** Each result element picks one element of a window of its operand (max pooling) or of one of its operands (where): exact. */
+    /** Each result element picks one element of a window of its operand (max pooling, max/min reductions) or of one of its operands (where): exact. */
     SELECT,
     /** Each result element sums many products or terms: rounding accumulates (convolution, GEMM, pooling, softmax, ...). */
     REDUCTION;
@@ -34,7 +34,8 @@ public enum OpPattern {
             case BatchNorm2d b -> REDUCTION;
             case Softmax s -> REDUCTION;
             case AvgPool2d a -> REDUCTION;
-            case GlobalAvgPool g -> REDUCTION;
+            case Reduce r -> r.kind().selects() ? SELECT : REDUCTION;
+            case LayerNorm l -> REDUCTION;
             case Lstm l -> REDUCTION;
         };
     }

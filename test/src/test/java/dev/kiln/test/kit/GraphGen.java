@@ -97,7 +97,7 @@ public final class GraphGen {
         // pool is listed twice: it needs a rank-4 operand, so it fails more often than it fits
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
-                this::slice, this::concat, this::globalAvgPool, this::fusedConv, this::fusedLinear, this::fusedDwPw,
+                this::slice, this::concat, this::reduce, this::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
                 this::lstm, this::attention);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
@@ -244,9 +244,40 @@ public final class GraphGen {
         return add(c.chance(50) ? new AvgPool2d(k, s, p, c.chance(50)) : new MaxPool2d(k, s, p), x) != null;
     }
 
-    private boolean globalAvgPool() {
-        String x = operand(t -> t.rank() == 4);
-        return x != null && add(new GlobalAvgPool(), x) != null;
+    /**
+     * A reduction of a random kind over random axes (global average pooling a third of the time
+     * on rank 4). PROD only over a few elements, where an f32 product cannot underflow or
+     * overflow where the double reference does not.
+     */
+    private boolean reduce() {
+        String x = operand(t -> t.rank() >= 1);
+        if (x == null) return false;
+        TensorType xt = type(x);
+        if (xt.rank() == 4 && c.chance(30)) return add(Reduce.globalAvgPool(), x) != null;
+        List<Integer> axes = new ArrayList<>();
+        long count = 1;
+        for (int i = 0; i < xt.rank(); i++) if (c.chance(50)) { axes.add(i); count *= xt.dim(i); }
+        if (axes.isEmpty()) { int a = c.below(xt.rank()); axes.add(a); count = xt.dim(a); }
+        Reduce.Kind kind = c.pick(Reduce.Kind.values());
+        if (kind == Reduce.Kind.PROD && count > 16) kind = Reduce.Kind.SUM;
+        return add(new Reduce(kind, dev.kiln.ir.Ints.of(axes.stream().mapToInt(Integer::intValue).toArray()), c.chance(50)), x) != null;
+    }
+
+    /**
+     * LayerNorm over a random trailing block, without affine, with a scale, or with scale and
+     * bias. eps is never 0: a row of equal values (zeros, small integers) then normalises to 0
+     * rather than to 0/0; the tolerance's noisy runs see how sensitive a nearly constant row is.
+     */
+    private boolean layerNorm() {
+        String x = operand(t -> t.rank() >= 1);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        int axis = c.below(d.length), affine = c.below(3);
+        int[] trailing = java.util.Arrays.copyOfRange(d, axis, d.length);
+        List<String> in = new ArrayList<>(List.of(x));
+        if (affine >= 1) in.add(constant("ln_g", Role.WEIGHT, 1, trailing));
+        if (affine == 2) in.add(constant("ln_b", Role.WEIGHT, 1, trailing));
+        return add(new LayerNorm(axis, c.pickFloat(1e-5f, 1e-3f)), in) != null;
     }
 
     private boolean reshape() {

@@ -39,7 +39,13 @@ class OnnxModelsOnBackendsTest {
             // 1-D convolutions and pools run as 2-D ones over a height of 1; the batch norm (kept by the export of
             // audio-1d-bn) folds and the activations fuse through the reshapes around them
             "audio-1d, 13, cpu, 0", "audio-1d, 17, cpu, 0", "audio-1d, 17, opencl, 0",
-            "audio-1d-bn, 13, cpu, 0", "audio-1d-bn, 17, opencl, 0"})
+            "audio-1d-bn, 13, cpu, 0", "audio-1d-bn, 17, opencl, 0",
+            // reductions: a squeeze-excitation mean over H,W, sum, amax and logsumexp (ReduceX ops, one Reduce each)
+            "se-mean, 13, cpu, 0", "se-mean, 17, cpu, 0", "se-mean, 13, opencl, 0", "se-mean, 17, opencl, 0",
+            // InstanceNorm2d + ReLU, GroupNorm (reshape, instance norm, reshape, affine) and a channels-last LayerNorm,
+            // one LayerNorm op each (at opset 13 the LayerNorm is recognised from its decomposition); the ReLU after the
+            // instance norm's affine stays
+            "norms, 13, cpu, 1", "norms, 17, cpu, 1", "norms, 13, opencl, 1", "norms, 17, opencl, 1"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
