@@ -21,7 +21,7 @@ class OpsCommandTest {
         int b = text.indexOf(BEGIN), e = text.indexOf(END);
         assertTrue(b >= 0 && e > b, "README.md has no block between '" + BEGIN.strip() + "' and '" + END + "'");
         assertEquals(OpsCommand.markdown(), text.substring(b + BEGIN.length(), e),
-                "README.md's ONNX op list is stale: replace the block with the output of ./kiln ops --markdown");
+                "README.md's ONNX op list is stale: run tools/update-readme-ops.sh");
     }
 
     @Test
