@@ -104,9 +104,11 @@ class BadInputTest {
     }
 
     @Test
-    void adaptiveAvgPoolToMoreThanOnePixelIsUnsupported() {
-        var e = assertThrowsExactly(UnsupportedOpException.class, () -> new Pooling.AdaptiveAvgPool2d(2));
-        assertMentions(e, "AdaptiveAvgPool2d", "output size 1 only", "got 2");
+    void adaptiveAvgPoolNeedsAPositiveSizeAndAnImage() {
+        var e = assertThrowsExactly(IllegalArgumentException.class, () -> new Pooling.AdaptiveAvgPool2d(0, 2));
+        assertMentions(e, "AdaptiveAvgPool2d", "positive", "0x2");
+        var r = assertThrowsExactly(ShapeException.class, () -> Tracer.trace(new Pooling.AdaptiveAvgPool2d(2), 2, 3));
+        assertMentions(r, "[N, C, H, W]", "[2,3]");
     }
 
     // ---- weights that do not fit the model ----

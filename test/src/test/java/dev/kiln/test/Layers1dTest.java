@@ -82,6 +82,22 @@ class Layers1dTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.kiln.test.kit.Targets#backends")
+    void adaptiveAvgPool2dOfAnySize(String backend) {
+        // 7x10 to 3x4: rows [0,3) [2,5) [4,7), columns [0,3) [2,5) [5,8) [7,10)
+        var pool = new dev.kiln.frontend.nn.Pooling.AdaptiveAvgPool2d(3, 4);
+        Shape in = Shape.of(2, 3, 7, 10);
+        HostTensor x = HostTensor.normal(in, 9);
+        HostTensor want = ReferenceInterpreter.run(Tracer.trace(pool, "x", in), x);
+        double s = 0;
+        for (int r = 2; r < 5; r++) for (int c = 5; c < 8; c++) s += x.get(1, 2, r, c);
+        assertEquals(s / 9, want.get(1, 2, 1, 2), 1e-6, "output (1, 2) averages rows 2..4 and columns 5..7");
+        try (CompiledModel m = Kiln.compile(pool, Targets.require(backend), in)) {
+            assertTrue(m.run(x).relativeL2Error(want) < 1e-6, backend);
+        }
+    }
+
     @Test
     void parametersHavePyTorchShapesAndActivationsFuseIntoTheConvs() {
         Net m = new Net();

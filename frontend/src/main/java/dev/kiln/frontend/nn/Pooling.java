@@ -3,7 +3,7 @@ package dev.kiln.frontend.nn;
 import dev.kiln.frontend.Module;
 import dev.kiln.frontend.Tensor;
 
-/** torch.nn.MaxPool2d, AvgPool2d and AdaptiveAvgPool2d(1). */
+/** torch.nn.MaxPool2d, AvgPool2d and AdaptiveAvgPool2d. */
 public final class Pooling {
     private Pooling() {}
 
@@ -30,12 +30,30 @@ public final class Pooling {
         }
     }
 
-    /** Only output size 1 (global average pooling) is supported. */
+    /**
+     * torch.nn.AdaptiveAvgPool2d((oh, ow)): output (i, j) averages rows [floor(i·H/oh), ceil((i+1)·H/oh)) and the
+     * columns chosen the same way. Size 1 is the mean over H and W; sizes that divide H and W are the pool of window
+     * and stride H/oh × W/ow; any other size, whose windows vary in length (and overlap), is the separable product
+     * A·X·Bᵀ with constant averaging matrices A [oh, H] and B [ow, W] (see {@link Pooling1d#averaging}).
+     */
     public static final class AdaptiveAvgPool2d extends Module {
-        public AdaptiveAvgPool2d(int outputSize) {
-            if (outputSize != 1)
-                throw new dev.kiln.ir.UnsupportedOpException("AdaptiveAvgPool2d supports output size 1 only, got " + outputSize);
+        private final int oh, ow;
+        public AdaptiveAvgPool2d(int outputSize) { this(outputSize, outputSize); }
+        public AdaptiveAvgPool2d(int oh, int ow) {
+            if (oh <= 0 || ow <= 0) throw new IllegalArgumentException("AdaptiveAvgPool2d output size must be positive, got " + oh + "x" + ow);
+            this.oh = oh;
+            this.ow = ow;
         }
-        @Override public Tensor forward(Tensor x) { return call(dev.kiln.ir.op.Reduce.globalAvgPool(), x); }
+        @Override public Tensor forward(Tensor x) {
+            if (x.dim() != 4) throw new dev.kiln.ir.ShapeException(this + " expects [N, C, H, W], got " + x.type());
+            int h = x.size(2), w = x.size(3);
+            if (oh == 1 && ow == 1) return call(dev.kiln.ir.op.Reduce.globalAvgPool(), x);
+            if (h % oh == 0 && w % ow == 0) {
+                int[] k = {h / oh, w / ow};
+                return call(new dev.kiln.ir.op.AvgPool2d(k, k, new int[4], true), x);
+            }
+            Tensor rows = w == ow ? x : call(new dev.kiln.ir.op.Linear(), x, constant("adaptive_avg_w", Pooling1d.averaging(w, ow)));
+            return h == oh ? rows : call(new dev.kiln.ir.op.MatMul(), constant("adaptive_avg_h", Pooling1d.averaging(h, oh)), rows);
+        }
     }
 }
