@@ -38,6 +38,7 @@ final class Lowering {
             case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), false, p.countIncludePad());
             case GlobalAvgPool g -> ReductionLowering.globalAvgPool(ctx, n);
             case Conv2d c -> ConvLowering.conv(ctx, n, c);
+            case ConvTranspose2d c -> ConvTransposeLowering.convTranspose(ctx, n, c);
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);
             case Linear l -> GemmLowering.linear(ctx, n, l.epilogue());
             case MatMul m -> GemmLowering.matmul(ctx, n, m.epilogue());
