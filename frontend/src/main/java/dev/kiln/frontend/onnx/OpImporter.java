@@ -21,6 +21,7 @@ interface OpImporter {
         ElementwiseOps.register(r);
         ShapeOps.register(r);
         r.put("LSTM", LstmOp::lower);
+        r.put("ConvTranspose", ConvTransposeOp::lower);
         return Map.copyOf(r);
     }
 
