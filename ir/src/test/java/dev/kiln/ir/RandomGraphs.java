@@ -52,7 +52,7 @@ final class RandomGraphs {
         for (int i = r.nextInt(3); i > 0; i--) values.add(constant("c", randomDims(r.nextInt(4))));
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
                 this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::where, this::reshape,
-                this::transpose, this::concat, this::slice, this::lstm, this::fusedDwPw, this::fusedAttention);
+                this::transpose, this::concat, this::slice, this::lstm, this::fusedDwPw, this::fusedAttention, this::convTranspose2d);
         int nodes = 1 + r.nextInt(12), added = 0;
         for (int attempt = 0; added < nodes && attempt < 1000; attempt++)
             if (ops.get(r.nextInt(ops.size())).getAsBoolean()) added++;
@@ -81,6 +81,28 @@ final class RandomGraphs {
         List<String> in = new ArrayList<>(List.of(x, constant("w", s.weight), constant("b", s.weight[0])));
         if (op.epilogue().hasExtra()) in.add(extra(op.plain().inferType(List.of(type(x), TensorType.f32(s.weight)))));
         return add(op, in);
+    }
+
+    /** conv_transpose2d: random stride, cropping, output padding, dilation, groups; bias optional, sometimes an epilogue. */
+    private boolean convTranspose2d() {
+        String x = value(t -> t.rank() == 4 && t.dim(2) <= 8 && t.dim(3) <= 8);
+        if (x == null) return false;
+        TensorType xt = type(x);
+        int c = xt.dim(1), g = c % 2 == 0 && r.nextBoolean() ? 2 : 1, s = 1 + r.nextInt(3), d = 1 + r.nextInt(2), k = 1 + r.nextInt(3);
+        int op = r.nextInt(Math.max(s, d)), p = r.nextInt(k);
+        ConvTranspose2d t = new ConvTranspose2d(Ints.of(s, s), Ints.of(p, 0, 0, p), Ints.of(op, 0), Ints.of(d, d), g,
+                r.nextBoolean() ? Epilogue.NONE : RandomEpilogues.draw(r::nextInt, true));
+        int og = 1 + r.nextInt(3);
+        TensorType out;
+        try {
+            out = t.plain().inferType(List.of(xt, TensorType.f32(c, og, k, k)));
+        } catch (ShapeException e) {
+            return false;   // cropped away entirely
+        }
+        List<String> in = new ArrayList<>(List.of(x, constant("w", c, og, k, k)));
+        if (!t.epilogue().isNone() || r.nextBoolean()) in.add(constant("b", og * g));
+        if (t.epilogue().hasExtra()) in.add(extra(out));
+        return add(t, in);
     }
 
     private boolean fusedDwPw() {

@@ -24,7 +24,7 @@ import static dev.kiln.passes.FusionReport.Kind.SHAPE_MISMATCH;
  * {@link EpilogueAnchor} with a bias operand whose bias runs along the channel axis (conv2d,
  * linear of rank 2, the fused dw+pw conv's pointwise half) and an empty epilogue (a batch norm
  * after an activation does not commute with it); the weight it scales is the operand before the
- * bias, whose first axis is the output channels. Fires only when the producer's result has no
+ * bias, each of whose elements feeds the output channel {@link EpilogueAnchor#weightOutputChannel} names. Fires only when the producer's result has no
  * other use and all parameters are constants with data.
  */
 public final class FoldBatchNorm implements Pass {
@@ -44,17 +44,23 @@ public final class FoldBatchNorm implements Pass {
         }
         float[] gamma = g.weight(n.inputs().get(1)).data(), beta = g.weight(n.inputs().get(2)).data();
         float[] mean = g.weight(n.inputs().get(3)).data(), var = g.weight(n.inputs().get(4)).data();
-        int bi = ((EpilogueAnchor) p.op()).biasOperand(), wi = bi - 1;
+        EpilogueAnchor anchor = (EpilogueAnchor) p.op();
+        int bi = anchor.biasOperand(), wi = bi - 1;
         HostTensor w = g.weight(p.inputs().get(wi));
-        int out = w.shape().dim(0), per = w.size() / out;
+        int out = p.type().dim(1);
+        double[] scale = new double[out];
         float[] nw = new float[w.size()], nb = new float[out];
         for (int o = 0; o < out; o++) {
-            double s = gamma[o] / Math.sqrt((double) var[o] + bn.eps());
-            for (int i = 0; i < per; i++) nw[o * per + i] = (float) (w.data()[o * per + i] * s);
-            String lost = precisionLost(w.data(), nw, o * per, per, s);
-            if (lost != null) { refusal = new Refusal(PRECISION, "folding would change results: output channel " + o + " " + lost); break; }
+            scale[o] = gamma[o] / Math.sqrt((double) var[o] + bn.eps());
             double b = p.inputs().size() > bi ? g.weight(p.inputs().get(bi)).data()[o] : 0;
-            nb[o] = (float) ((b - mean[o]) * s + beta[o]);
+            nb[o] = (float) ((b - mean[o]) * scale[o] + beta[o]);
+        }
+        // the anchor says which output channel each weight element feeds (axis 0 of a conv's weight, axis 1 of a transposed conv's)
+        for (int i = 0; i < nw.length && refusal == null; i++) {
+            int o = anchor.weightOutputChannel(w.shape(), i);
+            nw[i] = (float) (w.data()[i] * scale[o]);
+            String lost = precisionLost(w.data()[i], nw[i], scale[o]);
+            if (lost != null) refusal = new Refusal(PRECISION, "folding would change results: output channel " + o + " " + lost);
         }
         if (refusal != null) {
             ctx.refused(n, refusal);
@@ -94,12 +100,10 @@ public final class FoldBatchNorm implements Pass {
      * overflows gives Inf where the graph is finite. Such a batch norm stays unfolded. (A scale of
      * exactly 0 is exact: both forms give 0, or NaN from ±Inf.)
      */
-    private static String precisionLost(float[] w, float[] folded, int from, int count, double s) {
+    private static String precisionLost(float w, float folded, double s) {
         if (!Double.isFinite(s)) return "has scale γ/√(var+ε) = " + s;
-        for (int i = from; i < from + count; i++) {
-            if (w[i] != 0 && folded[i] == 0 && s != 0) return "weight " + w[i] + " underflows to 0 when scaled by " + s;
-            if (Float.isFinite(w[i]) && !Float.isFinite(folded[i])) return "weight " + w[i] + " overflows when scaled by " + s;
-        }
+        if (w != 0 && folded == 0 && s != 0) return "weight " + w + " underflows to 0 when scaled by " + s;
+        if (Float.isFinite(w) && !Float.isFinite(folded)) return "weight " + w + " overflows when scaled by " + s;
         return null;
     }
 

@@ -39,6 +39,7 @@ final class Lowering {
             case Reduce r -> ReduceLowering.reduce(ctx, n, r);
             case LayerNorm l -> LayerNormLowering.layerNorm(ctx, n, l);
             case Conv2d c -> ConvLowering.conv(ctx, n, c);
+            case ConvTranspose2d c -> ConvTransposeLowering.convTranspose(ctx, n, c);
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);
             case Linear l -> GemmLowering.linear(ctx, n, l.epilogue());
             case MatMul m -> GemmLowering.matmul(ctx, n, m.epilogue());

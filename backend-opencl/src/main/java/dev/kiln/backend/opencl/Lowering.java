@@ -8,6 +8,7 @@ import dev.kiln.ir.op.BatchNorm2d;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Concat;
 import dev.kiln.ir.op.Conv2d;
+import dev.kiln.ir.op.ConvTranspose2d;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
 import dev.kiln.ir.op.LayerNorm;
@@ -60,6 +61,7 @@ final class Lowering {
         return switch (n.op()) {
             case Conv2d c -> ConvKernels.conv(r, new ConvKernels.Conv(c.stride().toArray(), c.padding().toArray(), c.dilation().toArray(), c.groups(),
                     n.inputs().size() >= 3, c.epilogue()));
+            case ConvTranspose2d c -> ConvTransposeKernel.generate(r, c);
             case FusedDwPwConv f -> ConvKernels.dwPw(r, f);
             case Linear l -> MatrixKernels.linear(r, n.inputs().size() >= 3, l.epilogue());
             case MatMul m -> MatrixKernels.matMul(r, m.epilogue());

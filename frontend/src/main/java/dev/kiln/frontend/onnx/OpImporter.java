@@ -23,6 +23,7 @@ interface OpImporter {
         r.put("LSTM", LstmOp::lower);
         ReduceOps.register(r);
         NormOps.register(r);
+        r.put("ConvTranspose", ConvTransposeOp::lower);
         return Map.copyOf(r);
     }
 

@@ -6,7 +6,7 @@ package dev.kiln.ir.op;
  * conv-like op that implements it gets epilogue fusion and bias folding. A plain op carries
  * {@link Epilogue#NONE}; fusion gives it a longer one, and it stays the same op.
  */
-public sealed interface EpilogueAnchor permits Conv2d, Linear, MatMul, FusedDwPwConv, FusedAttention {
+public sealed interface EpilogueAnchor permits Conv2d, ConvTranspose2d, Linear, MatMul, FusedDwPwConv, FusedAttention {
     /** What it applies after its main computation and bias. */
     Epilogue epilogue();
 
@@ -18,4 +18,11 @@ public sealed interface EpilogueAnchor permits Conv2d, Linear, MatMul, FusedDwPw
 
     /** The result axis the bias runs along: channels for convolutions, the last axis for linear. */
     default int biasAxis(int rank) { return 1; }
+
+    /**
+     * The output channel that flat element i of weight w (the operand before the bias) feeds, so
+     * batch-norm folding scales the right elements: axis 0 for a conv's [O, C/g, KH, KW] and a
+     * linear's [O, K]; a transposed conv's [C, O/g, KH, KW] overrides it.
+     */
+    default int weightOutputChannel(dev.kiln.ir.Shape w, int i) { return i / (w.elementCount() / w.dim(0)); }
 }

@@ -19,7 +19,7 @@ import java.util.List;
  * so two ops are {@code equals} exactly when they have the same attributes (floats compare as
  * {@link Float#equals} does). Common-subexpression elimination relies on that.
  */
-public sealed interface Op permits Conv2d, BatchNorm2d, MatMul, Linear, Binary, Unary, Scale, Softmax,
+public sealed interface Op permits Conv2d, ConvTranspose2d, BatchNorm2d, MatMul, Linear, Binary, Unary, Scale, Softmax,
         MaxPool2d, AvgPool2d, Reduce, LayerNorm, Reshape, Transpose, Concat, Slice, Lstm,
         FusedDwPwConv, FusedAttention, Where {
 

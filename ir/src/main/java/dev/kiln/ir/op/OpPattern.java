@@ -27,6 +27,7 @@ public enum OpPattern {
             case MaxPool2d m -> SELECT;
             case Where w -> SELECT;
             case Conv2d c -> REDUCTION;
+            case ConvTranspose2d c -> REDUCTION;
             case FusedDwPwConv f -> REDUCTION;
             case Linear l -> REDUCTION;
             case MatMul m -> REDUCTION;

@@ -2,6 +2,7 @@ package dev.kiln.test.kit;
 
 import dev.kiln.ir.GraphBuilder;
 import dev.kiln.ir.HostTensor;
+import dev.kiln.ir.Ints;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.*;
 import dev.kiln.ir.testing.RandomActs;
@@ -98,7 +99,7 @@ public final class GraphGen {
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, this::reduce, this::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::attention);
+                this::lstm, this::attention, this::convTranspose);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
@@ -174,6 +175,33 @@ public final class GraphGen {
         Motifs.ConvAttrs a = motifs.randomConv(type(x), 3);
         int cin = type(x).dim(1), groups = c.chance(30) ? cin : divisor(cin), out = groups * c.between(1, 3);
         return motifs.conv(x, out, groups, a, c.chance(50)) != null;
+    }
+
+    /** conv_transpose2d: stride 1-3, cropping, output padding below the stride or dilation, dilation, groups, bias, sometimes an epilogue. */
+    private boolean convTranspose() {
+        String x = operand(t -> t.rank() == 4);
+        if (x == null) return false;
+        TensorType xt = type(x);
+        int cin = xt.dim(1), groups = c.chance(30) ? cin : divisor(cin), og = c.between(1, 3), kh = c.between(1, 4), kw = c.between(1, 4);
+        int[] s = {c.between(1, 3), c.between(1, 3)}, d = {c.between(1, 2), c.between(1, 2)};
+        int[] pad = {c.below(kh), c.below(kw), c.below(kh), c.below(kw)};
+        int[] op = {c.below(Math.max(s[0], d[0])), c.below(Math.max(s[1], d[1]))};
+        boolean bias = c.chance(60);
+        ConvTranspose2d t = new ConvTranspose2d(Ints.of(s), Ints.of(pad), Ints.of(op), Ints.of(d), groups, bias ? epilogue() : Epilogue.NONE);
+        // each output sums about cg·kh·kw/(sh·sw) products
+        int fanIn = Math.max(1, cin / groups * kh * kw / (s[0] * s[1]));
+        List<String> in = new ArrayList<>(List.of(x, constant("w", Role.WEIGHT, fanIn, cin, og, kh, kw)));
+        if (bias) in.add(constant("b", Role.WEIGHT, 1, og * groups));
+        if (t.epilogue().hasExtra()) {
+            TensorType out;
+            try {
+                out = t.plain().inferType(List.of(xt, TensorType.f32(cin, og, kh, kw)));
+            } catch (dev.kiln.ir.ShapeException e) {
+                return false;
+            }
+            in.add(like(out));
+        }
+        return add(t, in) != null;
     }
 
     private boolean fusedConv() {

@@ -45,7 +45,10 @@ class OnnxModelsOnBackendsTest {
             // InstanceNorm2d + ReLU, GroupNorm (reshape, instance norm, reshape, affine) and a channels-last LayerNorm,
             // one LayerNorm op each (at opset 13 the LayerNorm is recognised from its decomposition); the ReLU after the
             // instance norm's affine stays
-            "norms, 13, cpu, 1", "norms, 17, cpu, 1", "norms, 13, opencl, 1", "norms, 17, opencl, 1"})
+            "norms, 13, cpu, 1", "norms, 17, cpu, 1", "norms, 13, opencl, 1", "norms, 17, opencl, 1",
+            // transposed convs: BN folded into them, ReLU/Tanh/Sigmoid and a constant add fused into their epilogues
+            "dcgan, 13, cpu, 0", "dcgan, 17, cpu, 0", "dcgan, 17, opencl, 0", "unet-transposed, 13, cpu, 0", "unet-transposed, 17, opencl, 0",
+            "convtranspose-zoo, 13, cpu, 0", "convtranspose-zoo, 17, cpu, 0", "convtranspose-zoo, 13, opencl, 0"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
