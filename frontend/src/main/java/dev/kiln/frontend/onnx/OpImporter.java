@@ -20,6 +20,7 @@ interface OpImporter {
         NnOps.register(r);
         ElementwiseOps.register(r);
         ShapeOps.register(r);
+        SpaceDepthOps.register(r);
         r.put("LSTM", LstmOp::lower);
         return Map.copyOf(r);
     }
