@@ -35,7 +35,10 @@ class OnnxModelsOnBackendsTest {
             // and Mish each follow a conv, are exported as x times a gate of x, and must end up in the conv's epilogue
             "activations, 13, cpu, 23", "activations, 17, cpu, 23", "activations, 13, opencl, 23",
             // min/max, PReLU, masks, where and pow on NaN, ±∞ and ±0 (the error measure counts the same ∞ or NaN as a match)
-            "masks-minmax, 13, cpu, 14", "masks-minmax, 17, cpu, 14", "masks-minmax, 17, opencl, 14"})
+            "masks-minmax, 13, cpu, 14", "masks-minmax, 17, cpu, 14", "masks-minmax, 17, opencl, 14",
+            // issue 18: PixelShuffle (DepthToSpace CRD: a rank-6 transpose), a rank-5 channel shuffle
+            "espcn, 13, cpu, 0", "espcn, 17, cpu, 0", "espcn, 13, opencl, 0", "espcn, 17, opencl, 0",
+            "channel-shuffle, 13, cpu, 0", "channel-shuffle, 17, cpu, 0", "channel-shuffle, 13, opencl, 0", "channel-shuffle, 17, opencl, 0"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
