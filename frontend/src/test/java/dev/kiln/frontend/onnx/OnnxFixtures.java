@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 record OnnxFixtures(String model, int opset, List<String> inputs, List<String> outputs, Map<String, Shape> inputShapes) {
     static final List<String> MODELS = List.of("dwsep", "mobilenet", "mobilenet-bn", "attention", "adaptive-attention",
             "generator", "cnn", "lstm", "lstm-state", "seq-attention", "seq-attention-general", "gelu", "pad-conv", "ops", "ops-dynamic",
-            "activations", "masks-minmax", "mobilenet-v2", "mobilenet-v3-small");
+            "activations", "masks-minmax", "mobilenet-v2", "mobilenet-v3-small",
+            "espcn", "channel-shuffle", "style-pad");
 
     static Path path(String relative) {
         try {

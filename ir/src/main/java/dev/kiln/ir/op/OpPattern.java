@@ -21,6 +21,7 @@ public enum OpPattern {
             case Transpose t -> INJECTIVE;
             case Slice s -> INJECTIVE;
             case Concat c -> INJECTIVE;
+            case Pad p -> INJECTIVE;
             case Unary u -> ELEMENTWISE;
             case Binary b -> ELEMENTWISE;
             case Scale s -> ELEMENTWISE;

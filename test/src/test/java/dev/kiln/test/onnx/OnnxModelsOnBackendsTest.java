@@ -38,7 +38,9 @@ class OnnxModelsOnBackendsTest {
             "masks-minmax, 13, cpu, 14", "masks-minmax, 17, cpu, 14", "masks-minmax, 17, opencl, 14",
             // issue 18: PixelShuffle (DepthToSpace CRD: a rank-6 transpose), a rank-5 channel shuffle
             "espcn, 13, cpu, 0", "espcn, 17, cpu, 0", "espcn, 13, opencl, 0", "espcn, 17, opencl, 0",
-            "channel-shuffle, 13, cpu, 0", "channel-shuffle, 17, cpu, 0", "channel-shuffle, 13, opencl, 0", "channel-shuffle, 17, opencl, 0"})
+            "channel-shuffle, 13, cpu, 0", "channel-shuffle, 17, cpu, 0", "channel-shuffle, 13, opencl, 0", "channel-shuffle, 17, opencl, 0",
+            // reflection, replication, asymmetric zero and constant pads as Pad ops
+            "style-pad, 13, cpu, 0", "style-pad, 17, cpu, 0", "style-pad, 13, opencl, 0", "style-pad, 17, opencl, 0"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
