@@ -16,6 +16,7 @@ import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
 import dev.kiln.ir.op.Pad;
+import dev.kiln.ir.op.Resize;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Scale;
 import dev.kiln.ir.op.Slice;
@@ -76,6 +77,7 @@ final class Lowering {
             case Slice s -> MapKernels.slice(r, s);
             case Concat c -> MapKernels.concat(r, c);
             case Pad p -> PadKernels.pad(r, p);
+            case Resize rs -> ResizeKernels.resize(r, rs);
             case MaxPool2d mp -> MapKernels.maxPool(r, mp);
             case AvgPool2d ap -> MapKernels.avgPool(r, ap);
             case GlobalAvgPool g -> MapKernels.globalAvgPool(r);

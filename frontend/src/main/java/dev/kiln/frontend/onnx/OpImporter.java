@@ -21,6 +21,7 @@ interface OpImporter {
         ElementwiseOps.register(r);
         ShapeOps.register(r);
         SpaceDepthOps.register(r);
+        ResizeOp.register(r);
         r.put("LSTM", LstmOp::lower);
         return Map.copyOf(r);
     }

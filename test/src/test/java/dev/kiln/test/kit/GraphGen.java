@@ -100,7 +100,7 @@ public final class GraphGen {
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, this::globalAvgPool, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::attention);
+                this::lstm, this::attention, this::pad);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
@@ -294,6 +294,21 @@ public final class GraphGen {
             in.add(c.below(in.size() + 1), other);
         }
         return add(new Concat(axis), in) != null;
+    }
+
+    /** Pad in any mode, random (often asymmetric, often zero) pads per axis; reflect pads stay below the axis' size. */
+    private boolean pad() {
+        String x = anyRank(t -> t.rank() >= 1);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        Pad.Mode mode = c.pick(Pad.Mode.values());
+        int[] pads = new int[2 * d.length];
+        for (int i = 0; i < pads.length; i++) {
+            int most = mode == Pad.Mode.REFLECT ? Math.min(3, d[i % d.length] - 1) : 3;
+            pads[i] = c.chance(40) ? 0 : c.below(most + 1);
+        }
+        float value = mode == Pad.Mode.CONSTANT ? c.pickFloat(0f, 1f, -2.5f, 0.125f) : 0f;
+        return add(new Pad(mode, pads, value), x) != null;
     }
 
     private boolean lstm() {
