@@ -100,7 +100,7 @@ public final class GraphGen {
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, this::globalAvgPool, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::attention, this::pad);
+                this::lstm, this::attention, this::pad, this::resize);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
@@ -309,6 +309,26 @@ public final class GraphGen {
         }
         float value = mode == Pad.Mode.CONSTANT ? c.pickFloat(0f, 1f, -2.5f, 0.125f) : 0f;
         return add(new Pad(mode, pads, value), x) != null;
+    }
+
+    /** Resize of a rank-3 or rank-4 value in any mode, coordinate transform and rounding, up or down, by size or by a given scale. */
+    private boolean resize() {
+        String x = operand(t -> t.rank() == 3 || t.rank() == 4);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        int axes = d.length - 2;
+        int[] size = new int[axes];
+        float[] scales = new float[2];
+        boolean byScale = c.chance(40);
+        float scale = c.pickFloat(0.5f, 1.5f, 2f, 3f, 0.75f);
+        for (int i = 0; i < axes; i++) {
+            int in = d[2 + i];
+            size[i] = byScale ? Math.max(1, (int) Math.floor(in * (double) scale)) : c.pickInt(1, Math.max(1, in / 2), in + 1, 2 * in, 3 * in - 1);
+            if (byScale && in * (double) scale >= 1) scales[2 - axes + i] = scale;
+        }
+        Resize op = new Resize(c.pick(Resize.Mode.values()), c.pick(Resize.Coord.values()), c.pick(Resize.Nearest.values()),
+                dev.kiln.ir.Ints.of(size), scales[0], scales[1]);
+        return add(op, x) != null;
     }
 
     private boolean lstm() {
