@@ -212,5 +212,29 @@ public final class Tensor {
         return s.view(d);
     }
 
+    /**
+     * torch.nn.functional.pixel_shuffle: [N, C·r², H, W] → [N, C, H·r, W·r], channel c·r² + i·r + j
+     * going to row y·r + i, column x·r + j (a rank-6 view, a transpose, a view back).
+     */
+    public Tensor pixelShuffle(int r) {
+        int[] d = nchw("pixel_shuffle", r);
+        if (d[1] % (r * r) != 0) throw new ShapeException("pixel_shuffle(" + r + ") of " + type + ": channels not a multiple of " + r * r);
+        int c = d[1] / (r * r);
+        return view(d[0], c, r, r, d[2], d[3]).permute(0, 1, 4, 2, 5, 3).view(d[0], c, d[2] * r, d[3] * r);
+    }
+
+    /** torch.nn.functional.pixel_unshuffle, the inverse: [N, C, H·r, W·r] → [N, C·r², H, W]. */
+    public Tensor pixelUnshuffle(int r) {
+        int[] d = nchw("pixel_unshuffle", r);
+        if (d[2] % r != 0 || d[3] % r != 0) throw new ShapeException("pixel_unshuffle(" + r + ") of " + type + ": H and W not multiples of " + r);
+        return view(d[0], d[1], d[2] / r, r, d[3] / r, r).permute(0, 1, 3, 5, 2, 4).view(d[0], d[1] * r * r, d[2] / r, d[3] / r);
+    }
+
+    private int[] nchw(String what, int r) {
+        if (r < 1) throw new ShapeException(what + ": factor " + r + " must be positive");
+        if (type.rank() != 4) throw new ShapeException(what + " takes an NCHW tensor of rank 4, got " + type);
+        return type.shape().dims();
+    }
+
     @Override public String toString() { return "Tensor(%" + value + ": " + type + ")"; }
 }

@@ -52,7 +52,7 @@ final class RandomGraphs {
         for (int i = r.nextInt(3); i > 0; i--) values.add(constant("c", randomDims(r.nextInt(4))));
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
                 this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::where, this::reshape,
-                this::transpose, this::concat, this::slice, this::lstm, this::fusedDwPw, this::fusedAttention, this::convTranspose2d);
+                this::transpose, this::concat, this::slice, this::lstm, this::fusedDwPw, this::fusedAttention, this::convTranspose2d, this::pad, this::resize);
         int nodes = 1 + r.nextInt(12), added = 0;
         for (int attempt = 0; added < nodes && attempt < 1000; attempt++)
             if (ops.get(r.nextInt(ops.size())).getAsBoolean()) added++;
@@ -305,6 +305,29 @@ final class RandomGraphs {
             steps[i] = 1 + r.nextInt(3);
         }
         return add(new Slice(ax, starts, ends, steps), List.of(x));
+    }
+
+    /** pad in any mode (reflect pads below each axis' size) with a random begin and end per axis. */
+    private boolean pad() {
+        String x = value(t -> t.rank() >= 1);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        Pad.Mode mode = Pad.Mode.values()[r.nextInt(3)];
+        int[] pads = new int[2 * d.length];
+        for (int i = 0; i < pads.length; i++) pads[i] = r.nextInt(mode == Pad.Mode.REFLECT ? Math.min(3, d[i % d.length]) : 3);
+        return add(new Pad(mode, pads, mode == Pad.Mode.CONSTANT ? pickFloat(0f, -1.5f, 2f) : 0f), List.of(x));
+    }
+
+    /** resize of a rank-3 or rank-4 value, every mode, coordinate transform and rounding, with or without a given scale. */
+    private boolean resize() {
+        String x = value(t -> t.rank() == 3 || t.rank() == 4);
+        if (x == null) return false;
+        int axes = type(x).rank() - 2;
+        int[] size = new int[axes];
+        for (int i = 0; i < axes; i++) size[i] = 1 + r.nextInt(9);
+        float scale = r.nextBoolean() ? 0f : pickFloat(0.5f, 1.5f, 2f);
+        return add(new Resize(Resize.Mode.values()[r.nextInt(2)], Resize.Coord.values()[r.nextInt(4)], Resize.Nearest.values()[r.nextInt(4)],
+                Ints.of(size), axes == 2 ? scale : 0f, scale), List.of(x));
     }
 
     private boolean lstm() {

@@ -16,15 +16,16 @@ final class ElementwiseLowering {
     private ElementwiseLowering() {}
 
     static void unary(LoweringContext ctx, Node n, Act act, float scale) {
-        Placement x = ctx.of(n.inputs().getFirst()).as4d(), y = ctx.of(n.name()).as4d();
+        Placement[] v = views(ctx, n);
+        Placement y = v[0], x = v[1];
         Params p = Params.of().placement("X", x).placement("Y", y).put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3])
                 .put("ACT", act).put("SCALE", scale);
         ctx.kernel(n, UnaryKernel.class, p, rows(y));
     }
 
     static void binary(LoweringContext ctx, Node n, Binary.Kind kind) {
-        Placement y = ctx.of(n.name()).as4d();
-        Placement a = broadcast(ctx.of(n.inputs().get(0)), y), b = broadcast(ctx.of(n.inputs().get(1)), y);
+        Placement[] v = views(ctx, n);
+        Placement y = v[0], a = v[1], b = v[2];
         Params p = Params.of().placement("A", a).placement("B", b).placement("Y", y)
                 .put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3]).put("OP", code(kind));
         ctx.kernel(n, BinaryKernel.class, p, rows(y));
@@ -48,9 +49,9 @@ final class ElementwiseLowering {
     }
 
     static void where(LoweringContext ctx, Node n) {
-        Placement y = ctx.of(n.name()).as4d();
-        Params p = Params.of().placement("C", broadcast(ctx.of(n.inputs().get(0)), y)).placement("A", broadcast(ctx.of(n.inputs().get(1)), y))
-                .placement("B", broadcast(ctx.of(n.inputs().get(2)), y)).placement("Y", y)
+        Placement[] v = views(ctx, n);
+        Placement y = v[0];
+        Params p = Params.of().placement("C", v[1]).placement("A", v[2]).placement("B", v[3]).placement("Y", y)
                 .put("D1", y.dims()[1]).put("D2", y.dims()[2]).put("D3", y.dims()[3]);
         ctx.kernel(n, WhereKernel.class, p, rows(y));
     }
@@ -85,12 +86,44 @@ final class ElementwiseLowering {
         return new Placement(p.slot(), p.offset(), d, s, new int[4]);
     }
 
-    /** View of an operand as the output's 4-d shape, with stride 0 along broadcast axes. */
-    static Placement broadcast(Placement in, Placement out4) {
-        Placement a = in.as4d();
-        int[] s = a.strides().clone();
-        for (int i = 0; i < 4; i++) if (a.dims()[i] == 1 && out4.dims()[i] != 1) s[i] = 0;
-        return new Placement(a.slot(), a.offset(), out4.dims(), s, a.halo());
+    /**
+     * The result and each operand (broadcast to the result's shape) as 4-d views of one index
+     * space, which is what the element-wise templates walk: [result, operand 0, operand 1, ...].
+     * A result of rank ≤ 4 is padded with leading axes; a higher rank is folded
+     * ({@link IndexSpace#fold}), and when its operands' strides keep it from folding (a broadcast
+     * or strided operand at rank 5 or 6), those operands are first copied into contiguous scratch
+     * of the result's shape, after which the whole space folds.
+     */
+    static Placement[] views(LoweringContext ctx, Node n) {
+        Placement y = ctx.of(n.name());
+        int[] d = y.dims();
+        Placement[] in = new Placement[n.inputs().size()];
+        int[][] s = new int[in.length + 1][];
+        s[0] = y.strides();
+        for (int i = 0; i < in.length; i++) {
+            in[i] = ctx.of(n.inputs().get(i));
+            s[i + 1] = IndexSpace.broadcastStrides(in[i].dims(), in[i].strides(), d);
+        }
+        IndexSpace space = new IndexSpace(d, s).fold(4);
+        if (space.rank() > 4) {
+            int[] dense = MovementLowering.contiguous(d);
+            for (int i = 0; i < in.length; i++) {
+                if (java.util.Arrays.equals(s[i + 1], dense)) continue;
+                int at = ctx.scratch((int) y.elements());
+                MovementLowering.copy(ctx, n, " (operand " + i + " made dense)", d, in[i].slot(), in[i].offset(), s[i + 1],
+                        LoweringContext.ARENA, at, dense);
+                in[i] = new Placement(LoweringContext.ARENA, at, d, dense, new int[4]);
+                s[i + 1] = dense;
+            }
+            space = new IndexSpace(d, s).fold(4);
+            if (space.rank() > 4) throw new UnsupportedOpException("an element-wise index space " + space + " does not fold to 4 axes");
+        }
+        space = space.padTo(4);
+        Placement[] out = new Placement[in.length + 1];
+        out[0] = new Placement(y.slot(), y.offset(), space.dims(), space.strides()[0], y.halo());
+        for (int i = 0; i < in.length; i++)
+            out[i + 1] = new Placement(in[i].slot(), in[i].offset(), space.dims(), space.strides()[i + 1], new int[4]);
+        return out;
     }
 
     static int rows(Placement p4) { return p4.dims()[0] * p4.dims()[1] * p4.dims()[2]; }

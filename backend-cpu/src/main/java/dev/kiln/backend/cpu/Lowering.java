@@ -33,6 +33,8 @@ final class Lowering {
             case Transpose t -> MovementLowering.transpose(ctx, n, t);
             case Slice s -> MovementLowering.slice(ctx, n, s);
             case Concat c -> MovementLowering.concat(ctx, n, c);
+            case Pad p -> PadLowering.pad(ctx, n, p);
+            case Resize r -> ResizeLowering.resize(ctx, n, r);
             case Softmax s -> ReductionLowering.softmax(ctx, n, s);
             case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), true, false);
             case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), false, p.countIncludePad());

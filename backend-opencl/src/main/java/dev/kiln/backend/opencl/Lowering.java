@@ -17,6 +17,8 @@ import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
 import dev.kiln.ir.op.Reduce;
+import dev.kiln.ir.op.Pad;
+import dev.kiln.ir.op.Resize;
 import dev.kiln.ir.op.Reshape;
 import dev.kiln.ir.op.Scale;
 import dev.kiln.ir.op.Slice;
@@ -77,6 +79,8 @@ final class Lowering {
             case Transpose t -> MapKernels.transpose(r, t);
             case Slice s -> MapKernels.slice(r, s);
             case Concat c -> MapKernels.concat(r, c);
+            case Pad p -> PadKernels.pad(r, p);
+            case Resize rs -> ResizeKernels.resize(r, rs);
             case MaxPool2d mp -> MapKernels.maxPool(r, mp);
             case AvgPool2d ap -> MapKernels.avgPool(r, ap);
             case Reduce rd -> ReduceKernel.generate(r, rd);

@@ -20,6 +20,8 @@ interface OpImporter {
         NnOps.register(r);
         ElementwiseOps.register(r);
         ShapeOps.register(r);
+        SpaceDepthOps.register(r);
+        ResizeOp.register(r);
         r.put("LSTM", LstmOp::lower);
         ReduceOps.register(r);
         NormOps.register(r);

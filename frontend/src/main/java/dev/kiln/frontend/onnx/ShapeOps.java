@@ -35,29 +35,8 @@ final class ShapeOps {
         r.put("Size", n -> n.setConst(0, ConstTensor.ofLongs(new int[0], new long[]{ShapeRules.product(n.dims(0))})));
         r.put("Cast", ShapeOps::cast);
         r.put("Expand", ShapeOps::expand);
-        r.put("Pad", ShapeOps::pad);
+        r.put("Pad", PadOp::lower);
     }
-
-    /**
-     * Reached only by a Pad that ImportPatterns could not make the padding of the op it feeds:
-     * says which condition it misses, so the user knows whether to change the pad or its use.
-     */
-    private static void pad(NodeView n) {
-        String mode = n.attrString("mode", "constant");
-        String has;
-        if (!mode.equals("constant")) has = "mode '" + mode + "'";
-        else if (n.has(2) && !(n.in(2) instanceof Value.Const)) has = "a pad value computed at run time";
-        else if (n.has(2) && ((Value.Const) n.in(2)).data().get(0) != 0) has = "pad value " + (float) ((Value.Const) n.in(2)).data().get(0);
-        else if (!(n.in(1) instanceof Value.Const p)) has = "pads computed at run time";
-        else if (Arrays.stream(p.data().longs()).anyMatch(v -> v < 0)) has = "negative pads " + Arrays.toString(p.data().longs()) + " (a crop)";
-        else if (p.data().size() != 8 || !spatialOnly(p.data().longs()))
-            has = "pads " + Arrays.toString(p.data().longs()) + " on other axes than H and W of an NCHW tensor";
-        else has = "a result that is not read by one Conv or AveragePool alone";
-        throw n.unsupported("Kiln has no pad op and imports a Pad only as the padding of the Conv or AveragePool it feeds"
-                + " (constant mode, value 0, H and W only, that op its only reader); this one has " + has);
-    }
-
-    private static boolean spatialOnly(long[] p) { return p[0] == 0 && p[1] == 0 && p[4] == 0 && p[5] == 0; }
 
     /** Squeeze/Unsqueeze axes: an input from opset 13, an attribute before; null means "all size-1 axes". */
     private static long[] axes(NodeView n) {

@@ -57,7 +57,7 @@ class OnnxBadInputTest {
                 // a path with three refusals in a row, then an op Kiln has
                 .node("Celu", "x", "a")
                 .node("Hardmax", "a", "b")
-                .node("Pad", in("b", "pads"), in("c"), attr("mode", "reflect"))
+                .node("Pad", in("b", "pads"), in("c"), attr("mode", "wrap"))
                 .node("Relu", "c", "d")
                 // a parallel path: an op Kiln has, a refusal, an op Kiln has
                 .node("Sigmoid", "x", "e")
@@ -72,7 +72,7 @@ class OnnxBadInputTest {
         assertEquals("model.onnx: 4 nodes Kiln cannot import:", lines[0], e::getMessage);
         assertTrue(lines[1].startsWith("  Celu (node 'celu_0', opset 17): "), e::getMessage);
         assertTrue(lines[2].startsWith("  Hardmax (node 'hardmax_1', opset 17): "), e::getMessage);
-        assertTrue(lines[3].startsWith("  Pad (node 'pad_2', opset 17): ") && lines[3].contains("mode 'reflect'"), e::getMessage);
+        assertTrue(lines[3].startsWith("  Pad (node 'pad_2', opset 17): ") && lines[3].contains("mode 'wrap'"), e::getMessage);
         assertTrue(lines[4].startsWith("  CumSum (node 'cumsum_5', opset 17): "), e::getMessage);
         // what reads a refused node's result cannot be checked without it, and is said so, apart from the failures
         assertTrue(lines[5].contains("3 nodes") && lines[5].contains("could not be checked"), e::getMessage);
@@ -81,17 +81,24 @@ class OnnxBadInputTest {
         assertFalse(e.getMessage().contains("sigmoid_4") || e.getMessage().contains("relu_7"), "imported nodes are not mentioned");
     }
 
+    /** Once refused (Kiln had no pad op), the pads that cannot become the conv's padding now import as a Pad op before it. */
     @Test
-    void aReflectPadBeforeAConvIsRefusedNamingItsMode() {
-        var e = assertThrowsExactly(UnsupportedOpException.class, () -> OnnxImporter.load(OnnxFixtures.path("bad/pad-reflect.onnx")));
-        assertMentions(e, "pad-reflect.onnx", "1 node", "Pad (node '/Pad', opset 17)", "mode 'reflect'", "no pad op");
-        assertFalse(e.getMessage().contains("ConstantOfShape"), "the pads' constant subgraph folds");
+    void aReflectPadBeforeAConvImportsAsAPadOp() {
+        checkPadThenConv("bad/pad-reflect.onnx", new dev.kiln.ir.op.Pad(dev.kiln.ir.op.Pad.Mode.REFLECT, new int[]{0, 0, 1, 1, 0, 0, 1, 1}, 0f));
     }
 
     @Test
-    void aNonZeroPadBeforeAConvIsRefusedNamingItsValue() {
-        var e = assertThrowsExactly(UnsupportedOpException.class, () -> OnnxImporter.load(OnnxFixtures.path("bad/pad-nonzero.onnx")));
-        assertMentions(e, "pad-nonzero.onnx", "1 node", "Pad (node '/Pad', opset 17)", "value 0.5", "no pad op");
+    void aNonZeroPadBeforeAConvImportsAsAPadOpWithItsValue() {
+        checkPadThenConv("bad/pad-nonzero.onnx", new dev.kiln.ir.op.Pad(dev.kiln.ir.op.Pad.Mode.CONSTANT, new int[]{0, 0, 1, 1, 0, 0, 1, 1}, 0.5f));
+    }
+
+    private static void checkPadThenConv(String file, dev.kiln.ir.op.Pad want) {
+        dev.kiln.ir.Graph g = OnnxImporter.load(OnnxFixtures.path(file));
+        assertEquals(List.of("pad", "conv2d"), g.nodes().stream().map(n -> n.op().mnemonic()).toList(), g::toString);
+        assertEquals(want, g.nodes().getFirst().op());
+        var x = dev.kiln.ir.HostTensor.normal(Shape.of(1, 2, 5, 5), 3);
+        var y = dev.kiln.ir.ReferenceInterpreter.run(g, Map.of(g.inputs().getFirst().name(), x)).values().iterator().next();
+        assertEquals(Shape.of(1, 3, 5, 5), y.shape());
     }
 
     // ---- files ----

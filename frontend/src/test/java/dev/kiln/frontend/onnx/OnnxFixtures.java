@@ -27,7 +27,9 @@ record OnnxFixtures(String model, int opset, List<String> inputs, List<String> o
     static final List<String> MODELS = List.of("dwsep", "mobilenet", "mobilenet-bn", "attention", "adaptive-attention",
             "generator", "cnn", "lstm", "lstm-state", "seq-attention", "seq-attention-general", "gelu", "pad-conv", "ops", "ops-dynamic",
             "activations", "masks-minmax", "mobilenet-v2", "mobilenet-v3-small",
-            "dcgan", "unet-transposed", "convtranspose-zoo");
+            "dcgan", "unet-transposed", "convtranspose-zoo",
+            "espcn", "channel-shuffle", "style-pad", "unet-upsample", "unet-upsample-corners",
+            "audio-1d", "audio-1d-bn", "se-mean", "norms");
 
     static Path path(String relative) {
         try {

@@ -158,7 +158,7 @@ class OnnxLoweringTest {
                 .node("Slice", in("v", "s", "e", "ax", "st"), in("rev"))                                             // reversal
                 .node("Cast", "v", "vi", attr("to", (long) INT64))                                                    // to int64
                 .node("Relu", "vi", "vr")                                                                             // downstream: not checked
-                .node("Pad", in("v", "s"), in("p"))                                                                   // a Pad on its own
+                .ints("pp", new long[]{4}, 0, 1, 0, 1).node("Pad", in("v", "pp"), in("p"), attr("mode", "wrap"))     // opset 19's wrap mode
                 .output("c1").output("rev").output("vr").output("p");
         var e = assertThrowsExactly(UnsupportedOpException.class, () -> load(m));
         String msg = e.getMessage();
@@ -166,7 +166,7 @@ class OnnxLoweringTest {
         assertTrue(msg.contains("Conv (node 'conv_0', opset 17): only 1-D and 2-D convolution"), msg);
         assertTrue(msg.contains("Slice (node 'slice_1', opset 17): negative slice steps"), msg);
         assertTrue(msg.contains("Cast (node 'cast_2', opset 17)"), msg);
-        assertTrue(msg.contains("Pad (node 'pad_4', opset 17)"), msg);
+        assertTrue(msg.contains("Pad (node 'pad_4', opset 17): pad mode 'wrap'"), msg);
         String[] parts = msg.split("could not be checked");
         assertFalse(parts[0].contains("relu_3"), msg);
         assertTrue(parts.length == 2 && parts[1].contains("Relu (node 'relu_3', opset 17)"), msg);

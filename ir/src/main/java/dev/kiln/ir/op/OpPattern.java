@@ -21,6 +21,8 @@ public enum OpPattern {
             case Transpose t -> INJECTIVE;
             case Slice s -> INJECTIVE;
             case Concat c -> INJECTIVE;
+            case Pad p -> INJECTIVE;
+            case Resize r -> r.mode() == Resize.Mode.NEAREST ? SELECT : REDUCTION;
             case Unary u -> ELEMENTWISE;
             case Binary b -> ELEMENTWISE;
             case Scale s -> ELEMENTWISE;

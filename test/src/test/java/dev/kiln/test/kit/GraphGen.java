@@ -27,8 +27,10 @@ import java.util.stream.IntStream;
  * the latest value; in a DAG any earlier value, so values get several consumers and branches
  * meet. Sinks become outputs, except nodes left dead on purpose; now and then also a value other
  * nodes read, or an input itself. Inputs no node reads stay in the signature. Every type comes from the op's
- * own shape rule (nodes are added through {@link GraphBuilder#add}); ranks stay ≤ 4 and every
- * value below {@code maxElements}, so the reference interpreter stays fast.
+ * own shape rule (nodes are added through {@link GraphBuilder#add}); every value stays below
+ * {@code maxElements}, so the reference interpreter stays fast. Ranks stay ≤ 4, except that a
+ * reshape now and then makes a rank-5 or rank-6 value (a channel or pixel shuffle's), which only
+ * movement and element-wise ops read ({@link #anyRank}).
  */
 public final class GraphGen {
     /**
@@ -99,22 +101,22 @@ public final class GraphGen {
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, this::reduce, this::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::attention, this::convTranspose);
+                this::lstm, this::attention, this::convTranspose, this::pad, this::resize);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
     private boolean unary() {
-        String x = operand(t -> true);
+        String x = anyRank(t -> true);
         // every function ir defines; the ones that jump or leave their domain only on exact inputs
         return add(new Unary(RandomActs.draw(c::below, false, b.producer(x) != null)), x) != null;
     }
 
     private boolean scale() {
-        return add(new Scale(c.pickFloat(2f, 0.5f, -1f, 0.125f, (float) (1 / Math.sqrt(3)), -3.7f, 1e-3f)), operand(t -> true)) != null;
+        return add(new Scale(c.pickFloat(2f, 0.5f, -1f, 0.125f, (float) (1 / Math.sqrt(3)), -3.7f, 1e-3f)), anyRank(t -> true)) != null;
     }
 
     private boolean binary() {
-        String a = operand(t -> true);
+        String a = anyRank(t -> true);
         int[] ad = type(a).shape().dims();
         Binary.Kind kind = c.pick(Binary.Kind.values());
         // a comparison jumps from 0 to 1, so it compares exact values only (inputs, constants): its mask is then the same everywhere
@@ -309,17 +311,17 @@ public final class GraphGen {
     }
 
     private boolean reshape() {
-        String x = operand(t -> true);
-        return add(new Reshape(Motifs.factorise(c, type(x).shape().size(), 1 + c.below(4))), x) != null;
+        String x = anyRank(t -> true);
+        return add(new Reshape(Motifs.factorise(c, type(x).shape().size(), 1 + c.below(c.chance(20) ? 6 : 4))), x) != null;
     }
 
     private boolean transpose() {
-        String x = operand(t -> t.rank() >= 1);
+        String x = anyRank(t -> t.rank() >= 1);
         return x != null && add(new Transpose(Motifs.permutation(c, type(x).rank())), x) != null;
     }
 
     private boolean slice() {
-        String x = operand(t -> t.rank() >= 1);
+        String x = anyRank(t -> t.rank() >= 1);
         if (x == null) return false;
         int[] d = type(x).shape().dims();
         List<Integer> axes = new ArrayList<>();
@@ -336,7 +338,7 @@ public final class GraphGen {
     }
 
     private boolean concat() {
-        String x = operand(t -> t.rank() >= 1);
+        String x = anyRank(t -> t.rank() >= 1);
         if (x == null) return false;
         TensorType xt = type(x);
         int axis = c.below(xt.rank());
@@ -351,6 +353,41 @@ public final class GraphGen {
             in.add(c.below(in.size() + 1), other);
         }
         return add(new Concat(axis), in) != null;
+    }
+
+    /** Pad in any mode, random (often asymmetric, often zero) pads per axis; reflect pads stay below the axis' size. */
+    private boolean pad() {
+        String x = anyRank(t -> t.rank() >= 1);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        Pad.Mode mode = c.pick(Pad.Mode.values());
+        int[] pads = new int[2 * d.length];
+        for (int i = 0; i < pads.length; i++) {
+            int most = mode == Pad.Mode.REFLECT ? Math.min(3, d[i % d.length] - 1) : 3;
+            pads[i] = c.chance(40) ? 0 : c.below(most + 1);
+        }
+        float value = mode == Pad.Mode.CONSTANT ? c.pickFloat(0f, 1f, -2.5f, 0.125f) : 0f;
+        return add(new Pad(mode, pads, value), x) != null;
+    }
+
+    /** Resize of a rank-3 or rank-4 value in any mode, coordinate transform and rounding, up or down, by size or by a given scale. */
+    private boolean resize() {
+        String x = operand(t -> t.rank() == 3 || t.rank() == 4);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        int axes = d.length - 2;
+        int[] size = new int[axes];
+        float[] scales = new float[2];
+        boolean byScale = c.chance(40);
+        float scale = c.pickFloat(0.5f, 1.5f, 2f, 3f, 0.75f);
+        for (int i = 0; i < axes; i++) {
+            int in = d[2 + i];
+            size[i] = byScale ? Math.max(1, (int) Math.floor(in * (double) scale)) : c.pickInt(1, Math.max(1, in / 2), in + 1, 2 * in, 3 * in - 1);
+            if (byScale && in * (double) scale >= 1) scales[2 - axes + i] = scale;
+        }
+        Resize op = new Resize(c.pick(Resize.Mode.values()), c.pick(Resize.Coord.values()), c.pick(Resize.Nearest.values()),
+                dev.kiln.ir.Ints.of(size), scales[0], scales[1]);
+        return add(op, x) != null;
     }
 
     private boolean lstm() {
@@ -390,8 +427,11 @@ public final class GraphGen {
 
     // ---- shared with Motifs ----
 
-    /** The value an op reads: in a chain the latest that fits, in a DAG any that fits; null if none. */
-    String operand(Predicate<TensorType> ok) {
+    /** The value an op reads: in a chain the latest that fits, in a DAG any that fits; null if none. Rank ≤ 4. */
+    String operand(Predicate<TensorType> ok) { return anyRank(t -> t.rank() <= 4 && ok.test(t)); }
+
+    /** {@link #operand} of any rank (up to 6): for the movement and element-wise ops, which take every rank. */
+    String anyRank(Predicate<TensorType> ok) {
         List<String> fits = values.stream().filter(v -> ok.test(type(v))).toList();
         if (fits.isEmpty()) return null;
         return chain ? fits.getLast() : fits.get(fits.size() - 1 - c.below(fits.size()));
@@ -421,7 +461,7 @@ public final class GraphGen {
         return b.constant(name(hint), DataGen.draw(c, role, fanIn, dims));
     }
 
-    /** Adds op(in) unless its result would be too big or of rank > 4; null then. */
+    /** Adds op(in) unless its result would be too big or of too high a rank (4, or 6 for the ops that are not reductions); null then. */
     String add(Op op, List<String> in) {
         for (String v : in) if (v == null) return null;
         TensorType t;
@@ -430,7 +470,7 @@ public final class GraphGen {
         } catch (dev.kiln.ir.ShapeException e) {
             return null;                        // attributes that do not fit after all: skip the op
         }
-        if (t.rank() > 4 || t.shape().size() > maxElements || t.shape().size() == 0) return null;
+        if (t.rank() > (OpPattern.of(op) == OpPattern.REDUCTION ? 4 : 6) || t.shape().size() > maxElements || t.shape().size() == 0) return null;
         String v = b.add(name("t"), op, in, op.mnemonic() + counter);
         nodes++;
         consumed.addAll(in);

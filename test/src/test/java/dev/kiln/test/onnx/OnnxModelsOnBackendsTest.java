@@ -48,7 +48,15 @@ class OnnxModelsOnBackendsTest {
             "norms, 13, cpu, 1", "norms, 17, cpu, 1", "norms, 13, opencl, 1", "norms, 17, opencl, 1",
             // transposed convs: BN folded into them, ReLU/Tanh/Sigmoid and a constant add fused into their epilogues
             "dcgan, 13, cpu, 0", "dcgan, 17, cpu, 0", "dcgan, 17, opencl, 0", "unet-transposed, 13, cpu, 0", "unet-transposed, 17, opencl, 0",
-            "convtranspose-zoo, 13, cpu, 0", "convtranspose-zoo, 17, cpu, 0", "convtranspose-zoo, 13, opencl, 0"})
+            "convtranspose-zoo, 13, cpu, 0", "convtranspose-zoo, 17, cpu, 0", "convtranspose-zoo, 13, opencl, 0",
+            // issue 18: PixelShuffle (DepthToSpace CRD: a rank-6 transpose), a rank-5 channel shuffle
+            "espcn, 13, cpu, 0", "espcn, 17, cpu, 0", "espcn, 13, opencl, 0", "espcn, 17, opencl, 0",
+            "channel-shuffle, 13, cpu, 0", "channel-shuffle, 17, cpu, 0", "channel-shuffle, 13, opencl, 0", "channel-shuffle, 17, opencl, 0",
+            // reflection, replication, asymmetric zero and constant pads as Pad ops
+            "style-pad, 13, cpu, 0", "style-pad, 17, cpu, 0", "style-pad, 13, opencl, 0", "style-pad, 17, opencl, 0",
+            // a tiny UNet: nearest and bilinear nn.Upsample (half-pixel, or align_corners) as Resize
+            "unet-upsample, 13, cpu, 0", "unet-upsample, 17, cpu, 0", "unet-upsample, 13, opencl, 0", "unet-upsample, 17, opencl, 0",
+            "unet-upsample-corners, 13, cpu, 0", "unet-upsample-corners, 17, opencl, 0"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
