@@ -31,6 +31,8 @@ class OnnxModelsOnBackendsTest {
     @CsvSource({
             "mobilenet-v2, 13, cpu, 0", "mobilenet-v2, 17, cpu, 0", "mobilenet-v2, 13, opencl, 0",
             "mobilenet-v3-small, 13, cpu, 0", "mobilenet-v3-small, 17, cpu, 0", "mobilenet-v3-small, 17, opencl, 0",
+            // torchvision's ShuffleNetV2 (narrowed): channel shuffles (rank-5 transposes), splits, ReduceMean over H,W
+            "shufflenet-v2, 13, cpu, 0", "shufflenet-v2, 17, cpu, 0", "shufflenet-v2, 17, opencl, 0",
             // the activations model applies 23 unary ops to the input itself (nothing to fuse into); hardswish, SiLU
             // and Mish each follow a conv, are exported as x times a gate of x, and must end up in the conv's epilogue
             "activations, 13, cpu, 23", "activations, 17, cpu, 23", "activations, 13, opencl, 23",
