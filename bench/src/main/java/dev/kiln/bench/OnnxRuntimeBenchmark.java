@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * backend and in ONNX Runtime (CPU, all graph optimisations, the same number of intra-op
  * threads), batch 1 (and 8 for the CNN). Setup checks that both give the same output. The
  * torchvision classifiers (resnet18, resnet18-b8, mobilenet_v2, squeezenet1_1, efficientnet_b0,
- * densenet121, googlenet, regnet_y_400mf) run with {@code -p model=...} once generated.
+ * densenet121, googlenet, regnet_y_400mf, mobilenet_v3_small, shufflenet_v2_x1_0) and the image models dcgan
+ * and espcn run with {@code -p model=...} once generated.
  *
  * <p>Same work per call on both sides: Kiln runs into preallocated output tensors, and ONNX
  * Runtime into a preallocated output too (a pinned output backed by a direct buffer). Reading
