@@ -29,7 +29,8 @@ record OnnxFixtures(String model, int opset, List<String> inputs, List<String> o
             "activations", "masks-minmax", "mobilenet-v2", "mobilenet-v3-small",
             "dcgan", "unet-transposed", "convtranspose-zoo",
             "espcn", "channel-shuffle", "style-pad", "unet-upsample", "unet-upsample-corners",
-            "audio-1d", "audio-1d-bn", "se-mean", "norms", "shufflenet-v2");
+            "audio-1d", "audio-1d-bn", "se-mean", "norms", "shufflenet-v2",
+            "transformer-post", "transformer-pre-gelu");
 
     static Path path(String relative) {
         try {

@@ -42,6 +42,10 @@ class OnnxModelsOnBackendsTest {
             // audio-1d-bn) folds and the activations fuse through the reshapes around them
             "audio-1d, 13, cpu, 0", "audio-1d, 17, cpu, 0", "audio-1d, 17, opencl, 0",
             "audio-1d-bn, 13, cpu, 0", "audio-1d-bn, 17, opencl, 0",
+            // nn.TransformerEncoderLayer, post-norm ReLU and pre-norm GELU: LayerNorm (recognised at opset 13), softmax
+            // attention over 4 heads, the feed-forward's activation fused into its first linear layer
+            "transformer-post, 13, cpu, 0", "transformer-post, 17, cpu, 0", "transformer-post, 17, opencl, 0",
+            "transformer-pre-gelu, 13, cpu, 0", "transformer-pre-gelu, 17, cpu, 0", "transformer-pre-gelu, 13, opencl, 0",
             // reductions: a squeeze-excitation mean over H,W, sum, amax and logsumexp (ReduceX ops, one Reduce each)
             "se-mean, 13, cpu, 0", "se-mean, 17, cpu, 0", "se-mean, 13, opencl, 0", "se-mean, 17, opencl, 0",
             // InstanceNorm2d + ReLU, GroupNorm (reshape, instance norm, reshape, affine) and a channels-last LayerNorm,
