@@ -1,6 +1,7 @@
 package dev.kiln.ir;
 
 import dev.kiln.ir.op.PadsInput;
+import dev.kiln.ir.op.Reshape;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,10 +23,18 @@ import java.util.Map;
  * dead by then. The plan is the one owner of the arena: what {@code kiln inspect} reports is
  * what runs.
  *
- * @param slots   the graph's intermediate results by name
+ * <p>A reshape that only relabels memory is an alias, not a copy: its result is its operand's
+ * bytes read with other dims, so the backends emit nothing for it. The operand and its aliases
+ * form one group planned as one slot live from the operand's definition to the last use of any
+ * member, so nothing overwrites those bytes while an alias is still read (no kernel writes
+ * into an operand, so the bytes stay as the producer left them). See {@link #aliasable} for
+ * the reshapes that stay copies.
+ *
+ * @param slots   the graph's intermediate results by name; an alias has its group's slot under its own name
  * @param scratch working memory by the name of the node whose kernels use it
+ * @param aliases each aliased reshape's result by name, to the group's first value (the one a kernel writes)
  */
-public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, long peakBytes, long totalBytes) {
+public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map<String, String> aliases, long peakBytes, long totalBytes) {
     public static final int ALIGN = 64;
 
     /**
@@ -49,6 +58,14 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
             last.put(nodes.get(i).name(), i);
             for (String in : nodes.get(i).inputs()) if (def.containsKey(in)) last.put(in, i);
         }
+        // alias groups: each member's root, and the group's lifetime stretched to its last reader
+        Map<String, String> aliases = new LinkedHashMap<>();
+        for (Node n : nodes) {
+            if (!aliasable(g, n, def)) continue;
+            String root = aliases.getOrDefault(n.inputs().getFirst(), n.inputs().getFirst());
+            aliases.put(n.name(), root);
+            last.merge(root, last.get(n.name()), Math::max);
+        }
         List<Slot> pending = new ArrayList<>();
         long total = 0;
         // a graph input read by padded convs is copied once into a haloed buffer before the first node
@@ -63,7 +80,7 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
         }
         // graph outputs are handed to the caller, so they live outside the arena
         for (Node n : nodes) {
-            if (g.outputs().contains(n.name())) continue;
+            if (g.outputs().contains(n.name()) || aliases.containsKey(n.name())) continue;
             int[] halo = halo(g, n.name(), n.type());
             long bytes = align(paddedBytes(n.type(), halo));
             total += bytes;
@@ -94,8 +111,32 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
         Map<String, Slot> slots = new LinkedHashMap<>();
         placed.sort(Comparator.comparingInt(Slot::firstUse));
         for (Slot s : placed) if (!s.isScratch()) slots.put(s.value(), s);
-        return new MemoryPlan(slots, scratch, peak, total);
+        for (Map.Entry<String, String> a : aliases.entrySet()) {
+            Slot r = slots.get(a.getValue());
+            slots.put(a.getKey(), new Slot(a.getKey(), r.offset(), r.bytes(), r.firstUse(), r.lastUse(), r.halo(), false));
+        }
+        return new MemoryPlan(slots, scratch, aliases, peak, total);
     }
+
+    /**
+     * Whether n is a reshape that may share its operand's bytes. It stays a copy when its operand
+     * is a graph input or constant (not in the arena, or a graph input's haloed copy), when
+     * either side is a graph output (the caller's buffer, outside the arena), or when either side
+     * has a halo (the layouts differ: the interior is strided). Same byte size is checked too.
+     */
+    static boolean aliasable(Graph g, Node n, Map<String, Integer> def) {
+        if (!(n.op() instanceof Reshape) || n.inputs().size() != 1) return false;
+        String in = n.inputs().getFirst();
+        if (!def.containsKey(in) || g.isConstant(in)) return false;
+        if (g.outputs().contains(in) || g.outputs().contains(n.name())) return false;
+        TensorType t = g.typeOf(in);
+        return t.bytes() == n.type().bytes() && isZero(halo(g, in, t)) && isZero(halo(g, n.name(), n.type()));
+    }
+
+    /** The value whose bytes value shares (the group's first, which a kernel writes), or null if it has its own. */
+    public String aliasOf(String value) { return aliases.get(value); }
+
+    public boolean isAlias(String value) { return aliases.containsKey(value); }
 
     /** The largest padding any op reading this result through zeros ({@link PadsInput}) applies to it. */
     static int[] halo(Graph g, String value, TensorType type) {
@@ -124,9 +165,15 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
         all.addAll(scratch.values());
         for (int i = 0; i < all.size(); i++)
             for (int j = i + 1; j < all.size(); j++)
-                if (all.get(i).overlapsInTime(all.get(j)) && all.get(i).overlapsInSpace(all.get(j)))
+                if (!sameGroup(all.get(i), all.get(j)) && all.get(i).overlapsInTime(all.get(j)) && all.get(i).overlapsInSpace(all.get(j)))
                     out.add(describe(all.get(i)) + " and " + describe(all.get(j)));
         return out;
+    }
+
+    /** Two results of one alias group share bytes by design. */
+    private boolean sameGroup(Slot a, Slot b) {
+        if (a.isScratch() || b.isScratch()) return false;
+        return aliases.getOrDefault(a.value(), a.value()).equals(aliases.getOrDefault(b.value(), b.value()));
     }
 
     private static String describe(Slot s) { return s.isScratch() ? "scratch of %" + s.value() : "%" + s.value(); }
@@ -139,13 +186,18 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, lon
     }
 
     @Override public String toString() {
-        StringBuilder b = new StringBuilder(String.format("memory plan: arena %s for %d intermediates%s totalling %s (%.0f%%)%n",
-                bytes(peakBytes), slots.size(), scratch.isEmpty() ? "" : " and " + scratch.size() + " kernel scratch buffers",
+        StringBuilder b = new StringBuilder(String.format("memory plan: arena %s for %d intermediates%s%s totalling %s (%.0f%%)%n",
+                bytes(peakBytes), slots.size(), aliases.isEmpty() ? "" : " (" + aliases.size() + " reshapes aliasing their operand)",
+                scratch.isEmpty() ? "" : " and " + scratch.size() + " kernel scratch buffers",
                 bytes(totalBytes), totalBytes == 0 ? 0 : 100.0 * peakBytes / totalBytes));
         List<Slot> all = new ArrayList<>(slots.values());
         all.addAll(scratch.values());
         all.sort(Comparator.comparingInt(Slot::firstUse));
         for (Slot s : all) {
+            if (!s.isScratch() && isAlias(s.value())) {
+                b.append(String.format("  %-29s @%10d  alias of %%%s%n", describe(s), s.offset(), aliasOf(s.value())));
+                continue;
+            }
             boolean haloed = !isZero(s.halo());
             b.append(String.format("  %-29s @%10d  %10s  live [%d,%d]%s%n", describe(s), s.offset(), bytes(s.bytes()),
                     s.firstUse(), s.lastUse(), haloed ? "  halo " + java.util.Arrays.toString(s.halo()) : ""));

@@ -48,6 +48,9 @@ final class MovementLowering {
     }
 
     static void reshape(LoweringContext ctx, Node n) {
+        // an alias (see MemoryPlan): its placement is already the operand's bytes with its own dims.
+        // Reshapes of graph inputs, into graph outputs or across a halo are copies, below.
+        if (ctx.plan().isAlias(n.name())) return;
         Placement in = ctx.of(n.inputs().getFirst()), out = ctx.of(n.name());
         if (in.isContiguous()) {
             copy(ctx, n, "", out.dims(), in.slot(), in.offset(), contiguous(out.dims()), out.slot(), out.offset(), out.strides());

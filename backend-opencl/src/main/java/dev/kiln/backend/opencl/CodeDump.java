@@ -26,7 +26,7 @@ final class CodeDump {
                 b.append("// IR node: ").append(Code.comment(IrPrinter.node(k.node()))).append('\n');
                 b.append("// device: ").append(Code.comment(device.info().describe())).append('\n');
                 b.append("// launch: global ").append(Arrays.toString(k.global())).append(", local ").append(Arrays.toString(k.local()))
-                        .append(k.isEmpty() ? " (empty result: not launched)" : "").append('\n');
+                        .append(k.isEmpty() ? " (not launched: empty result or alias)" : "").append('\n');
                 for (int a = 0; a < k.args().size(); a++)
                     b.append("// ").append(a == k.args().size() - 1 ? "out" : "in" + a).append(" = ")
                             .append(Code.comment(layout.describe(k.args().get(a)))).append('\n');

@@ -19,6 +19,11 @@ record Kernel(String name, Node node, String source, long[] global, long[] local
         return (int) n;
     }
 
+    /** A node that needs no launch (its result is another value's bytes): empty, so it is skipped everywhere. */
+    static Kernel notLaunched(String name, Node node, String comment) {
+        return new Kernel(name, node, comment, new long[]{0}, new long[]{1}, List.of());
+    }
+
     boolean isEmpty() {
         for (long g : global) if (g == 0) return true;
         return false;

@@ -46,6 +46,12 @@ final class Lowering {
             List<View> in = new ArrayList<>();
             for (int j = 0; j < n.inputs().size(); j++) in.add(layout.of(n.inputs().get(j)).view("in" + j));
             String name = "k" + i + "_" + n.op().mnemonic();
+            if (layout.plan.isAlias(n.name())) {
+                // a reshape aliasing its operand (see MemoryPlan): its storage is the operand's, nothing to run.
+                // Reshapes of graph inputs, into graph outputs or across a halo still get a copy kernel.
+                kernels.add(Kernel.notLaunched(name, n, "// %" + n.name() + " is an alias of %" + layout.plan.aliasOf(n.name()) + "\n"));
+                continue;
+            }
             KernelRequest r = new KernelRequest(name, n, in, layout.of(n.name()).view("out"), limits);
             try {
                 kernels.add(lower(r));

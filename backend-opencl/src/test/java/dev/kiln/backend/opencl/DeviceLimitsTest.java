@@ -48,6 +48,7 @@ class DeviceLimitsTest {
         for (Examples.Example ex : Examples.all()) {
             Graph g = PassManager.defaults().run(Tracer.trace(ex.model().get().initialize(1), "x", ex.inputShape())).graph();
             for (Kernel k : Lowering.lower(new DeviceLayout(g), limits)) {
+                if (k.isEmpty()) continue;   // not launched (e.g. a reshape aliasing its operand): no source to check
                 String where = ex.name() + " " + k.name() + " " + limits;
                 assertTrue(k.workGroupSize() <= limits.maxWorkGroupSize(), where);
                 for (int d = 0; d < k.local().length; d++) {
