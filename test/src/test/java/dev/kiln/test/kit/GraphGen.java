@@ -57,6 +57,7 @@ public final class GraphGen {
     final List<String> values = new ArrayList<>();       // inputs and node results, in order
     final Set<String> consumed = new HashSet<>(), dead = new HashSet<>();
     private final Motifs motifs;
+    private final ImageOpGen image;
     private boolean chain, big;
     private int counter, nodes, maxElements;
 
@@ -65,6 +66,7 @@ public final class GraphGen {
         this.o = o;
         this.b = new GraphBuilder(o.oddNames && c.chance(30) ? "odd \"graph\" " + c.below(10) : "g");
         this.motifs = new Motifs(this);
+        this.image = new ImageOpGen(this);
     }
 
     private Case build() {
@@ -100,8 +102,8 @@ public final class GraphGen {
         // pool is listed twice: it needs a rank-4 operand, so it fails more often than it fits
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
-                this::slice, this::concat, this::reduce, this::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::attention, this::convTranspose, this::pad, this::resize);
+                this::slice, this::concat, image::reduce, image::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
+                this::lstm, this::attention, image::convTranspose, image::pad, image::resize);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
@@ -179,33 +181,6 @@ public final class GraphGen {
         return motifs.conv(x, out, groups, a, c.chance(50)) != null;
     }
 
-    /** conv_transpose2d: stride 1-3, cropping, output padding below the stride or dilation, dilation, groups, bias, sometimes an epilogue. */
-    private boolean convTranspose() {
-        String x = operand(t -> t.rank() == 4);
-        if (x == null) return false;
-        TensorType xt = type(x);
-        int cin = xt.dim(1), groups = c.chance(30) ? cin : divisor(cin), og = c.between(1, 3), kh = c.between(1, 4), kw = c.between(1, 4);
-        int[] s = {c.between(1, 3), c.between(1, 3)}, d = {c.between(1, 2), c.between(1, 2)};
-        int[] pad = {c.below(kh), c.below(kw), c.below(kh), c.below(kw)};
-        int[] op = {c.below(Math.max(s[0], d[0])), c.below(Math.max(s[1], d[1]))};
-        boolean bias = c.chance(60);
-        ConvTranspose2d t = new ConvTranspose2d(Ints.of(s), Ints.of(pad), Ints.of(op), Ints.of(d), groups, bias ? epilogue() : Epilogue.NONE);
-        // each output sums about cg·kh·kw/(sh·sw) products
-        int fanIn = Math.max(1, cin / groups * kh * kw / (s[0] * s[1]));
-        List<String> in = new ArrayList<>(List.of(x, constant("w", Role.WEIGHT, fanIn, cin, og, kh, kw)));
-        if (bias) in.add(constant("b", Role.WEIGHT, 1, og * groups));
-        if (t.epilogue().hasExtra()) {
-            TensorType out;
-            try {
-                out = t.plain().inferType(List.of(xt, TensorType.f32(cin, og, kh, kw)));
-            } catch (dev.kiln.ir.ShapeException e) {
-                return false;
-            }
-            in.add(like(out));
-        }
-        return add(t, in) != null;
-    }
-
     private boolean fusedConv() {
         String x = operand(t -> t.rank() == 4);
         if (x == null) return false;
@@ -274,42 +249,6 @@ public final class GraphGen {
         return add(c.chance(50) ? new AvgPool2d(k, s, p, c.chance(50)) : new MaxPool2d(k, s, p), x) != null;
     }
 
-    /**
-     * A reduction of a random kind over random axes (global average pooling a third of the time
-     * on rank 4). PROD only over a few elements, where an f32 product cannot underflow or
-     * overflow where the double reference does not.
-     */
-    private boolean reduce() {
-        String x = operand(t -> t.rank() >= 1);
-        if (x == null) return false;
-        TensorType xt = type(x);
-        if (xt.rank() == 4 && c.chance(30)) return add(Reduce.globalAvgPool(), x) != null;
-        List<Integer> axes = new ArrayList<>();
-        long count = 1;
-        for (int i = 0; i < xt.rank(); i++) if (c.chance(50)) { axes.add(i); count *= xt.dim(i); }
-        if (axes.isEmpty()) { int a = c.below(xt.rank()); axes.add(a); count = xt.dim(a); }
-        Reduce.Kind kind = c.pick(Reduce.Kind.values());
-        if (kind == Reduce.Kind.PROD && count > 16) kind = Reduce.Kind.SUM;
-        return add(new Reduce(kind, dev.kiln.ir.Ints.of(axes.stream().mapToInt(Integer::intValue).toArray()), c.chance(50)), x) != null;
-    }
-
-    /**
-     * LayerNorm over a random trailing block, without affine, with a scale, or with scale and
-     * bias. eps is never 0: a row of equal values (zeros, small integers) then normalises to 0
-     * rather than to 0/0; the tolerance's noisy runs see how sensitive a nearly constant row is.
-     */
-    private boolean layerNorm() {
-        String x = operand(t -> t.rank() >= 1);
-        if (x == null) return false;
-        int[] d = type(x).shape().dims();
-        int axis = c.below(d.length), affine = c.below(3);
-        int[] trailing = java.util.Arrays.copyOfRange(d, axis, d.length);
-        List<String> in = new ArrayList<>(List.of(x));
-        if (affine >= 1) in.add(constant("ln_g", Role.WEIGHT, 1, trailing));
-        if (affine == 2) in.add(constant("ln_b", Role.WEIGHT, 1, trailing));
-        return add(new LayerNorm(axis, c.pickFloat(1e-5f, 1e-3f)), in) != null;
-    }
-
     private boolean reshape() {
         String x = anyRank(t -> true);
         return add(new Reshape(Motifs.factorise(c, type(x).shape().size(), 1 + c.below(c.chance(20) ? 6 : 4))), x) != null;
@@ -353,41 +292,6 @@ public final class GraphGen {
             in.add(c.below(in.size() + 1), other);
         }
         return add(new Concat(axis), in) != null;
-    }
-
-    /** Pad in any mode, random (often asymmetric, often zero) pads per axis; reflect pads stay below the axis' size. */
-    private boolean pad() {
-        String x = anyRank(t -> t.rank() >= 1);
-        if (x == null) return false;
-        int[] d = type(x).shape().dims();
-        Pad.Mode mode = c.pick(Pad.Mode.values());
-        int[] pads = new int[2 * d.length];
-        for (int i = 0; i < pads.length; i++) {
-            int most = mode == Pad.Mode.REFLECT ? Math.min(3, d[i % d.length] - 1) : 3;
-            pads[i] = c.chance(40) ? 0 : c.below(most + 1);
-        }
-        float value = mode == Pad.Mode.CONSTANT ? c.pickFloat(0f, 1f, -2.5f, 0.125f) : 0f;
-        return add(new Pad(mode, pads, value), x) != null;
-    }
-
-    /** Resize of a rank-3 or rank-4 value in any mode, coordinate transform and rounding, up or down, by size or by a given scale. */
-    private boolean resize() {
-        String x = operand(t -> t.rank() == 3 || t.rank() == 4);
-        if (x == null) return false;
-        int[] d = type(x).shape().dims();
-        int axes = d.length - 2;
-        int[] size = new int[axes];
-        float[] scales = new float[2];
-        boolean byScale = c.chance(40);
-        float scale = c.pickFloat(0.5f, 1.5f, 2f, 3f, 0.75f);
-        for (int i = 0; i < axes; i++) {
-            int in = d[2 + i];
-            size[i] = byScale ? Math.max(1, (int) Math.floor(in * (double) scale)) : c.pickInt(1, Math.max(1, in / 2), in + 1, 2 * in, 3 * in - 1);
-            if (byScale && in * (double) scale >= 1) scales[2 - axes + i] = scale;
-        }
-        Resize op = new Resize(c.pick(Resize.Mode.values()), c.pick(Resize.Coord.values()), c.pick(Resize.Nearest.values()),
-                dev.kiln.ir.Ints.of(size), scales[0], scales[1]);
-        return add(op, x) != null;
     }
 
     private boolean lstm() {
