@@ -148,6 +148,39 @@ public final class DwPwKernel implements Kernel {
             a = FloatVector.broadcast(S, pwp[wo + 6]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
             a = FloatVector.broadcast(S, pwp[wo + 7]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
         }
+        int row0 = p0 / P_OW, ox0 = p0 - row0 * P_OW;
+        if (p0 + NR <= pix && (FLAT || ox0 + NR <= P_OW)) {
+            // the common case, the tile's pixels one whole stretch of each output row: stored from the registers
+            // (parking the tile and reading it back cost a store and a load per accumulator; written out, since a
+            // vector handed to a helper C2 does not inline is boxed)
+            int yo = P_Y_OFF + n * P_Y_S0 + o0 * P_Y_S1 + (oy0 + row0) * P_Y_S2 + ox0;
+            int eo = P_E_OFF + n * P_E_S0 + o0 * P_E_S1 + (oy0 + row0) * P_E_S2 + ox0;
+            float b = pwb[o0];
+            VecMath.epilogue(c00.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c01.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            yo += P_Y_S1; eo += P_E_S1; b = pwb[o0 + 1];
+            VecMath.epilogue(c10.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c11.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            yo += P_Y_S1; eo += P_E_S1; b = pwb[o0 + 2];
+            VecMath.epilogue(c20.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c21.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            yo += P_Y_S1; eo += P_E_S1; b = pwb[o0 + 3];
+            VecMath.epilogue(c30.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c31.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            yo += P_Y_S1; eo += P_E_S1; b = pwb[o0 + 4];
+            VecMath.epilogue(c40.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c41.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            yo += P_Y_S1; eo += P_E_S1; b = pwb[o0 + 5];
+            VecMath.epilogue(c50.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c51.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            yo += P_Y_S1; eo += P_E_S1; b = pwb[o0 + 6];
+            VecMath.epilogue(c60.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c61.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            yo += P_Y_S1; eo += P_E_S1; b = pwb[o0 + 7];
+            VecMath.epilogue(c70.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(y, yo);
+            VecMath.epilogue(c71.add(b), P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(y, yo + L);
+            return;
+        }
         c00.intoArray(tt, 0); c01.intoArray(tt, L); c10.intoArray(tt, NR); c11.intoArray(tt, NR + L);
         c20.intoArray(tt, 2 * NR); c21.intoArray(tt, 2 * NR + L); c30.intoArray(tt, 3 * NR); c31.intoArray(tt, 3 * NR + L);
         c40.intoArray(tt, 4 * NR); c41.intoArray(tt, 4 * NR + L); c50.intoArray(tt, 5 * NR); c51.intoArray(tt, 5 * NR + L);
