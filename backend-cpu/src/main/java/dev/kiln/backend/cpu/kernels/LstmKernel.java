@@ -10,14 +10,16 @@ import jdk.incubator.vector.VectorSpecies;
  * gate outputs, [4H/NR][H][NR]; the sum is written back over G[row], whose row stride G_RS is
  * padded to a whole number of panels so the product needs no masks), then the gate math
  * i, f, o = σ, g = tanh, c = f·c + i·g, h = o·tanh(c) along H, vectorised with a scalar tail.
- * h and c of each batch row live in scratch (HS, CS: [B][HID]); h also goes to Y[row].
+ * h and c of each batch row live in scratch (HS, CS: [B][HID]); h also goes to Y[row] (at column
+ * Y_COL of a row of Y_RS floats: a bidirectional layer's two directions share the rows of Y).
+ * A REVERSE kernel walks the steps from the last to the first.
  * A task is one batch row (all steps in order); two rows of a task share each weight load.
  * Rows are ordered as the sequence is stored: row = b·T + t when BATCH_FIRST, else t·B + b.
  */
 public final class LstmKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length(), NR = 2 * L;
-    static int P_G_SLOT, P_G_OFF, P_G_RS, P_W_SLOT, P_Y_SLOT, P_Y_OFF, P_S_SLOT, P_HS_OFF, P_CS_OFF;
+    static int P_G_SLOT, P_G_OFF, P_G_RS, P_W_SLOT, P_Y_SLOT, P_Y_OFF, P_Y_RS, P_Y_COL, P_REVERSE, P_S_SLOT, P_HS_OFF, P_CS_OFF;
     static int P_INIT, P_H0_SLOT, P_H0_OFF, P_C0_SLOT, P_C0_OFF;
     static int P_HID, P_T, P_B, P_BATCH_FIRST;
     /** Activation slots for the gates: the lowering sets them to Act.SIGMOID and Act.TANH. */
@@ -43,7 +45,11 @@ public final class LstmKernel implements Kernel {
         }
     }
 
-    private static int row(int t, int b) { return P_BATCH_FIRST == 1 ? b * P_T + t : t * P_B + b; }
+    /** The row of step s (counted in the kernel's direction) of batch row b. */
+    private static int row(int s, int b) {
+        int t = P_REVERSE == 1 ? P_T - 1 - s : s;
+        return P_BATCH_FIRST == 1 ? b * P_T + t : t * P_B + b;
+    }
 
     private static void init(float[][] bufs, float[] s, int b) {
         int hs = P_HS_OFF + b * P_HID, cs = P_CS_OFF + b * P_HID;
@@ -108,7 +114,7 @@ public final class LstmKernel implements Kernel {
 
     /** i, f, g, o from G[row] (gate order as PyTorch); updates c and h of batch b and writes h to Y[row]. */
     private static void gates(float[] g, float[] s, float[] y, int row, int b) {
-        int go = P_G_OFF + row * P_G_RS, ho = P_HS_OFF + b * P_HID, co = P_CS_OFF + b * P_HID, yo = P_Y_OFF + row * P_HID;
+        int go = P_G_OFF + row * P_G_RS, ho = P_HS_OFF + b * P_HID, co = P_CS_OFF + b * P_HID, yo = P_Y_OFF + row * P_Y_RS + P_Y_COL;
         int j = 0;
         for (; j <= P_HID - L; j += L) {
             FloatVector i = VecMath.apply(FloatVector.fromArray(S, g, go + j), P_SIGMOID);
