@@ -64,10 +64,11 @@ class OnnxModelsOnBackendsTest {
             "unet-upsample, 13, cpu, 0", "unet-upsample, 17, cpu, 0", "unet-upsample, 13, opencl, 0", "unet-upsample, 17, opencl, 0",
             "unet-upsample-corners, 13, cpu, 0", "unet-upsample-corners, 17, opencl, 0",
             // issue 19: a 2-layer batch-first GRU with initial state (Y and Y_h), a 2-layer bidirectional LSTM classifier,
-            // bidirectional GRUs from zero and from a given state
+            // bidirectional GRUs from zero and from a given state, a 2-layer bidirectional GRU classifier
             "gru, 13, cpu, 0", "gru, 17, cpu, 0", "gru, 13, opencl, 0", "gru, 17, opencl, 0",
             "bilstm, 13, cpu, 0", "bilstm, 17, cpu, 0", "bilstm, 13, opencl, 0", "bilstm, 17, opencl, 0",
-            "bigru, 13, cpu, 0", "bigru, 17, cpu, 0", "bigru, 13, opencl, 0", "bigru, 17, opencl, 0"})
+            "bigru, 13, cpu, 0", "bigru, 17, cpu, 0", "bigru, 13, opencl, 0", "bigru, 17, opencl, 0",
+            "gru-classifier, 13, cpu, 0", "gru-classifier, 17, opencl, 0"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
