@@ -24,6 +24,7 @@ interface OpImporter {
         ResizeOp.register(r);
         r.put("LSTM", RecurrentOp::lstm);
         r.put("GRU", RecurrentOp::gru);
+        r.put("Split", SplitOp::lower);
         ReduceOps.register(r);
         NormOps.register(r);
         r.put("ConvTranspose", ConvTransposeOp::lower);
