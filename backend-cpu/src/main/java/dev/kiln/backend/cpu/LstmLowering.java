@@ -17,8 +17,8 @@ import dev.kiln.ir.op.Lstm;
  * Every layer writes its hidden states straight into the result: the next layer's projection
  * reads them from there before its own recurrence overwrites them, so no layer needs a buffer
  * of its own. Rows keep the order in which the sequence is stored (batchFirst or not) throughout.
- * A bidirectional op (one layer) runs a reverse recurrence beside the forward one, each writing
- * its half of every row of the result.
+ * A bidirectional op (one layer) runs its reverse recurrence in the same kernel as the forward
+ * one, a task per direction and batch row, each writing its half of every row of the result.
  */
 final class LstmLowering {
     private LstmLowering() {}
@@ -36,38 +36,33 @@ final class LstmLowering {
             c0 = GemmLowering.contiguous(ctx, n, ctx.of(n.inputs().get(2)));
         }
         int base = l.hasInitialState() ? 3 : 1;
-        int[] g = new int[dirs], hs = new int[dirs], cs = new int[dirs];
-        for (int d = 0; d < dirs; d++) {
-            g[d] = ctx.scratch(rows * gStride);
-            hs[d] = ctx.scratch(batch * hid);
-            cs[d] = ctx.scratch(batch * hid);
-        }
+        // per direction d: G at g + d·rows·gStride; h and c of task k = d·B + b at hs + k·H and cs + k·H
+        int g = ctx.scratch(dirs * rows * gStride), hs = ctx.scratch(dirs * batch * hid), cs = ctx.scratch(dirs * batch * hid);
         for (int layer = 0; layer < l.numLayers(); layer++) {
             Placement in = layer == 0 ? x : y;
-            // every direction's projection reads the layer's input before any recurrence writes y
+            float[][] packed = new float[dirs][];
+            // every direction's projection reads the layer's input before the recurrence writes y
             for (int d = 0; d < dirs; d++) {
                 int w = base + 4 * (layer * dirs + d);
                 String sfx = "_l" + layer + (d == 1 ? "_reverse" : "");
-                HostTensor wih = constant(ctx, n, w, "weight_ih" + sfx);
+                HostTensor wih = constant(ctx, n, w, "weight_ih" + sfx), whh = constant(ctx, n, w + 1, "weight_hh" + sfx);
                 HostTensor bih = constant(ctx, n, w + 2, "bias_ih" + sfx), bhh = constant(ctx, n, w + 3, "bias_hh" + sfx);
                 float[] bias = new float[4 * hid];
                 for (int i = 0; i < bias.length; i++) bias[i] = (float) ((double) bih.data()[i] + bhh.data()[i]);
-                inputProjection(ctx, n, layer + (d == 1 ? " reverse" : ""), in, wih, bias, rows, g[d], gStride);
+                inputProjection(ctx, n, layer + (d == 1 ? " reverse" : ""), in, wih, bias, rows, g + d * rows * gStride, gStride);
+                packed[d] = GemmLowering.packPanels(whh);
             }
-            for (int d = 0; d < dirs; d++) {
-                int w = base + 4 * (layer * dirs + d), state = layer * dirs + d;
-                HostTensor whh = constant(ctx, n, w + 1, "weight_hh_l" + layer + (d == 1 ? "_reverse" : ""));
-                Params p = Params.of().put("G_SLOT", LoweringContext.ARENA).put("G_OFF", g[d]).put("G_RS", gStride)
-                        .put("W_SLOT", ctx.weight(GemmLowering.packPanels(whh))).put("Y_SLOT", y.slot()).put("Y_OFF", y.offset())
-                        .put("Y_RS", dirs * hid).put("Y_COL", d * hid).put("REVERSE", d)
-                        .put("S_SLOT", LoweringContext.ARENA).put("HS_OFF", hs[d]).put("CS_OFF", cs[d])
-                        .put("INIT", l.hasInitialState() ? 1 : 0)
-                        .put("H0_SLOT", h0 == null ? 0 : h0.slot()).put("H0_OFF", h0 == null ? 0 : h0.offset() + state * batch * hid)
-                        .put("C0_SLOT", c0 == null ? 0 : c0.slot()).put("C0_OFF", c0 == null ? 0 : c0.offset() + state * batch * hid)
-                        .put("HID", hid).put("T", steps).put("B", batch).put("BATCH_FIRST", l.batchFirst() ? 1 : 0)
-                        .put("SIGMOID", Act.SIGMOID).put("TANH", Act.TANH);
-                ctx.addKernel(n.describe() + " layer " + layer + (d == 1 ? " reverse" : "") + " (recurrence)", LstmKernel.class, p, batch);
-            }
+            int state = layer * dirs * batch * hid;
+            Params p = Params.of().put("G_SLOT", LoweringContext.ARENA).put("G_OFF", g).put("G_RS", gStride).put("G_DIR", rows * gStride)
+                    .put("W_SLOT", ctx.weight(concat(packed))).put("W_DIR", packed[0].length)
+                    .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("DIRS", dirs)
+                    .put("S_SLOT", LoweringContext.ARENA).put("HS_OFF", hs).put("CS_OFF", cs)
+                    .put("INIT", l.hasInitialState() ? 1 : 0)
+                    .put("H0_SLOT", h0 == null ? 0 : h0.slot()).put("H0_OFF", h0 == null ? 0 : h0.offset() + state)
+                    .put("C0_SLOT", c0 == null ? 0 : c0.slot()).put("C0_OFF", c0 == null ? 0 : c0.offset() + state)
+                    .put("HID", hid).put("T", steps).put("B", batch).put("BATCH_FIRST", l.batchFirst() ? 1 : 0)
+                    .put("SIGMOID", Act.SIGMOID).put("TANH", Act.TANH);
+            ctx.addKernel(n.describe() + " layer " + layer + " (recurrence" + (dirs == 2 ? ", both directions" : "") + ")", LstmKernel.class, p, dirs * batch);
         }
     }
 
@@ -87,6 +82,19 @@ final class LstmLowering {
                 .put("E_SLOT", LoweringContext.ARENA).put("E_OFF", 0).put("E_RS", 0).put("E_BS0", 0).put("E_BS1", 0)
                 .epilogue(Epilogue.NONE).put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
         ctx.addKernel(n.describe() + " layer " + layer + " (input projection)", GemmKernel.class, GemmLowering.noConvInput(p), mb * nch);
+    }
+
+    /** The arrays one after the other (both directions' packed weights in one constant). */
+    static float[] concat(float[][] parts) {
+        int total = 0;
+        for (float[] p : parts) total += p.length;
+        float[] r = new float[total];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, r, at, p.length);
+            at += p.length;
+        }
+        return r;
     }
 
     static HostTensor constant(LoweringContext ctx, Node n, int operand, String what) {
