@@ -52,7 +52,7 @@ final class RandomGraphs {
         for (int i = r.nextInt(3); i > 0; i--) values.add(constant("c", randomDims(r.nextInt(4))));
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
                 this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::where, this::reshape,
-                this::transpose, this::concat, this::slice, this::lstm, this::fusedDwPw, this::fusedAttention, this::convTranspose2d, this::pad, this::resize);
+                this::transpose, this::concat, this::slice, this::lstm, this::gru, this::fusedDwPw, this::fusedAttention, this::convTranspose2d, this::pad, this::resize);
         int nodes = 1 + r.nextInt(12), added = 0;
         for (int attempt = 0; added < nodes && attempt < 1000; attempt++)
             if (ops.get(r.nextInt(ops.size())).getAsBoolean()) added++;
@@ -330,22 +330,31 @@ final class RandomGraphs {
                 Ints.of(size), axes == 2 ? scale : 0f, scale), List.of(x));
     }
 
-    private boolean lstm() {
+    private boolean lstm() { return recurrent(false); }
+
+    private boolean gru() { return recurrent(true); }
+
+    /** An LSTM or a GRU: one or two layers, or one bidirectional layer. */
+    private boolean recurrent(boolean gru) {
         String x = value(t -> t.rank() == 3);
         if (x == null) return false;
         TensorType xt = type(x);
         int h = 1 + r.nextInt(4), layers = 1 + r.nextInt(2);
-        boolean batchFirst = r.nextBoolean(), initial = r.nextBoolean();
-        int batch = batchFirst ? xt.dim(0) : xt.dim(1);
+        boolean batchFirst = r.nextBoolean(), initial = r.nextBoolean(), bidir = layers == 1 && r.nextBoolean();
+        int batch = batchFirst ? xt.dim(0) : xt.dim(1), dirs = bidir ? 2 : 1, gates = gru ? 3 : 4;
         List<String> in = new ArrayList<>(List.of(x));
-        if (initial) { in.add(constant("h0", layers, batch, h)); in.add(constant("c0", layers, batch, h)); }
-        for (int l = 0; l < layers; l++) {
-            in.add(constant("w_ih", 4 * h, l == 0 ? xt.dim(2) : h));
-            in.add(constant("w_hh", 4 * h, h));
-            in.add(constant("b_ih", 4 * h));
-            in.add(constant("b_hh", 4 * h));
+        if (initial) {
+            in.add(constant("h0", layers * dirs, batch, h));
+            if (!gru) in.add(constant("c0", layers * dirs, batch, h));
         }
-        return add(new Lstm(h, layers, batchFirst, initial), in);
+        for (int l = 0; l < layers; l++)
+            for (int d = 0; d < dirs; d++) {
+                in.add(constant("w_ih", gates * h, l == 0 ? xt.dim(2) : h));
+                in.add(constant("w_hh", gates * h, h));
+                in.add(constant("b_ih", gates * h));
+                in.add(constant("b_hh", gates * h));
+            }
+        return add(gru ? new Gru(h, layers, batchFirst, initial, bidir) : new Lstm(h, layers, batchFirst, initial, bidir), in);
     }
 
     private boolean fusedAttention() {

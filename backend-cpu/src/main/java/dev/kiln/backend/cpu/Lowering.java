@@ -47,6 +47,7 @@ final class Lowering {
             case MatMul m -> GemmLowering.matmul(ctx, n, m.epilogue());
             case FusedAttention a -> AttentionLowering.attention(ctx, n, a);
             case Lstm l -> LstmLowering.lstm(ctx, n, l);
+            case Gru g -> GruLowering.gru(ctx, n, g);
         }
     }
 }

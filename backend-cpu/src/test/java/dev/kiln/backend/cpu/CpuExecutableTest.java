@@ -11,6 +11,7 @@ import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
 import dev.kiln.ir.op.Linear;
+import dev.kiln.ir.op.Gru;
 import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MaxPool2d;
 import dev.kiln.ir.op.Reshape;
@@ -97,7 +98,7 @@ class CpuExecutableTest {
 
     /**
      * The property tests run each kernel a few times, i.e. interpreted; this runs one graph of
-     * the vector-heavy kernels (fused depthwise+pointwise, softmax, both LSTM kernels, GEMM) long
+     * the vector-heavy kernels (fused depthwise+pointwise, softmax, both LSTM kernels, a bidirectional GRU, GEMM) long
      * enough for C2 to compile them with the Vector API intrinsics, checking it all along.
      */
     @Test void resultsStayCorrectOnceC2HasCompiledTheKernels() {
@@ -111,7 +112,10 @@ class CpuExecutableTest {
         for (int l = 0; l < 2; l++)
             lstm.addAll(List.of(c.weight(0.3f, 76, l == 0 ? 54 : 19), c.weight(0.3f, 76, 19), c.weight(76), c.weight(76)));
         String h = c.add(new Lstm(19, 2, false, false), lstm);
-        OpCase cs = c.build(c.add(new Linear(), h, c.weight(33, 19), c.weight(33)));
+        List<String> gru = new ArrayList<>(List.of(h));
+        for (int d = 0; d < 2; d++) gru.addAll(List.of(c.weight(0.3f, 57, 19), c.weight(0.3f, 57, 19), c.weight(57), c.weight(57)));
+        String g = c.add(new Gru(19, 1, false, false, true), gru);
+        OpCase cs = c.build(c.add(new Linear(), g, c.weight(33, 38), c.weight(33)));
         Map<String, HostTensor> in = cs.draw(3);
         HostTensor want = ReferenceInterpreter.run(cs.graph(), in).values().iterator().next();
         try (Executable exe = new CpuBackend().compile(cs.graph(), Map.of("threads", "2"))) {

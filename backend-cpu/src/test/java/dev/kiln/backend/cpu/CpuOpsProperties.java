@@ -66,7 +66,8 @@ class CpuOpsProperties {
     @Test void transpose() { property("transpose", OpCases::transpose, TRIES); }
     @Test void concat() { property("concat", OpCases::concat, TRIES); }
     @Test void slice() { property("slice", OpCases::slice, TRIES); }
-    @Test void lstmOneAndTwoLayersBothLayoutsWithAndWithoutInitialState() { property("lstm", OpCases::lstm, TRIES); }
+    @Test void lstmOneAndTwoLayersOrBidirectionalBothLayoutsWithAndWithoutInitialState() { property("lstm", OpCases::lstm, TRIES); }
+    @Test void gruOneAndTwoLayersOrBidirectionalBothLayoutsWithAndWithoutInitialState() { property("gru", OpCases::gru, TRIES); }
     @Test void conv2dEpilogueEachActivationAndJoin() { property("conv2d epilogue", OpCases::fusedConv2d, TRIES); }
     @Test void conv2dWinogradEdgeTilesPaddingBatchesAndEpilogues() { property("conv2d winograd", OpCases::winogradConv2d, TRIES); }
     @Test void linearEpilogueEachActivationAndJoin() { property("linear epilogue", OpCases::fusedLinear, TRIES); }

@@ -202,26 +202,30 @@ final class OpCases {
         return c.build(c.add(new Slice(cols[0], cols[1], cols[2], cols[3]), c.input(d)));
     }
 
-    static OpCase lstm(OpCase.Builder c) {
+    static OpCase lstm(OpCase.Builder c) { return recurrent(c, false); }
+
+    static OpCase gru(OpCase.Builder c) { return recurrent(c, true); }
+
+    /** An LSTM or a GRU: one or two layers, or one bidirectional layer; both layouts; with and without initial state. */
+    private static OpCase recurrent(OpCase.Builder c, boolean gru) {
         int layers = 1 + c.index % 2, hid = c.pick(1, 2, 3, L / 4, L / 2 - 1, L / 2, L / 2 + 1, L - 1, L, L + 1, 2 * L + 1);
         hid = Math.max(1, hid);
-        boolean batchFirst = c.index / 2 % 2 == 1, init = c.index / 4 % 2 == 1;
+        boolean batchFirst = c.index / 2 % 2 == 1, init = c.index / 4 % 2 == 1, bidir = layers == 1 && c.index / 8 % 2 == 1;
+        int dirs = bidir ? 2 : 1, gates = gru ? 3 : 4;
         int steps = c.between(1, 7), batch = c.pick(1, 2, 3, 5), feat = c.dim(2 * L + 1);
         String x = c.input(batchFirst ? new int[]{batch, steps, feat} : new int[]{steps, batch, feat});
         List<String> in = new ArrayList<>(List.of(x));
-        if (init) {
-            in.add(c.input(layers, batch, hid));
-            in.add(c.input(layers, batch, hid));
-        }
+        if (init) for (int s = 0; s < (gru ? 1 : 2); s++) in.add(c.input(layers * dirs, batch, hid));
         float ws = (float) (1.5 / Math.sqrt(hid));
-        for (int l = 0; l < layers; l++) {
-            in.add(c.weight(ws, 4 * hid, l == 0 ? feat : hid));
-            in.add(c.weight(ws, 4 * hid, hid));
-            in.add(c.weight(0.5f, 4 * hid));
-            in.add(c.weight(0.5f, 4 * hid));
-        }
+        for (int l = 0; l < layers; l++)
+            for (int d = 0; d < dirs; d++) {
+                in.add(c.weight(ws, gates * hid, l == 0 ? feat : hid));
+                in.add(c.weight(ws, gates * hid, hid));
+                in.add(c.weight(0.5f, gates * hid));
+                in.add(c.weight(0.5f, gates * hid));
+            }
         c.elementwise = true;
-        return c.build(c.add(new Lstm(hid, layers, batchFirst, init), in));
+        return c.build(c.add(gru ? new Gru(hid, layers, batchFirst, init, bidir) : new Lstm(hid, layers, batchFirst, init, bidir), in));
     }
 
     static OpCase fusedConv2d(OpCase.Builder c) {

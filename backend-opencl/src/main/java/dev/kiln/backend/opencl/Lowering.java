@@ -14,6 +14,7 @@ import dev.kiln.ir.op.FusedDwPwConv;
 import dev.kiln.ir.op.LayerNorm;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
+import dev.kiln.ir.op.Gru;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
 import dev.kiln.ir.op.Reduce;
@@ -75,6 +76,7 @@ final class Lowering {
             case MatMul m -> MatrixKernels.matMul(r, m.epilogue());
             case FusedAttention f -> AttentionKernel.generate(r, f);
             case Lstm l -> LstmKernel.generate(r, l);
+            case Gru g -> GruKernel.generate(r, g);
             case Softmax s -> SoftmaxKernel.generate(r, s);
             case Unary u -> MapKernels.unary(r, u);
             case Binary b -> MapKernels.binary(r, b);

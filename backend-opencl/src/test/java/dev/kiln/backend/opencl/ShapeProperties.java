@@ -11,6 +11,7 @@ import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
 import dev.kiln.ir.op.Reduce;
 import dev.kiln.ir.op.Linear;
+import dev.kiln.ir.op.Gru;
 import dev.kiln.ir.op.Lstm;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
@@ -137,23 +138,29 @@ class ShapeProperties {
     }
 
     @Test
-    void lstmsOfAnySizeMatchTheReference() {
-        RandomCases.check("lstm", 606, 4, (r, i) -> {
+    void lstmsOfAnySizeMatchTheReference() { recurrent("lstm", 606, false); }
+
+    @Test
+    void grusOfAnySizeMatchTheReference() { recurrent("gru", 607, true); }
+
+    /** One or two layers, or one bidirectional layer. */
+    private static void recurrent(String name, int seed, boolean gru) {
+        RandomCases.check(name, seed, 4, (r, i) -> {
             int hidden = r.prime(), layers = r.between(1, 2), batch = r.between(1, 3), steps = r.size(), features = r.size();
-            boolean batchFirst = r.chance(50), initial = r.chance(50);
+            boolean batchFirst = r.chance(50), initial = r.chance(50), bidir = layers == 1 && r.chance(50);
+            int dirs = bidir ? 2 : 1, gates = gru ? 3 : 4;
             List<String> operands = new java.util.ArrayList<>();
             operands.add(r.graph.input(batchFirst ? new int[]{batch, steps, features} : new int[]{steps, batch, features}));
-            if (initial) {
-                operands.add(r.graph.input(layers, batch, hidden));
-                operands.add(r.graph.input(layers, batch, hidden));
-            }
-            for (int l = 0; l < layers; l++) {
-                operands.add(r.graph.weight(4 * hidden, l == 0 ? features : hidden));
-                operands.add(r.graph.weight(4 * hidden, hidden));
-                operands.add(r.graph.weight(4 * hidden));
-                operands.add(r.graph.weight(4 * hidden));
-            }
-            return r.graph.op(new Lstm(hidden, layers, batchFirst, initial), operands.toArray(String[]::new));
+            if (initial) for (int s = 0; s < (gru ? 1 : 2); s++) operands.add(r.graph.input(layers * dirs, batch, hidden));
+            for (int l = 0; l < layers; l++)
+                for (int d = 0; d < dirs; d++) {
+                    operands.add(r.graph.weight(gates * hidden, l == 0 ? features : hidden));
+                    operands.add(r.graph.weight(gates * hidden, hidden));
+                    operands.add(r.graph.weight(gates * hidden));
+                    operands.add(r.graph.weight(gates * hidden));
+                }
+            return r.graph.op(gru ? new Gru(hidden, layers, batchFirst, initial, bidir) : new Lstm(hidden, layers, batchFirst, initial, bidir),
+                    operands.toArray(String[]::new));
         });
     }
 }

@@ -95,6 +95,8 @@ final class NodeView {
 
     String out(int i) { return i < node.outputs().size() ? node.outputs().get(i) : ""; }
 
+    int outputCount() { return node.outputs().size(); }
+
     /** Whether output i exists and a live node or graph output reads it. */
     boolean used(int i) { return !out(i).isEmpty() && ctx.isUsed(out(i)); }
 

@@ -30,7 +30,7 @@ import java.util.Set;
  * opsets 13 to 17, static shapes (dynamic dimensions are fixed by the input shapes the caller
  * gives), initializers as graph constants with their data. Shape arithmetic is folded at import;
  * each node becomes Kiln ops (see {@link NnOps}, {@link ElementwiseOps}, {@link ShapeOps},
- * {@link LstmOp}); node names become the IR nodes' origins, ONNX value names their names.
+ * {@link RecurrentOp}); node names become the IR nodes' origins, ONNX value names their names.
  *
  * <p>Errors: a file that is not ONNX or is cut short is a MalformedFileException naming the
  * file and byte offset; every op Kiln cannot import is listed in one UnsupportedOpException

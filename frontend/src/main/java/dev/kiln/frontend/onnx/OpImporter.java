@@ -22,7 +22,9 @@ interface OpImporter {
         ShapeOps.register(r);
         SpaceDepthOps.register(r);
         ResizeOp.register(r);
-        r.put("LSTM", LstmOp::lower);
+        r.put("LSTM", RecurrentOp::lstm);
+        r.put("GRU", RecurrentOp::gru);
+        r.put("Split", SplitOp::lower);
         ReduceOps.register(r);
         NormOps.register(r);
         r.put("ConvTranspose", ConvTransposeOp::lower);

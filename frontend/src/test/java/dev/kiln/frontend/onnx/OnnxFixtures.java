@@ -30,7 +30,8 @@ record OnnxFixtures(String model, int opset, List<String> inputs, List<String> o
             "dcgan", "unet-transposed", "convtranspose-zoo",
             "espcn", "channel-shuffle", "style-pad", "unet-upsample", "unet-upsample-corners",
             "audio-1d", "audio-1d-bn", "se-mean", "norms", "shufflenet-v2",
-            "transformer-post", "transformer-pre-gelu");
+            "transformer-post", "transformer-pre-gelu",
+            "gru", "bilstm", "bigru", "gru-classifier", "split-qkv");
 
     static Path path(String relative) {
         try {

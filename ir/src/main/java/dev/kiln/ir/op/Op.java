@@ -20,7 +20,7 @@ import java.util.List;
  * {@link Float#equals} does). Common-subexpression elimination relies on that.
  */
 public sealed interface Op permits Conv2d, ConvTranspose2d, BatchNorm2d, MatMul, Linear, Binary, Unary, Scale, Softmax,
-        MaxPool2d, AvgPool2d, Reduce, LayerNorm, Reshape, Transpose, Concat, Slice, Lstm,
+        MaxPool2d, AvgPool2d, Reduce, LayerNorm, Reshape, Transpose, Concat, Slice, Lstm, Gru,
         FusedDwPwConv, FusedAttention, Where, Pad, Resize {
 
     /** The result type for these operand types, or a ShapeException saying what does not fit. */

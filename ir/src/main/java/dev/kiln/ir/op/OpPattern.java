@@ -40,6 +40,7 @@ public enum OpPattern {
             case Reduce r -> r.kind().selects() ? SELECT : REDUCTION;
             case LayerNorm l -> REDUCTION;
             case Lstm l -> REDUCTION;
+            case Gru g -> REDUCTION;
         };
     }
 

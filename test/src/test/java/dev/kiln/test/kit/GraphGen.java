@@ -103,7 +103,7 @@ public final class GraphGen {
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, image::reduce, image::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::attention, image::convTranspose, image::pad, image::resize);
+                this::lstm, this::gru, this::attention, image::convTranspose, image::pad, image::resize);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
@@ -294,23 +294,29 @@ public final class GraphGen {
         return add(new Concat(axis), in) != null;
     }
 
-    private boolean lstm() {
+    private boolean lstm() { return recurrent(false); }
+
+    private boolean gru() { return recurrent(true); }
+
+    /** An LSTM or a GRU: one or two layers, or one bidirectional layer. */
+    private boolean recurrent(boolean gru) {
         String x = operand(t -> t.rank() == 3 && t.dim(2) <= 2 * Sizes.L + 1);
         if (x == null) return false;
         TensorType xt = type(x);
         int h = c.pickInt(1, 2, 3, 5, Sizes.L - 1, Sizes.L + 1), layers = 1 + c.below(2);
-        boolean batchFirst = c.chance(50), initial = c.chance(50);
-        int batchSize = batchFirst ? xt.dim(0) : xt.dim(1);
+        boolean batchFirst = c.chance(50), initial = c.chance(50), bidir = layers == 1 && c.chance(50);
+        int batchSize = batchFirst ? xt.dim(0) : xt.dim(1), dirs = bidir ? 2 : 1, gates = gru ? 3 : 4;
         List<String> in = new ArrayList<>(List.of(x));
-        if (initial) { in.add(like(TensorType.f32(layers, batchSize, h))); in.add(like(TensorType.f32(layers, batchSize, h))); }
-        for (int l = 0; l < layers; l++) {
-            int f = l == 0 ? xt.dim(2) : h;
-            in.add(constant("w_ih", Role.WEIGHT, f, 4 * h, f));
-            in.add(constant("w_hh", Role.WEIGHT, h, 4 * h, h));
-            in.add(constant("b_ih", Role.WEIGHT, 1, 4 * h));
-            in.add(constant("b_hh", Role.WEIGHT, 1, 4 * h));
-        }
-        return add(new Lstm(h, layers, batchFirst, initial), in) != null;
+        if (initial) for (int s = 0; s < (gru ? 1 : 2); s++) in.add(like(TensorType.f32(layers * dirs, batchSize, h)));
+        for (int l = 0; l < layers; l++)
+            for (int d = 0; d < dirs; d++) {
+                int f = l == 0 ? xt.dim(2) : h;
+                in.add(constant("w_ih", Role.WEIGHT, f, gates * h, f));
+                in.add(constant("w_hh", Role.WEIGHT, h, gates * h, h));
+                in.add(constant("b_ih", Role.WEIGHT, 1, gates * h));
+                in.add(constant("b_hh", Role.WEIGHT, 1, gates * h));
+            }
+        return add(gru ? new Gru(h, layers, batchFirst, initial, bidir) : new Lstm(h, layers, batchFirst, initial, bidir), in) != null;
     }
 
     private boolean attention() {

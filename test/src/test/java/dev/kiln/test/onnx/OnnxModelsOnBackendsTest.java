@@ -62,7 +62,15 @@ class OnnxModelsOnBackendsTest {
             "style-pad, 13, cpu, 0", "style-pad, 17, cpu, 0", "style-pad, 13, opencl, 0", "style-pad, 17, opencl, 0",
             // a tiny UNet: nearest and bilinear nn.Upsample (half-pixel, or align_corners) as Resize
             "unet-upsample, 13, cpu, 0", "unet-upsample, 17, cpu, 0", "unet-upsample, 13, opencl, 0", "unet-upsample, 17, opencl, 0",
-            "unet-upsample-corners, 13, cpu, 0", "unet-upsample-corners, 17, opencl, 0"})
+            "unet-upsample-corners, 13, cpu, 0", "unet-upsample-corners, 17, opencl, 0",
+            // issue 19: a 2-layer batch-first GRU with initial state (Y and Y_h), a 2-layer bidirectional LSTM classifier,
+            // bidirectional GRUs from zero and from a given state, a 2-layer bidirectional GRU classifier
+            "gru, 13, cpu, 0", "gru, 17, cpu, 0", "gru, 13, opencl, 0", "gru, 17, opencl, 0",
+            "bilstm, 13, cpu, 0", "bilstm, 17, cpu, 0", "bilstm, 13, opencl, 0", "bilstm, 17, opencl, 0",
+            "bigru, 13, cpu, 0", "bigru, 17, cpu, 0", "bigru, 13, opencl, 0", "bigru, 17, opencl, 0",
+            "gru-classifier, 13, cpu, 0", "gru-classifier, 17, opencl, 0",
+            // a fused QKV projection split three ways, an uneven split (ONNX Split as slices); the sigmoid and relu of slices stay
+            "split-qkv, 13, cpu, 2", "split-qkv, 17, cpu, 2", "split-qkv, 13, opencl, 2", "split-qkv, 17, opencl, 2"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
