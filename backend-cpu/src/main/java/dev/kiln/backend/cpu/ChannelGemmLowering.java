@@ -7,15 +7,15 @@ import dev.kiln.ir.op.Epilogue;
 
 /**
  * A dense conv with a small output plane and many output channels, as a GEMM vectorised along
- * the channels ({@link ChannelGemmKernel}), after a step that packs its im2col columns once.
+ * the channels ({@link ChannelGemmKernel}) that reads its input in place.
  * Inside ResNet-18 at batch 1 the pixel-vectorised GEMM left 23 % of its lanes idle at 7²
  * (49 pixels in 64 lanes) and 12.5 % at 14² (196 in 224), on the convs that hold most of the
  * model's weights; here the pixels are the tile's rows (7 or 8 per tile) and 256 or 512
  * channels fill every vector.
  */
 final class ChannelGemmLowering {
-    /** K block: the KC×NR sub-panel of weights (16 KiB at 512-bit vectors) stays in L1 while every pixel row block sweeps it. */
-    static final int KC = Integer.getInteger("kiln.cpu.kc", 128);
+    /** K block: the KC×NR sub-panel of weights (32 KiB at 512-bit vectors) stays in L1 while every pixel row block sweeps it. */
+    static final int KC = Integer.getInteger("kiln.cpu.kc", 256);
     /** Most accumulator rows a task keeps (its scratch is twice rows × NR floats: 128 KiB at 512-bit vectors). */
     private static final int MAX_ROWS = 512;
 
@@ -38,13 +38,11 @@ final class ChannelGemmLowering {
 
     private static int rows(int pixels, int mr) { return (pixels + mr - 1) / mr * mr; }
 
-    /** The GEMM over the columns packed at (ARENA, cols), perImage floats apart, into y through bias and epilogue. */
-    static void conv(LoweringContext ctx, Node n, int cols, int perImage, HostTensor w, Placement b, Placement e, Placement y, Epilogue epi) {
+    /** The GEMM reading the conv input in place (p holds GemmLowering's X_ and geometry parameters) into y through bias and epilogue. */
+    static void conv(LoweringContext ctx, Node n, Params p, HostTensor w, Placement b, Placement e, Placement y, Epilogue epi) {
         int o = w.shape().dim(0), k = (int) (w.shape().size() / o), images = y.dims()[0], pixels = y.dims()[2] * y.dims()[3];
         Placement ev = e == null ? y : e;
-        Params p = Params.of()
-                .put("A_SLOT", LoweringContext.ARENA).put("A_OFF", cols).put("A_BS", perImage)
-                .put("B_SLOT", ctx.weight(GemmLowering.packPanels(w.data(), o, k)))
+        p.put("B_SLOT", ctx.weight(GemmLowering.packPanels(w.data(), o, k)))
                 .put("C_SLOT", y.slot()).put("C_OFF", y.offset()).put("C_RS", y.strides()[1]).put("C_BS0", y.strides()[0])
                 .put("C_W", GemmLowering.flatPlanes(y) ? 0 : y.dims()[3]).put("C_S2", y.strides()[2])
                 .put("E_SLOT", ev.slot()).put("E_OFF", ev.offset()).put("E_RS", ev.strides()[1]).put("E_BS0", ev.strides()[0])

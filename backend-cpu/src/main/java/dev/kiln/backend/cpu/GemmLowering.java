@@ -69,13 +69,13 @@ final class GemmLowering {
         int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
         int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 16 / images));
         int mch = Math.max(1, Math.min(mb, (16 + images * nch - 1) / (images * nch)));
-        long packed = (long) images * tiles * k * NR;
         HostTensor constantW = ctx.constant(n.inputs().get(1));
-        if (constantW != null && packed <= PACKED_COLUMNS && ChannelGemmLowering.pays(m, hw)) {
+        if (constantW != null && ChannelGemmLowering.pays(m, hw)) {
             // small planes: vectorised along the output channels, whose count fills the vector tiles (ChannelGemmKernel)
-            ChannelGemmLowering.conv(ctx, n, packColumns(ctx, n, x, w, y, c, images, tiles, m, hw, k, mb), tiles * k * NR, constantW, b, e, y, epi);
+            ChannelGemmLowering.conv(ctx, n, convInput(Params.of(), x, w, y, c), constantW, b, e, y, epi);
             return;
         }
+        long packed = (long) images * tiles * k * NR;
         Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(m, k));
         Params p = convParams(ctx, n, matrix, b, e, y, epi, k, true);
         if (mch > 1 && packed <= PACKED_COLUMNS) {
@@ -109,7 +109,7 @@ final class GemmLowering {
     private static final int PACKED_COLUMNS = 1 << 20;
 
     /** GemmKernel's conv input X and geometry, for B_PANEL 2 (packed per task) and 3 (packed once into C). */
-    private static Params convInput(Params p, Placement x, Placement w, Placement y, Conv2d c) {
+    static Params convInput(Params p, Placement x, Placement w, Placement y, Conv2d c) {
         return p.put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
                 .put("CIN", w.dims()[1]).put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("OW", y.dims()[3])
                 .put("SH", c.stride().get(0)).put("SW", c.stride().get(1)).put("DH", c.dilation().get(0)).put("DW", c.dilation().get(1))

@@ -11,12 +11,14 @@ import jdk.incubator.vector.VectorSpecies;
  * and 196 take 7 (12.5 %); here a register tile is MR pixels (7 or 8, whichever leaves fewer
  * rows idle: 49 = 7·7, 196 = 7·28) × NR channels, and channel counts are multiples of NR.
  *
- * <p>A = the im2col columns GemmKernel's B_PANEL=3 step packed into scratch ([image][tile][K][NR],
- * pixel p in lane p % NR of tile p / NR), read by broadcast, one base per tile row since a row
- * block may straddle two tiles. B = the weights as panels [O/NR][K][NR], packed at compile time.
- * A task is (channel tile, image), images innermost: one thread streams a weight panel once for
- * all its images, and each weight byte is read once per call (layer4's 3×3 convs hold 9.4 MB of
- * weights each, which do not stay in any cache from one call to the next).
+ * <p>A = the im2col matrix of the input X, never packed: pixel p's column starts at its window's
+ * corner in X (whose halo holds the padding), and row k = (channel, ky, kx) is one offset from
+ * there, the same for every pixel (a table made per kernel). So a tile reads X in place (166 KiB
+ * for a 512-channel 7² input, inside L2) where a packing step wrote 1.2 MiB of columns per call
+ * and took 5-9 % of the conv's time. B = the weights as panels [O/NR][K][NR], packed at compile
+ * time. A task is (channel tile, image), images innermost: one thread streams a weight panel once
+ * for all its images, and each weight byte is read once per call (layer4's 3×3 convs hold 9.4 MB
+ * of weights each, which do not stay in any cache from one call to the next).
  *
  * <p>K is blocked by KC: for each block, every row block of pixels sweeps the block's KC×NR
  * sub-panel of B (it stays in L1 across the row blocks) and adds into the task's accumulator
@@ -27,7 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class ChannelGemmKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length(), NR = 2 * L;
-    static int P_A_SLOT, P_A_OFF, P_A_BS, P_B_SLOT;
+    /** The conv input X (with a halo covering the padding) and its geometry. */
+    static int P_X_SLOT, P_X_OFF, P_X_S0, P_X_S1, P_X_S2, P_CIN, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL, P_OW;
+    static int P_B_SLOT;
     static int P_C_SLOT, P_C_OFF, P_C_RS, P_C_BS0, P_C_W, P_C_S2;
     static int P_E_SLOT, P_E_OFF, P_E_RS, P_E_BS0, P_EXTRA, P_EPI, P_BIAS_SLOT, P_BIAS_OFF;
     /** O output channels, N pixels per image, K = C·KH·KW; MR pixel rows per register tile (7 or 8); KC the K block. */
@@ -38,28 +42,39 @@ public final class ChannelGemmKernel implements Kernel {
     /** T then U, plus a vector so a masked load at U's end stays inside the array (one leaving it takes a slow path). */
     static final int SCRATCH_FLOATS = 2 * ROWS * NR + L;
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+    /** Row k's offset in X from a window's corner: read, never written, after class initialisation. */
+    private static final int[] TAP = taps();
+
+    private static int[] taps() {
+        int[] t = new int[P_K];
+        int k = 0;
+        for (int ci = 0; ci < P_CIN; ci++)
+            for (int ky = 0; ky < P_KH; ky++)
+                for (int kx = 0; kx < P_KW; kx++) t[k++] = ci * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW;
+        return t;
+    }
 
     @Override public void run(float[][] bufs, int lo, int hi) {
-        float[] a = bufs[P_A_SLOT], b = bufs[P_B_SLOT], c = bufs[P_C_SLOT], bias = bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
+        float[] a = bufs[P_X_SLOT], b = bufs[P_B_SLOT], c = bufs[P_C_SLOT], bias = bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] t = ThreadScratch.of(SCRATCH, SCRATCH_FLOATS);
         for (int task = lo; task < hi; task++) {
-            int image = task % P_IMAGES, jt = task / P_IMAGES, bb = jt * P_K * NR, ab = P_A_OFF + image * P_A_BS;
+            int image = task % P_IMAGES, jt = task / P_IMAGES, bb = jt * P_K * NR, ab = P_X_OFF + image * P_X_S0;
             for (int k0 = 0; k0 < P_K; k0 += P_KC) {
                 int k1 = Math.min(P_K, k0 + P_KC);
-                for (int rb = 0; rb < RB; rb++) tile(a, b, t, ab, bb, rb * P_MR, k0, k1);
+                for (int rb = 0; rb < RB; rb++) tile(a, b, t, TAP, ab, bb, rb * P_MR, k0, k1);
             }
             store(c, bias, e, t, image, jt);
         }
     }
 
-    /** Where pixel p's column starts in the image's packed A; rows past the last pixel read it again (their results are never stored). */
+    /** Where pixel p's window starts in the image's X; rows past the last pixel read its window again (their results are never stored). */
     private static int rowBase(int ab, int p) {
-        int q = Math.min(p, P_N - 1);
-        return ab + q / NR * P_K * NR + q % NR;
+        int q = Math.min(p, P_N - 1), oy = q / P_OW, ox = q - oy * P_OW;
+        return ab + (oy * P_SH - P_PT) * P_X_S2 + ox * P_SW - P_PL;
     }
 
     /** Rows p0 .. p0+MR-1 of T += A[rows, k0..k1) · B[k0..k1, tile]; the first K block starts from zero. */
-    private static void tile(float[] a, float[] b, float[] t, int ab, int bb, int p0, int k0, int k1) {
+    private static void tile(float[] a, float[] b, float[] t, int[] tap, int ab, int bb, int p0, int k0, int k1) {
         int a0 = rowBase(ab, p0), a1 = rowBase(ab, p0 + 1), a2 = rowBase(ab, p0 + 2), a3 = rowBase(ab, p0 + 3);
         int a4 = rowBase(ab, p0 + 4), a5 = rowBase(ab, p0 + 5), a6 = rowBase(ab, p0 + 6), a7 = P_MR == 8 ? rowBase(ab, p0 + 7) : a6;
         int to = p0 * NR;
@@ -83,7 +98,7 @@ public final class ChannelGemmKernel implements Kernel {
             }
         }
         for (int k = k0; k < k1; k++) {
-            int bo = bb + k * NR, ko = k * NR;
+            int bo = bb + k * NR, ko = tap[k];
             FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L), x;
             x = FloatVector.broadcast(S, a[a0 + ko]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
             x = FloatVector.broadcast(S, a[a1 + ko]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
