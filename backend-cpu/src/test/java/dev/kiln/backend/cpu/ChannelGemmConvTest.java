@@ -61,6 +61,27 @@ class ChannelGemmConvTest {
         assertTrue(!ChannelGemmLowering.pays(64, 49), "fewer than 4 channel tiles: not enough tasks");
     }
 
+    /** Random geometry (kernel, stride, padding, dilation, batch, channel counts, epilogue): whatever it lowers to must match the reference. */
+    @Test void randomGeometriesMatchTheReference() {
+        for (int seed = 0; seed < 16; seed++) {
+            OpCase.Builder c = new OpCase.Builder("random" + seed, 100 + seed, seed);
+            int kh = c.between(1, 3), kw = c.between(1, 3), s = c.between(1, 2), d = c.between(1, 2), pad = c.between(0, 2);
+            int h = c.between((kh - 1) * d + 1, 15), w = c.between((kw - 1) * d + 1, 15), cin = c.between(1, 12);
+            int o = c.pick(128, 136, 160, 256), images = c.between(1, 2);
+            String x = c.namedInput("x", 1f, images, cin, h, w);
+            Conv2d conv = new Conv2d(Ints.of(s, s), Ints.filled(4, pad), Ints.of(d, d), 1);
+            boolean residual = c.coin();
+            String wt = c.weight(0.3f, o, cin, kh, kw), b = c.weight(o);
+            OpCase cs;
+            if (residual) {
+                int oh = (h + 2 * pad - (kh - 1) * d - 1) / s + 1, ow = (w + 2 * pad - (kw - 1) * d - 1) / s + 1;
+                String r = c.namedInput("r", 1f, images, o, oh, ow);
+                cs = c.build(c.add(conv.withEpilogue(Epilogue.of(Epilogue.ADD).then(Act.RELU)), x, wt, b, r));
+            } else cs = c.build(c.add(conv.withEpilogue(Epilogue.of(Act.SIGMOID)), x, wt, b));
+            check(cs);
+        }
+    }
+
     private static long channelSteps(List<String> steps) { return steps.stream().filter(s -> s.endsWith("[ChannelGemmKernel]")).count(); }
 
     /** Runs the case a few times on 1 and 2 threads (inputs and arena reused) against the reference; returns the kernel steps' names. */
