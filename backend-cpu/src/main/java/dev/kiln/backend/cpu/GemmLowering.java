@@ -69,22 +69,20 @@ final class GemmLowering {
         int tilesPerChunk = Math.max(1, B_CHUNK_BYTES / (k * NR * 4));
         int nch = Math.max((tiles + tilesPerChunk - 1) / tilesPerChunk, Math.min(tiles, 16 / images));
         int mch = Math.max(1, Math.min(mb, (16 + images * nch - 1) / (images * nch)));
+        HostTensor constantW = ctx.constant(n.inputs().get(1));
+        if (constantW != null && ChannelGemmLowering.pays(m, hw)) {
+            // small planes: vectorised along the output channels, whose count fills the vector tiles (ChannelGemmKernel)
+            ChannelGemmLowering.conv(ctx, n, convInput(Params.of(), x, w, y, c), constantW, b, e, y, epi);
+            return;
+        }
+        long packed = (long) images * tiles * k * NR;
         Placement matrix = Placement.contiguous(w.slot(), w.offset(), TensorType.f32(m, k));
         Params p = convParams(ctx, n, matrix, b, e, y, epi, k, true);
-        long packed = (long) images * tiles * k * NR;
         if (mch > 1 && packed <= PACKED_COLUMNS) {
             // each row chunk would pack the same columns again (small images: a gather per k, since
             // their tiles cross rows), so pack every tile once into scratch and run a plain GEMM on it
-            int dst = ctx.scratch((int) packed), perImage = tiles * k * NR;
-            Params pack = convInput(Params.of(), x, w, y, c).put("B_PANEL", 3)
-                    .put("C_SLOT", LoweringContext.ARENA).put("C_OFF", dst).put("C_RS", 0).put("C_BS0", perImage).put("C_BS1", 0).put("BD1", 1).put("C_W", 0).put("C_S2", 0)
-                    .put("M", m).put("N", hw).put("K", k).put("MB", mb).put("NCH", 1).put("MCH", 1)
-                    .put("BIAS_MODE", 0).put("BIAS_SLOT", 0).put("BIAS_OFF", 0).epilogue(Epilogue.NONE)
-                    .put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
-            for (String q : new String[]{"A_SLOT", "A_OFF", "A_RS", "A_CS", "A_BS0", "A_BS1", "B_SLOT", "B_OFF", "B_RS", "B_BS0", "B_BS1",
-                    "E_SLOT", "E_OFF", "E_RS", "E_BS0", "E_BS1"}) pack.put(q, 0);
-            ctx.addKernel(n.describe() + " (pack columns)", GemmKernel.class, pack, images * tiles);
-            p.put("B_SLOT", LoweringContext.ARENA).put("B_OFF", dst).put("B_RS", NR).put("B_BS0", perImage).put("B_BS1", 0).put("B_PANEL", 1);
+            int dst = packColumns(ctx, n, x, w, y, c, images, tiles, m, hw, k, mb);
+            p.put("B_SLOT", LoweringContext.ARENA).put("B_OFF", dst).put("B_RS", NR).put("B_BS0", tiles * k * NR).put("B_BS1", 0).put("B_PANEL", 1);
             emit(ctx, n, p, images, m, hw, k);
             return;
         }
@@ -93,11 +91,25 @@ final class GemmLowering {
         ctx.kernel(n, GemmKernel.class, p, images * mch * nch);
     }
 
+    /** A step that packs every column tile of the conv's im2col matrix once into scratch ([image][tile][K][NR], GemmKernel's B_PANEL=3); returns where. */
+    private static int packColumns(LoweringContext ctx, Node n, Placement x, Placement w, Placement y, Conv2d c, int images, int tiles, int m, int hw, int k, int mb) {
+        int perImage = tiles * k * NR, dst = ctx.scratch(images * perImage);
+        Params pack = convInput(Params.of(), x, w, y, c).put("B_PANEL", 3)
+                .put("C_SLOT", LoweringContext.ARENA).put("C_OFF", dst).put("C_RS", 0).put("C_BS0", perImage).put("C_BS1", 0).put("BD1", 1).put("C_W", 0).put("C_S2", 0)
+                .put("M", m).put("N", hw).put("K", k).put("MB", mb).put("NCH", 1).put("MCH", 1)
+                .put("BIAS_MODE", 0).put("BIAS_SLOT", 0).put("BIAS_OFF", 0).epilogue(Epilogue.NONE)
+                .put("A_PACK", 0).put("AP_SLOT", 0).put("AP_OFF", 0);
+        for (String q : new String[]{"A_SLOT", "A_OFF", "A_RS", "A_CS", "A_BS0", "A_BS1", "B_SLOT", "B_OFF", "B_RS", "B_BS0", "B_BS1",
+                "E_SLOT", "E_OFF", "E_RS", "E_BS0", "E_BS1"}) pack.put(q, 0);
+        ctx.addKernel(n.describe() + " (pack columns)", GemmKernel.class, pack, images * tiles);
+        return dst;
+    }
+
     /** Floats of packed columns a conv may materialise in scratch instead of packing them once per row chunk (4 MiB). */
     private static final int PACKED_COLUMNS = 1 << 20;
 
     /** GemmKernel's conv input X and geometry, for B_PANEL 2 (packed per task) and 3 (packed once into C). */
-    private static Params convInput(Params p, Placement x, Placement w, Placement y, Conv2d c) {
+    static Params convInput(Params p, Placement x, Placement w, Placement y, Conv2d c) {
         return p.put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
                 .put("CIN", w.dims()[1]).put("KH", w.dims()[2]).put("KW", w.dims()[3]).put("OW", y.dims()[3])
                 .put("SH", c.stride().get(0)).put("SW", c.stride().get(1)).put("DH", c.dilation().get(0)).put("DW", c.dilation().get(1))
@@ -130,10 +142,12 @@ final class GemmLowering {
     }
 
     /** Wᵀ in panels of NR columns: panel j holds W[j·NR + r][k] at [j][k][r], zero past N. */
-    static float[] packPanels(HostTensor w) {
-        int n = w.shape().dim(0), k = w.shape().dim(1), tiles = (n + NR - 1) / NR;
+    static float[] packPanels(HostTensor w) { return packPanels(w.data(), w.shape().dim(0), w.shape().dim(1)); }
+
+    /** As above for a row-major [n][k] matrix (a conv's [O][C·KH·KW] weights). */
+    static float[] packPanels(float[] d, int n, int k) {
+        int tiles = (n + NR - 1) / NR;
         float[] p = new float[tiles * k * NR];
-        float[] d = w.data();
         for (int j = 0; j < tiles; j++)
             for (int q = 0; q < k; q++)
                 for (int r = 0; r < NR && j * NR + r < n; r++)

@@ -1,0 +1,146 @@
+package dev.kiln.backend.cpu.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A dense conv with a small output plane (ResNet's 14² and 7²) as a GEMM vectorised along the
+ * output channels instead of the pixels: Cᵀ[pixel][o] = im2colᵀ · Wᵀ. GemmKernel tiles the
+ * flattened plane in NR = 2 vectors, so 49 pixels take 2 tiles of 32 lanes (23 % of them idle)
+ * and 196 take 7 (12.5 %); here a register tile is MR pixels (7 or 8, whichever leaves fewer
+ * rows idle: 49 = 7·7, 196 = 7·28) × NR channels, and channel counts are multiples of NR.
+ *
+ * <p>A = the im2col matrix of the input X, never packed: pixel p's column starts at its window's
+ * corner in X (whose halo holds the padding), and row k = (channel, ky, kx) is one offset from
+ * there, the same for every pixel (a table made per kernel). So a tile reads X in place (166 KiB
+ * for a 512-channel 7² input, inside L2) where a packing step wrote 1.2 MiB of columns per call
+ * and took 5-9 % of the conv's time. B = the weights as panels [O/NR][K][NR], packed at compile
+ * time. A task is (channel tile, image), images innermost: one thread streams a weight panel once
+ * for all its images, and each weight byte is read once per call (layer4's 3×3 convs hold 9.4 MB
+ * of weights each, which do not stay in any cache from one call to the next).
+ *
+ * <p>K is blocked by KC: for each block, every row block of pixels sweeps the block's KC×NR
+ * sub-panel of B (it stays in L1 across the row blocks) and adds into the task's accumulator
+ * tile T [rows][NR]. The finished T is transposed to U [NR][rows] and stored channel by channel,
+ * vectorised along the pixels, through bias and epilogue into C (whose planes may sit inside a
+ * halo: rows of C_W pixels C_S2 floats apart). E, the epilogue's extra operand, has flat planes.
+ */
+public final class ChannelGemmKernel implements Kernel {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length(), NR = 2 * L;
+    /** The conv input X (with a halo covering the padding) and its geometry. */
+    static int P_X_SLOT, P_X_OFF, P_X_S0, P_X_S1, P_X_S2, P_CIN, P_KH, P_KW, P_SH, P_SW, P_DH, P_DW, P_PT, P_PL, P_OW;
+    static int P_B_SLOT;
+    static int P_C_SLOT, P_C_OFF, P_C_RS, P_C_BS0, P_C_W, P_C_S2;
+    static int P_E_SLOT, P_E_OFF, P_E_RS, P_E_BS0, P_EXTRA, P_EPI, P_BIAS_SLOT, P_BIAS_OFF;
+    /** O output channels, N pixels per image, K = C·KH·KW; MR pixel rows per register tile (7 or 8); KC the K block. */
+    static int P_O, P_N, P_K, P_MR, P_KC, P_IMAGES;
+    static final int RB = (P_N + P_MR - 1) / P_MR, ROWS = RB * P_MR;
+    /** C's plane as CH rows of CW pixels, CS2 floats apart: one row of N when it has no halo. */
+    static final int CW = P_C_W > 0 ? P_C_W : P_N, CH = P_N / CW, CS2 = P_C_W > 0 ? P_C_S2 : P_N;
+    /** T then U, plus a vector so a masked load at U's end stays inside the array (one leaving it takes a slow path). */
+    static final int SCRATCH_FLOATS = 2 * ROWS * NR + L;
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+    /** Row k's offset in X from a window's corner: read, never written, after class initialisation. */
+    private static final int[] TAP = taps();
+
+    private static int[] taps() {
+        int[] t = new int[P_K];
+        int k = 0;
+        for (int ci = 0; ci < P_CIN; ci++)
+            for (int ky = 0; ky < P_KH; ky++)
+                for (int kx = 0; kx < P_KW; kx++) t[k++] = ci * P_X_S1 + ky * P_DH * P_X_S2 + kx * P_DW;
+        return t;
+    }
+
+    @Override public void run(float[][] bufs, int lo, int hi) {
+        float[] a = bufs[P_X_SLOT], b = bufs[P_B_SLOT], c = bufs[P_C_SLOT], bias = bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
+        float[] t = ThreadScratch.of(SCRATCH, SCRATCH_FLOATS);
+        for (int task = lo; task < hi; task++) {
+            int image = task % P_IMAGES, jt = task / P_IMAGES, bb = jt * P_K * NR, ab = P_X_OFF + image * P_X_S0;
+            for (int k0 = 0; k0 < P_K; k0 += P_KC) {
+                int k1 = Math.min(P_K, k0 + P_KC);
+                for (int rb = 0; rb < RB; rb++) tile(a, b, t, TAP, ab, bb, rb * P_MR, k0, k1);
+            }
+            store(c, bias, e, t, image, jt);
+        }
+    }
+
+    /** Where pixel p's window starts in the image's X; rows past the last pixel read its window again (their results are never stored). */
+    private static int rowBase(int ab, int p) {
+        int q = Math.min(p, P_N - 1), oy = q / P_OW, ox = q - oy * P_OW;
+        return ab + (oy * P_SH - P_PT) * P_X_S2 + ox * P_SW - P_PL;
+    }
+
+    /** Rows p0 .. p0+MR-1 of T += A[rows, k0..k1) · B[k0..k1, tile]; the first K block starts from zero. */
+    private static void tile(float[] a, float[] b, float[] t, int[] tap, int ab, int bb, int p0, int k0, int k1) {
+        int a0 = rowBase(ab, p0), a1 = rowBase(ab, p0 + 1), a2 = rowBase(ab, p0 + 2), a3 = rowBase(ab, p0 + 3);
+        int a4 = rowBase(ab, p0 + 4), a5 = rowBase(ab, p0 + 5), a6 = rowBase(ab, p0 + 6), a7 = P_MR == 8 ? rowBase(ab, p0 + 7) : a6;
+        int to = p0 * NR;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (k0 == 0) {
+            FloatVector z = FloatVector.zero(S);
+            c00 = z; c01 = z; c10 = z; c11 = z; c20 = z; c21 = z; c30 = z; c31 = z;
+            c40 = z; c41 = z; c50 = z; c51 = z; c60 = z; c61 = z; c70 = z; c71 = z;
+        } else {
+            c00 = FloatVector.fromArray(S, t, to); c01 = FloatVector.fromArray(S, t, to + L);
+            c10 = FloatVector.fromArray(S, t, to + NR); c11 = FloatVector.fromArray(S, t, to + NR + L);
+            c20 = FloatVector.fromArray(S, t, to + 2 * NR); c21 = FloatVector.fromArray(S, t, to + 2 * NR + L);
+            c30 = FloatVector.fromArray(S, t, to + 3 * NR); c31 = FloatVector.fromArray(S, t, to + 3 * NR + L);
+            c40 = FloatVector.fromArray(S, t, to + 4 * NR); c41 = FloatVector.fromArray(S, t, to + 4 * NR + L);
+            c50 = FloatVector.fromArray(S, t, to + 5 * NR); c51 = FloatVector.fromArray(S, t, to + 5 * NR + L);
+            c60 = FloatVector.fromArray(S, t, to + 6 * NR); c61 = FloatVector.fromArray(S, t, to + 6 * NR + L);
+            if (P_MR == 8) {
+                c70 = FloatVector.fromArray(S, t, to + 7 * NR); c71 = FloatVector.fromArray(S, t, to + 7 * NR + L);
+            } else {
+                c70 = c00; c71 = c01;   // unused: no eighth row
+            }
+        }
+        for (int k = k0; k < k1; k++) {
+            int bo = bb + k * NR, ko = tap[k];
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L), x;
+            x = FloatVector.broadcast(S, a[a0 + ko]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + ko]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + ko]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + ko]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[a4 + ko]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[a5 + ko]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[a6 + ko]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            if (P_MR == 8) {
+                x = FloatVector.broadcast(S, a[a7 + ko]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            }
+        }
+        c00.intoArray(t, to); c01.intoArray(t, to + L); c10.intoArray(t, to + NR); c11.intoArray(t, to + NR + L);
+        c20.intoArray(t, to + 2 * NR); c21.intoArray(t, to + 2 * NR + L); c30.intoArray(t, to + 3 * NR); c31.intoArray(t, to + 3 * NR + L);
+        c40.intoArray(t, to + 4 * NR); c41.intoArray(t, to + 4 * NR + L); c50.intoArray(t, to + 5 * NR); c51.intoArray(t, to + 5 * NR + L);
+        c60.intoArray(t, to + 6 * NR); c61.intoArray(t, to + 6 * NR + L);
+        if (P_MR == 8) {
+            c70.intoArray(t, to + 7 * NR); c71.intoArray(t, to + 7 * NR + L);
+        }
+    }
+
+    /**
+     * The finished tile of channels jt·NR.. of one image into C: T transposed into U (scalar: N·NR
+     * moves against the tile's N·NR·K multiply-adds), then each channel's pixels as vectors
+     * through bias and the epilogue, written out where they are used (vectors never cross a call).
+     */
+    private static void store(float[] c, float[] bias, float[] e, float[] t, int image, int jt) {
+        int o0 = jt * NR, chans = Math.min(NR, P_O - o0), u = ROWS * NR;
+        for (int p = 0; p < P_N; p++)
+            for (int l = 0; l < chans; l++) t[u + l * ROWS + p] = t[p * NR + l];
+        for (int l = 0; l < chans; l++) {
+            int o = o0 + l, plane = P_C_OFF + image * P_C_BS0 + o * P_C_RS, eo = P_E_OFF + image * P_E_BS0 + o * P_E_RS;
+            float bv = bias[P_BIAS_OFF + o];
+            for (int y = 0; y < CH; y++)
+                for (int x = 0; x < CW; x += L) {
+                    VectorMask<Float> m = S.indexInRange(x, CW);
+                    int p = y * CW + x;
+                    FloatVector v = FloatVector.fromArray(S, t, u + l * ROWS + p, m).add(bv), ev = null;
+                    if (P_EXTRA != 0) ev = FloatVector.fromArray(S, e, eo + p, m);
+                    v = VecMath.epilogue(v, ev, P_EPI);    // the epilogue's code, written inline by the specialiser
+                    v.intoArray(c, plane + y * CS2 + x, m);
+                }
+        }
+    }
+}
