@@ -32,6 +32,11 @@ public final class LaneAttentionKernel implements Kernel {
     private static final ThreadLocal<float[]> PROBS = new ThreadLocal<>(), ACC = new ThreadLocal<>(), STATE = new ThreadLocal<>();
 
     // lane state, QB floats each: running max, running sum, this tile's max, the rescale factor
+    /** exp's constants: t = x·log2(e) + 1.5·2²³ rounds to an integer n held in t's low mantissa bits. */
+    static final float LOG2E = 1.44269504f, ROUNDER = 12582912f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** t's bits minus this are n + 127, the biased exponent of 2^n (n ≥ −127 since x ≥ −88: 0 at worst). */
+    static final int EXP_BIAS = 0x4B400000 - 127;
+
     static final int MAX = 0, SUM = QB, TILE_MAX = 2 * QB, CORR = 3 * QB;
 
     @Override public void run(float[][] bufs, int lo, int hi) {
@@ -111,9 +116,20 @@ public final class LaneAttentionKernel implements Kernel {
             // reference (which sees all keys at once) gets 0 for these keys once a later tile has a finite score
             FloatVector base = mNew.blend(0f, mNew.eq(Float.NEGATIVE_INFINITY));
             FloatVector corr = mOld.sub(base).lanewise(VectorOperators.EXP);
-            FloatVector sum = FloatVector.zero(S);
+            FloatVector sum = FloatVector.zero(S), nLn2Lo = FloatVector.broadcast(S, -LN2_LO), one = FloatVector.broadcast(S, 1f);
+            FloatVector c2 = FloatVector.broadcast(S, 0.5f), c6 = FloatVector.broadcast(S, 1f / 6), c24 = FloatVector.broadcast(S, 1f / 24);
+            FloatVector c120 = FloatVector.broadcast(S, 1f / 120), c720 = FloatVector.broadcast(S, 1f / 720);
             for (int jj = 0; jj < kt; jj++) {
-                FloatVector x = FloatVector.fromArray(S, p, jj * QB + h).sub(base).lanewise(VectorOperators.EXP);
+                // exp(x) for x = s − max ≤ 0, written out: VectorOperators.EXP is a call into the JDK's vector math
+                // library that took about a third of the kernel. x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
+                // polynomial to r⁶ (error < 2e-7 relative), 2^n put into the exponent bits. Below −88 the result is 0
+                // (e^−88 is under f32's smallest normal, and the row's max contributes e^0 = 1). NaN stays NaN.
+                FloatVector x = FloatVector.fromArray(S, p, jj * QB + h).sub(base).max(-88f);
+                FloatVector t = x.fma(LOG2E, ROUNDER), n = t.sub(ROUNDER);
+                FloatVector r = n.fma(nLn2Lo, x.sub(n.mul(LN2_HI)));   // n·LN2_HI is exact: LN2_HI has 9 significant bits
+                FloatVector y = r.fma(c720, c120).fma(r, c24).fma(r, c6).fma(r, c2).fma(r, one).fma(r, one);
+                FloatVector pow2 = t.reinterpretAsInts().sub(EXP_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+                x = y.mul(pow2);
                 sum = sum.add(x);
                 x.intoArray(p, jj * QB + h);
             }
