@@ -28,13 +28,17 @@ import java.util.Map;
  * form one group planned as one slot live from the operand's definition to the last use of any
  * member, so nothing overwrites those bytes while an alias is still read (no kernel writes
  * into an operand, so the bytes stay as the producer left them). See {@link #aliasable} for
- * the reshapes that stay copies.
+ * the reshapes that stay copies. At the graph's edges a reshape is an alias too: of a graph input
+ * (the group has no arena bytes: it reads the caller's input), and into a graph output, where
+ * the operand's producer writes straight into the caller's output buffer ({@link #outputOf}).
  *
  * @param slots   the graph's intermediate results by name; an alias has its group's slot under its own name
  * @param scratch working memory by the name of the node whose kernels use it
- * @param aliases each aliased reshape's result by name, to the group's first value (the one a kernel writes)
+ * @param aliases each aliased reshape's result by name, to the group's first value (the one a kernel writes, or a graph input)
+ * @param intoOutputs each result written into a graph output's buffer (it has no slot), to that output's name
  */
-public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map<String, String> aliases, long peakBytes, long totalBytes) {
+public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map<String, String> aliases,
+                         Map<String, String> intoOutputs, long peakBytes, long totalBytes) {
     public static final int ALIGN = 64;
 
     /**
@@ -59,10 +63,18 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map
             for (String in : nodes.get(i).inputs()) if (def.containsKey(in)) last.put(in, i);
         }
         // alias groups: each member's root, and the group's lifetime stretched to its last reader
-        Map<String, String> aliases = new LinkedHashMap<>();
+        Map<String, String> aliases = new LinkedHashMap<>(), intoOutputs = new LinkedHashMap<>();
         for (Node n : nodes) {
             if (!aliasable(g, n, def)) continue;
-            String root = aliases.getOrDefault(n.inputs().getFirst(), n.inputs().getFirst());
+            String in = n.inputs().getFirst();
+            if (g.outputs().contains(n.name())) {
+                // the operand lives in the output's buffer; only a value of its own (not itself an alias) can
+                if (aliases.containsKey(in) || intoOutputs.containsKey(in)) continue;
+                intoOutputs.put(in, n.name());
+                aliases.put(n.name(), in);
+                continue;
+            }
+            String root = aliases.getOrDefault(in, in);
             aliases.put(n.name(), root);
             last.merge(root, last.get(n.name()), Math::max);
         }
@@ -80,7 +92,7 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map
         }
         // graph outputs are handed to the caller, so they live outside the arena
         for (Node n : nodes) {
-            if (g.outputs().contains(n.name()) || aliases.containsKey(n.name())) continue;
+            if (g.outputs().contains(n.name()) || aliases.containsKey(n.name()) || intoOutputs.containsKey(n.name())) continue;
             int[] halo = halo(g, n.name(), n.type());
             long bytes = align(paddedBytes(n.type(), halo));
             total += bytes;
@@ -113,22 +125,25 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map
         for (Slot s : placed) if (!s.isScratch()) slots.put(s.value(), s);
         for (Map.Entry<String, String> a : aliases.entrySet()) {
             Slot r = slots.get(a.getValue());
+            if (r == null) continue;     // a graph input's alias, or a graph output: outside the arena
             slots.put(a.getKey(), new Slot(a.getKey(), r.offset(), r.bytes(), r.firstUse(), r.lastUse(), r.halo(), false));
         }
-        return new MemoryPlan(slots, scratch, aliases, peak, total);
+        return new MemoryPlan(slots, scratch, aliases, intoOutputs, peak, total);
     }
 
     /**
      * Whether n is a reshape that may share its operand's bytes. It stays a copy when its operand
-     * is a graph input or constant (not in the arena, or a graph input's haloed copy), when
-     * either side is a graph output (the caller's buffer, outside the arena), or when either side
-     * has a halo (the layouts differ: the interior is strided). Same byte size is checked too.
+     * is a constant, when its operand is a graph output (the caller's buffer, which its own
+     * reshape must not share with another output), when it is a graph output whose operand has
+     * another reader or is a graph input (two caller buffers), or when either side has a halo
+     * (the layouts differ: the interior is strided; a haloed graph input is copied into the
+     * arena). Same byte size is checked too.
      */
     static boolean aliasable(Graph g, Node n, Map<String, Integer> def) {
         if (!(n.op() instanceof Reshape) || n.inputs().size() != 1) return false;
         String in = n.inputs().getFirst();
-        if (!def.containsKey(in) || g.isConstant(in)) return false;
-        if (g.outputs().contains(in) || g.outputs().contains(n.name())) return false;
+        if (g.isConstant(in) || g.outputs().contains(in)) return false;
+        if (g.outputs().contains(n.name()) && (!def.containsKey(in) || g.useCount(in) != 1)) return false;
         TensorType t = g.typeOf(in);
         return t.bytes() == n.type().bytes() && isZero(halo(g, in, t)) && isZero(halo(g, n.name(), n.type()));
     }
@@ -137,6 +152,9 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map
     public String aliasOf(String value) { return aliases.get(value); }
 
     public boolean isAlias(String value) { return aliases.containsKey(value); }
+
+    /** The graph output into whose buffer value is written (a reshape of it is that output), or null. */
+    public String outputOf(String value) { return intoOutputs.get(value); }
 
     /** The largest padding any op reading this result through zeros ({@link PadsInput}) applies to it. */
     static int[] halo(Graph g, String value, TensorType type) {
@@ -202,6 +220,11 @@ public record MemoryPlan(Map<String, Slot> slots, Map<String, Slot> scratch, Map
             b.append(String.format("  %-29s @%10d  %10s  live [%d,%d]%s%n", describe(s), s.offset(), bytes(s.bytes()),
                     s.firstUse(), s.lastUse(), haloed ? "  halo " + java.util.Arrays.toString(s.halo()) : ""));
         }
+        for (Map.Entry<String, String> a : aliases.entrySet())
+            if (!slots.containsKey(a.getKey()) && !intoOutputs.containsValue(a.getKey()))
+                b.append(String.format("  %-29s  alias of graph input %%%s%n", "%" + a.getKey(), a.getValue()));
+        for (Map.Entry<String, String> o : intoOutputs.entrySet())
+            b.append(String.format("  %-29s  in graph output %%%s's buffer (a reshape of it)%n", "%" + o.getKey(), o.getValue()));
         return b.toString();
     }
 }

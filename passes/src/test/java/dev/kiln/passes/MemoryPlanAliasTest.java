@@ -64,7 +64,7 @@ class MemoryPlanAliasTest {
     }
 
     @Test
-    void reshapesOfInputsIntoOutputsOrOfOutputsStayCopies() {
+    void reshapesOfInputsAndIntoOutputsAreAliasesOfOutputsStayCopies() {
         Graph g = IrParser.parse("""
                 graph @homes(%x: f32[1,16,8,8]) {
                   %fromInput: f32[16,64] = reshape(%x) {shape=[16,64]}
@@ -77,9 +77,27 @@ class MemoryPlanAliasTest {
                 }
                 """);
         MemoryPlan plan = MemoryPlan.plan(g);
-        assertEquals(java.util.Map.of(), plan.aliases(), plan::toString);
-        assertNotNull(plan.slots().get("fromInput"));
+        // %fromInput reads the caller's %x; %a is written straight into the output %intoOutput; %o is an output itself
+        assertEquals(java.util.Map.of("fromInput", "x", "intoOutput", "a"), plan.aliases(), plan::toString);
+        assertEquals("intoOutput", plan.outputOf("a"));
+        assertNull(plan.slots().get("fromInput"));
+        assertNull(plan.slots().get("a"));
         assertNotNull(plan.slots().get("ofOutput"));
+    }
+
+    @Test
+    void anOutputsReshapeOfAValueWithAnotherReaderStaysACopy() {
+        Graph g = IrParser.parse("""
+                graph @shared(%x: f32[1,16,8,8]) {
+                  %a: f32[1,16,8,8] = unary(%x) {act=relu}
+                  %y: f32[16,64] = reshape(%a) {shape=[16,64]}
+                  %z: f32[1,16,8,8] = unary(%a) {act=tanh}
+                  return %y, %z
+                }
+                """);
+        MemoryPlan plan = MemoryPlan.plan(g);
+        assertEquals(java.util.Map.of(), plan.aliases(), plan::toString);
+        assertNull(plan.outputOf("a"));
     }
 
     @Test
@@ -100,7 +118,7 @@ class MemoryPlanAliasTest {
                 """);
         MemoryPlan plan = MemoryPlan.plan(g);
         assertFalse(plan.isAlias("r"), () -> "a reshape into a haloed result is a copy:\n" + plan);
-        assertFalse(plan.isAlias("b0"), "a reshape of a graph input is a copy");
+        assertTrue(plan.isAlias("b0"), "a reshape of a graph input without a halo reads the caller's buffer");
         assertNotEquals(0, plan.slots().get("r").halo()[0]);
         // %f is a graph output here; a haloed operand with an arena result:
         Graph h = IrParser.parse("""

@@ -1,6 +1,7 @@
 package dev.kiln.backend.cpu;
 
 import dev.kiln.backend.cpu.kernels.AttentionKernel;
+import dev.kiln.backend.cpu.kernels.LaneAttentionKernel;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.op.FusedAttention;
 
@@ -15,6 +16,7 @@ final class AttentionLowering {
     static void attention(LoweringContext ctx, Node n, FusedAttention a) {
         Placement q = ctx.of(n.inputs().get(0)).as4d(), k = ctx.of(n.inputs().get(1)).as4d(), v = ctx.of(n.inputs().get(2)).as4d();
         Placement o = ctx.of(n.name()).as4d();
+        if (lanes(ctx, n, a, q, k, v, o)) return;
         int batch = q.dims()[1];
         int m = a.qChannelMajor() ? q.dims()[3] : q.dims()[2], d = a.qChannelMajor() ? q.dims()[2] : q.dims()[3];
         int keys = a.kChannelMajor() ? k.dims()[3] : k.dims()[2];
@@ -58,6 +60,35 @@ final class AttentionLowering {
         p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_SB", e.strides()[1])
                 .put("E_SI", a.outChannelMajor() ? e.strides()[3] : e.strides()[2]).put("E_SE", a.outChannelMajor() ? e.strides()[2] : e.strides()[3]);
         ctx.kernel(n, AttentionKernel.class, p, batch * ((m + 7) / 8));
+    }
+
+    /**
+     * Channel-major Q and output with unit stride along the queries (SAGAN's layout) and no mask:
+     * the queries go along the lanes ({@link LaneAttentionKernel}), which reads K and V in any
+     * layout by broadcasts, so nothing is transposed. A mask is [B,M,N] with unit stride along
+     * keys, which lanes of queries would gather; those stay on the row kernel.
+     */
+    private static boolean lanes(LoweringContext ctx, Node n, FusedAttention a, Placement q, Placement k, Placement v, Placement o) {
+        Placement e = a.epilogue().hasExtra() ? ctx.of(n.inputs().getLast()).as4d() : o;
+        if (a.hasMask() || !a.qChannelMajor() || !a.outChannelMajor() || q.strides()[3] != 1 || o.strides()[3] != 1 || e.strides()[3] != 1)
+            return false;
+        int batch = q.dims()[1], m = q.dims()[3], d = q.dims()[2];
+        int keys = a.kChannelMajor() ? k.dims()[3] : k.dims()[2], ev = a.vChannelMajor() ? v.dims()[2] : v.dims()[3];
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), block = 2 * lanes;
+        // a tile of probabilities (KT keys × 2 vectors) of 16 KiB: half the L1, the rest for the V rows it meets
+        int keyTile = Math.min(keys, Integer.getInteger("kiln.cpu.laneKeyTile", 4096 / block));
+        Params p = Params.of()
+                .put("Q_SLOT", q.slot()).put("Q_OFF", q.offset()).put("Q_SB", q.strides()[1]).put("Q_SD", q.strides()[2])
+                .put("K_SLOT", k.slot()).put("K_OFF", k.offset()).put("K_SB", k.strides()[1])
+                .put("K_SD", a.kChannelMajor() ? k.strides()[2] : k.strides()[3]).put("K_SJ", a.kChannelMajor() ? k.strides()[3] : k.strides()[2])
+                .put("V_SLOT", v.slot()).put("V_OFF", v.offset()).put("V_SB", v.strides()[1])
+                .put("V_SE", a.vChannelMajor() ? v.strides()[2] : v.strides()[3]).put("V_SJ", a.vChannelMajor() ? v.strides()[3] : v.strides()[2])
+                .put("O_SLOT", o.slot()).put("O_OFF", o.offset()).put("O_SB", o.strides()[1]).put("O_SE", o.strides()[2])
+                .put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_SB", e.strides()[1]).put("E_SE", e.strides()[2])
+                .put("M", m).put("N", keys).put("D", d).put("EV", ev).put("KT", keyTile).put("SCALE", a.scale())
+                .epilogue(a.epilogue());
+        ctx.kernel(n, LaneAttentionKernel.class, p, batch * ((m + block - 1) / block));
+        return true;
     }
 
     /**

@@ -95,6 +95,10 @@ final class LoweringContext {
             p = Placement.contiguous(slot, 0, t);
         } else if (outputSlots.containsKey(value)) {
             p = Placement.contiguous(outputSlots.get(value), 0, t);
+        } else if (plan.outputOf(value) != null) {          // its reshape is a graph output: written into that buffer
+            p = Placement.contiguous(outputSlots.get(plan.outputOf(value)), 0, t);
+        } else if (plan.isAlias(value) && inputSlots.containsKey(plan.aliasOf(value))) {   // a reshape of a graph input
+            p = Placement.contiguous(inputSlots.get(plan.aliasOf(value)), 0, t);
         } else {
             MemoryPlan.Slot s = plan.slots().get(value);
             if (s == null) throw new IllegalStateException("value %" + value + " has no place in the memory plan");

@@ -70,10 +70,18 @@ final class DeviceLayout {
                     weightOrder.add(v);
                     weightElements = Code.roundUp(weightElements + t.shape().size(), WEIGHT_ALIGN);
                 }
-        for (Node n : g.nodes()) {
+        for (Node n : g.nodes())
             if (g.outputs().contains(n.name())) {
                 storage.put(n.name(), new Storage(Where.OUTPUT, outputBuffers.size(), 0, View.NO_HALO, n.type()));
                 outputBuffers.add(n.name());
+            }
+        for (Node n : g.nodes()) {
+            String root = plan.aliasOf(n.name());
+            if (g.outputs().contains(n.name())) continue;
+            if (plan.outputOf(n.name()) != null) {       // its reshape is a graph output: the producer writes that buffer
+                storage.put(n.name(), new Storage(Where.OUTPUT, outputBuffers.indexOf(plan.outputOf(n.name())), 0, View.NO_HALO, n.type()));
+            } else if (root != null && inputBuffers.contains(root)) {   // a reshape of a graph input reads the caller's buffer
+                storage.put(n.name(), new Storage(Where.INPUT, inputBuffers.indexOf(root), 0, View.NO_HALO, n.type()));
             } else {
                 MemoryPlan.Slot slot = plan.slots().get(n.name());
                 if (slot == null) throw new KilnException("memory plan has no slot for %" + n.name() + " (" + n.describe() + ")");
