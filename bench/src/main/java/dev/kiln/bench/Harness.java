@@ -18,8 +18,9 @@ import java.util.ServiceLoader;
 final class Harness implements AutoCloseable {
     /**
      * Every fork runs with 64-byte object alignment, so each array's data starts at the same offset
-     * within a cache line. With the default 8 the offsets differ per array and per fork, and the
-     * same jar measured cnn at 80 µs in some forks and 195 µs in others (README, "One JVM flag").
+     * within a cache line. With the default 8 the same jar measured cnn at 80 µs in some forks and
+     * 195 µs in others; with 64 one run had no slow fork, later ones still had some (README, "A JVM
+     * flag that may steady the speed").
      */
     static final String ALIGN_ARRAYS = "-XX:ObjectAlignmentInBytes=64";
 
