@@ -1,6 +1,5 @@
 package dev.kiln.backend.opencl;
 
-import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Gru;
 
@@ -17,11 +16,7 @@ final class GruKernel {
         int h = op.hiddenSize(), layers = op.numLayers(), dirs = op.bidirectional() ? 2 : 1;
         View x = RecurrentCode.logical(r.in(0), op.batchFirst()), out = RecurrentCode.logical(r.out(), op.batchFirst());
         int batch = x.dim(0), steps = x.dim(1);
-        DeviceLimits l = r.limits();
-        if (4L * 7 * h > l.localBudgetBytes())
-            throw new UnsupportedOpException(r.node().describe() + ": hidden size " + h
-                    + " needs more local memory than the device has (" + l.localMemBytes() + " B)");
-        int wg = Math.min(Math.min(l.targetWorkGroupSize(), l.maxItems(0)), Code.pow2AtLeast(3L * h));
+        int wg = RecurrentCode.workGroup(r, h, 7L * h, 3L * h);
         long[] local = {wg};
         int base = op.hasInitialState() ? 2 : 1;
         String both = RecurrentCode.BARRIER;

@@ -1,7 +1,6 @@
 package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.op.Act;
-import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.Lstm;
 
 /**
@@ -22,11 +21,7 @@ final class LstmKernel {
         int h = op.hiddenSize(), layers = op.numLayers(), dirs = op.bidirectional() ? 2 : 1;
         View x = RecurrentCode.logical(r.in(0), op.batchFirst()), out = RecurrentCode.logical(r.out(), op.batchFirst());
         int batch = x.dim(0), steps = x.dim(1);
-        DeviceLimits l = r.limits();
-        if (4L * 6 * h > l.localBudgetBytes())
-            throw new UnsupportedOpException(r.node().describe() + ": hidden size " + h
-                    + " needs more local memory than the device has (" + l.localMemBytes() + " B)");
-        int wg = Math.min(Math.min(l.targetWorkGroupSize(), l.maxItems(0)), Code.pow2AtLeast(4L * h));
+        int wg = RecurrentCode.workGroup(r, h, 6L * h, 4L * h);
         long[] local = {wg};
         int base = op.hasInitialState() ? 3 : 1;
         String both = RecurrentCode.BARRIER;
