@@ -83,11 +83,12 @@ final class ReduceLowering {
 
     private static int finCode(Reduce.Kind k) {
         return switch (k) {
-            case SUM, MAX, MIN, PROD, L1, SUM_SQUARE -> 0;
+            case SUM, MAX, MIN, PROD, L1 -> 0;
             case MEAN -> 1;
             case L2 -> 2;
             case LOG_SUM -> 3;
             case LOG_SUM_EXP -> 4;
+            case SUM_SQUARE -> 5;
         };
     }
 }

@@ -5,7 +5,8 @@ import dev.kiln.ir.op.Reduce;
 /**
  * Reduce: one work-item per result element, looping over the reduced axes (nested loops with
  * constant bounds). MAX/MIN propagate NaN as the reference does (C's fmax/fmin would drop it);
- * LOG_SUM_EXP makes a first pass for the max, so exp never overflows.
+ * LOG_SUM_EXP makes a first pass for the max, so exp never overflows; L2 and SUM_SQUARE one for the
+ * largest |x|, and square x / that, since x² leaves f32's range long before the norm does.
  */
 final class ReduceKernel {
     private ReduceKernel() {}
@@ -29,6 +30,13 @@ final class ReduceKernel {
                 loops(b, op, x, "{ const float v = " + element + "; m = (isnan(m) || isnan(v)) ? m + v : fmax(m, v); }");
                 b.append("    if (isinf(m) || isnan(m)) { ").append(r.out().at(idx)).append(" = m; return; }\n");
             }
+            boolean scaled = op.kind() == Reduce.Kind.L2 || op.kind() == Reduce.Kind.SUM_SQUARE;
+            if (scaled) {
+                b.append("    float m = 0.0f;\n");
+                loops(b, op, x, "{ const float v = fabs(" + element + "); m = (isnan(m) || isnan(v)) ? m + v : fmax(m, v); }");
+                b.append("    if (isinf(m) || isnan(m)) { ").append(r.out().at(idx)).append(" = m; return; }\n");
+                b.append("    if (m == 0.0f) m = 1.0f;\n");
+            }
             b.append("    float acc = ").append(Code.lit((float) op.kind().identity())).append(";\n");
             String step = switch (op.kind()) {
                 case SUM, MEAN, LOG_SUM -> "acc += v;";
@@ -36,14 +44,15 @@ final class ReduceKernel {
                 case MIN -> "acc = (isnan(acc) || isnan(v)) ? acc + v : fmin(acc, v);";
                 case PROD -> "acc *= v;";
                 case L1 -> "acc += fabs(v);";
-                case L2, SUM_SQUARE -> "acc = fma(v, v, acc);";
+                case L2, SUM_SQUARE -> "const float s = v / m; acc = fma(s, s, acc);";
                 case LOG_SUM_EXP -> "acc += exp(v - m);";
             };
             loops(b, op, x, "{ const float v = " + element + "; " + step + " }");
             return switch (op.kind()) {
-                case SUM, MAX, MIN, PROD, L1, SUM_SQUARE -> "acc";
+                case SUM, MAX, MIN, PROD, L1 -> "acc";
+                case SUM_SQUARE -> "m * (m * acc)";
                 case MEAN -> "acc / " + Code.lit((float) n);
-                case L2 -> "sqrt(acc)";
+                case L2 -> "m * sqrt(acc)";
                 case LOG_SUM -> "log(acc)";
                 case LOG_SUM_EXP -> "m + log(acc)";
             };

@@ -46,4 +46,32 @@ class ReduceKernelTest {
             for (String k : want.keySet()) assertArrayEquals(want.get(k).data(), out.get(k).data(), 1e-3f, k);
         }
     }
+
+    /** L2 and sum of squares of values whose squares leave f32's range (the kernel scales by the largest |x|). */
+    @Test
+    void normsOfTinyAndHugeValuesMatchTheReference() {
+        float[] scales = {1e-30f, 3e-20f, 1f, 1e19f, 1e30f, 0f};
+        int rows = scales.length + 1, cols = 21;
+        float[] a = new float[rows * cols];
+        java.util.Random r = new java.util.Random(3);
+        for (int i = 0; i < scales.length; i++)
+            for (int j = 0; j < cols; j++) a[i * cols + j] = (r.nextBoolean() ? scales[i] : -scales[i]) * (0.5f + r.nextFloat());
+        a[scales.length * cols + 2] = Float.POSITIVE_INFINITY;
+        for (Reduce.Kind kind : new Reduce.Kind[]{Reduce.Kind.L2, Reduce.Kind.SUM_SQUARE}) {
+            TestGraph t = new TestGraph("norm_" + kind.name().toLowerCase());
+            String x = t.input("x", rows, cols);
+            Graph g = t.returning(t.op(new Reduce(kind, false, 1), x), t.op(new Reduce(kind, true, 0), x));
+            HostTensor in = HostTensor.of(a, rows, cols);
+            try (Executable e = compile(g)) {
+                var out = e.run(Map.of("x", in));
+                var want = dev.kiln.ir.ReferenceInterpreter.run(g, Map.of("x", in));
+                for (String k : want.keySet()) {
+                    float[] w = want.get(k).data(), got = out.get(k).data();
+                    for (int i = 0; i < w.length; i++)
+                        if (!(Float.isInfinite(w[i]) ? w[i] == got[i] : Math.abs(w[i] - got[i]) <= 1e-5f * Math.abs(w[i]) + 2 * Float.MIN_VALUE))
+                            throw new AssertionError(kind + " " + k + " at " + i + ": " + got[i] + ", reference " + w[i]);
+                }
+            }
+        }
+    }
 }

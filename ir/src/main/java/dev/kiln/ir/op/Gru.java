@@ -17,7 +17,7 @@ import java.util.List;
  * otherwise), then per layer l and direction: weight_ih[3H, in_l], weight_hh[3H, H],
  * bias_ih[3H], bias_hh[3H]. A bidirectional op has one layer.
  */
-public record Gru(int hiddenSize, int numLayers, boolean batchFirst, boolean hasInitialState, boolean bidirectional) implements Op {
+public record Gru(int hiddenSize, int numLayers, boolean batchFirst, boolean hasInitialState, boolean bidirectional) implements Op, Recurrent {
     public Gru {
         RecurrentLayers.checkAttributes(hiddenSize, numLayers, bidirectional);
     }
@@ -26,10 +26,12 @@ public record Gru(int hiddenSize, int numLayers, boolean batchFirst, boolean has
         return RecurrentLayers.inferType(this, in, 3, 1, hiddenSize, numLayers, batchFirst, hasInitialState, bidirectional);
     }
 
-    @Override public HostTensor evaluate(List<HostTensor> in) {
+    @Override public HostTensor evaluate(List<HostTensor> in) { return evaluate(in, state -> {}); }
+
+    @Override public HostTensor evaluate(List<HostTensor> in, java.util.function.Consumer<double[]> afterStep) {
         TensorType out = inferType(in.stream().map(HostTensor::type).toList());
         int h = hiddenSize;
-        return RecurrentLayers.evaluate(in, out, 3, 1, h, numLayers, batchFirst, hasInitialState, bidirectional, (gi, gh, hs, cs) -> {
+        return RecurrentLayers.evaluate(in, out, 3, 1, h, numLayers, batchFirst, hasInitialState, bidirectional, afterStep, (gi, gh, hs, cs) -> {
             // every gate and h rounded to f32 as in an f32 GRU (see Lstm for why that matters with ±∞)
             for (int j = 0; j < h; j++) {
                 double r = (float) ScalarMath.sigmoid((float) (gi[j] + gh[j]));

@@ -15,7 +15,7 @@ import java.util.List;
  * weight_hh[4H, H], bias_ih[4H], bias_hh[4H] (in_0 = input features, in_l = H after). A
  * bidirectional op has one layer.
  */
-public record Lstm(int hiddenSize, int numLayers, boolean batchFirst, boolean hasInitialState, boolean bidirectional) implements Op {
+public record Lstm(int hiddenSize, int numLayers, boolean batchFirst, boolean hasInitialState, boolean bidirectional) implements Op, Recurrent {
     public Lstm {
         RecurrentLayers.checkAttributes(hiddenSize, numLayers, bidirectional);
     }
@@ -29,10 +29,12 @@ public record Lstm(int hiddenSize, int numLayers, boolean batchFirst, boolean ha
         return RecurrentLayers.inferType(this, in, 4, 2, hiddenSize, numLayers, batchFirst, hasInitialState, bidirectional);
     }
 
-    @Override public HostTensor evaluate(List<HostTensor> in) {
+    @Override public HostTensor evaluate(List<HostTensor> in) { return evaluate(in, state -> {}); }
+
+    @Override public HostTensor evaluate(List<HostTensor> in, java.util.function.Consumer<double[]> afterStep) {
         TensorType out = inferType(in.stream().map(HostTensor::type).toList());
         int h = hiddenSize;
-        return RecurrentLayers.evaluate(in, out, 4, 2, h, numLayers, batchFirst, hasInitialState, bidirectional, (gi, gh, hs, cs) -> {
+        return RecurrentLayers.evaluate(in, out, 4, 2, h, numLayers, batchFirst, hasInitialState, bidirectional, afterStep, (gi, gh, hs, cs) -> {
             // every gate, c and h is an f32 value, as in an f32 LSTM: in double σ(−200) is
             // 1e-87 and σ(−200)·∞ = ∞, but the f32 gate is 0 and 0·∞ is NaN
             for (int j = 0; j < h; j++) {

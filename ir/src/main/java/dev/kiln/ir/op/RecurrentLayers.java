@@ -71,7 +71,7 @@ final class RecurrentLayers {
 
     /** The reference loop: plain loops, products summed in double, the cell rounding as an f32 cell does. */
     static HostTensor evaluate(List<HostTensor> in, TensorType out, int gates, int states, int h, int layers, boolean batchFirst,
-                               boolean init, boolean bidirectional, Cell cell) {
+                               boolean init, boolean bidirectional, java.util.function.Consumer<double[]> afterStep, Cell cell) {
         TensorType xt = in.get(0).type();
         int bsz = batchFirst ? xt.dim(0) : xt.dim(1), steps = batchFirst ? xt.dim(1) : xt.dim(0), feat = xt.dim(2);
         int dirs = directions(bidirectional), base = weightBase(init, states), gh = gates * h;
@@ -104,6 +104,8 @@ final class RecurrentLayers {
                             gg[r] = ah;
                         }
                         cell.step(gi, gg, hs, cs);
+                        afterStep.accept(hs);
+                        if (states == 2) afterStep.accept(cs);
                         System.arraycopy(hs, 0, next[t][b], d * h, h);
                     }
                 }

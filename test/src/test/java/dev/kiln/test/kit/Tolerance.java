@@ -34,6 +34,7 @@ import java.util.SplittableRandom;
  *   <li>activations whose f32 error is absolute ({@link Unary.Kind#absoluteError}: GELU's erf
  *       approximation, ELU's eˣ − 1, ...), alone or fused, also add u·ETA·max(1, |x_i|), x their
  *       argument: in GELU's negative tail or ELU near 0 that error is far larger than the result;</li>
+ *   <li>recurrent ops (LSTM, GRU) also perturb their state after every step (see {@link #perturbState});</li>
  *   <li>movement (reshape, transpose, slice, concat): nothing; it must be exact.</li>
  * </ul>
  * The first noisy run also sets every result within its noise of zero to zero: a kernel may
@@ -177,6 +178,17 @@ public final class Tolerance {
         return s;
     }
 
+    /**
+     * A recurrent cell's state after a step, off by what an f32 cell's rounding leaves in it: its gates
+     * are in [0, 1] with absolute errors of a few ulps of 1, so h and c carry an absolute error
+     * about ETA·(1 + |value|) whatever their size (a GRU's (1 − z)·n with z within ulps of 1 is all
+     * rounding), which a later layer or step with large weights amplifies.
+     */
+    private static void perturbState(double[] state, SplittableRandom noise) {
+        for (int i = 0; i < state.length; i++)
+            if (Double.isFinite(state[i])) state[i] += ETA * (1 + Math.abs(state[i])) * (2 * noise.nextDouble() - 1);
+    }
+
     /** Every value of the case (inputs, constants, nodes) by name, as the reference computes it. */
     public static Map<String, HostTensor> values(Case c) { return evaluate(c.graph(), c.inputs(), null, false); }
 
@@ -189,7 +201,8 @@ public final class Tolerance {
             OpPattern pattern = OpPattern.of(n.op());
             List<HostTensor> args = new ArrayList<>();
             for (String i : n.inputs()) args.add(noise != null && pattern == OpPattern.REDUCTION ? perturbed(env.get(i), noise) : env.get(i));
-            HostTensor r = n.op().evaluate(args);
+            HostTensor r = noise != null && n.op() instanceof Recurrent cell
+                    ? cell.evaluate(args, state -> perturbState(state, noise)) : n.op().evaluate(args);
             if (noise != null && pattern != OpPattern.INJECTIVE) {
                 double rms = pattern == OpPattern.REDUCTION ? rms(r) : 0;
                 boolean absolute = n.op() instanceof Unary u && u.kind().absoluteError();

@@ -16,9 +16,12 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>INNER = 0, axis 3 kept: one task per piece of an output line along axis 3, each vector of
  *       the line accumulating over the reduced axes (reducing channels of NCHW, say).</li>
  * </ul>
- * OP says how an element joins the accumulator (0 add, 1 max, 2 min, 3 mul, 4 add |x|, 5 add x²,
- * 6 add exp(x − m)), FIN how it ends (0 as is, 1 times SCALE, 2 sqrt, 3 log, 4 m + log: the max
- * m is found in a first pass, and a result whose m is not finite is m).
+ * OP says how an element joins the accumulator (0 add, 1 max, 2 min, 3 mul, 4 add |x|, 5 add
+ * (x / m)², 6 add exp(x − m)), FIN how it ends (0 as is, 1 times SCALE, 2 m·sqrt, 3 log, 4 m + log,
+ * 5 m·(m·acc)). For 5 and 6 a first pass finds m (the largest |x| for 5, the largest x for 6), and a
+ * result whose m is not finite is m. Squares are scaled by the largest |x| because x² leaves f32's
+ * range for |x| below ~1e-19 or above ~1e19 while the norm itself does not (the reference squares in
+ * double).
  */
 public final class ReduceKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -36,9 +39,10 @@ public final class ReduceKernel implements Kernel {
             int yo = P_Y_OFF + i0 * P_YS0 + i1 * P_YS1 + i2 * P_YS2;
             if (P_INNER == 1) {
                 float m = 0f;
-                if (P_OP == 6) {
+                if (P_OP == 5 || P_OP == 6) {
                     m = P_VEC == 1 ? rowsMax(x, xo) : rowsMaxStrided(x, xo);
                     if (Float.isInfinite(m) || Float.isNaN(m)) { y[yo] = m; continue; }
+                    if (P_OP == 5 && m == 0f) m = 1f;
                 }
                 y[yo] = finish(P_VEC == 1 ? rows(x, xo, m) : rowsStrided(x, xo, m), m);
             } else {
@@ -64,7 +68,7 @@ public final class ReduceKernel implements Kernel {
                         else if (P_OP == 2) acc = acc.min(v);
                         else if (P_OP == 3) acc = acc.mul(v);
                         else if (P_OP == 4) acc = acc.add(v.abs());
-                        else if (P_OP == 5) acc = v.fma(v, acc);
+                        else if (P_OP == 5) { FloatVector s = v.div(m); acc = s.fma(s, acc); }
                         else acc = acc.add(v.sub(m).lanewise(VectorOperators.EXP));
                     }
                     for (; j < P_LEN; j++) tail = step(tail, x[o + j], m);
@@ -77,6 +81,7 @@ public final class ReduceKernel implements Kernel {
         return combine(lanes, tail);
     }
 
+    /** The largest x (OP 6) or |x| (OP 5), NaN if any is NaN. */
     private static float rowsMax(float[] x, int xo) {
         FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         float tail = Float.NEGATIVE_INFINITY;
@@ -84,8 +89,11 @@ public final class ReduceKernel implements Kernel {
             for (int r1 = 0; r1 < P_L1; r1++)
                 for (int r2 = 0; r2 < P_L2; r2++) {
                     int o = xo + r0 * P_XS0 + r1 * P_XS1 + r2 * P_XS2, j = 0;
-                    for (; j <= P_LEN - S.length(); j += S.length()) acc = acc.max(FloatVector.fromArray(S, x, o + j));
-                    for (; j < P_LEN; j++) tail = Math.max(tail, x[o + j]);
+                    for (; j <= P_LEN - S.length(); j += S.length()) {
+                        FloatVector v = FloatVector.fromArray(S, x, o + j);
+                        acc = acc.max(P_OP == 5 ? v.abs() : v);
+                    }
+                    for (; j < P_LEN; j++) tail = Math.max(tail, P_OP == 5 ? Math.abs(x[o + j]) : x[o + j]);
                 }
         return Math.max(acc.reduceLanes(VectorOperators.MAX), tail);
     }
@@ -107,7 +115,7 @@ public final class ReduceKernel implements Kernel {
             for (int r1 = 0; r1 < P_L1; r1++)
                 for (int r2 = 0; r2 < P_L2; r2++) {
                     int o = xo + r0 * P_XS0 + r1 * P_XS1 + r2 * P_XS2;
-                    for (int j = 0; j < P_LEN; j++) acc = Math.max(acc, x[o + j * P_XS3]);
+                    for (int j = 0; j < P_LEN; j++) acc = Math.max(acc, P_OP == 5 ? Math.abs(x[o + j * P_XS3]) : x[o + j * P_XS3]);
                 }
         return acc;
     }
@@ -117,13 +125,17 @@ public final class ReduceKernel implements Kernel {
         int j = jlo;
         for (; j <= jhi - S.length(); j += S.length()) {
             FloatVector m = FloatVector.zero(S);
-            if (P_OP == 6) {
+            if (P_OP == 5 || P_OP == 6) {
                 m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
                 for (int r0 = 0; r0 < P_L0; r0++)
                     for (int r1 = 0; r1 < P_L1; r1++)
-                        for (int r2 = 0; r2 < P_L2; r2++)
-                            m = m.max(FloatVector.fromArray(S, x, xo + r0 * P_XS0 + r1 * P_XS1 + r2 * P_XS2 + j));
+                        for (int r2 = 0; r2 < P_L2; r2++) {
+                            FloatVector v = FloatVector.fromArray(S, x, xo + r0 * P_XS0 + r1 * P_XS1 + r2 * P_XS2 + j);
+                            m = m.max(P_OP == 5 ? v.abs() : v);
+                        }
             }
+            // the divisor of the scaled squares: 1 where every element is 0
+            FloatVector d = P_OP == 5 ? m.blend(1f, m.eq(0f)) : m;
             FloatVector acc = FloatVector.broadcast(S, P_INIT);
             for (int r0 = 0; r0 < P_L0; r0++)
                 for (int r1 = 0; r1 < P_L1; r1++)
@@ -134,14 +146,16 @@ public final class ReduceKernel implements Kernel {
                         else if (P_OP == 2) acc = acc.min(v);
                         else if (P_OP == 3) acc = acc.mul(v);
                         else if (P_OP == 4) acc = acc.add(v.abs());
-                        else if (P_OP == 5) acc = v.fma(v, acc);
+                        else if (P_OP == 5) { FloatVector s = v.div(d); acc = s.fma(s, acc); }
                         else acc = acc.add(v.sub(m).lanewise(VectorOperators.EXP));
                     }
             if (P_FIN == 1) acc = acc.mul(P_SCALE);
-            else if (P_FIN == 2) acc = acc.lanewise(VectorOperators.SQRT);
+            else if (P_FIN == 2) acc = d.mul(acc.lanewise(VectorOperators.SQRT));
             else if (P_FIN == 3) acc = acc.lanewise(VectorOperators.LOG);
-            else if (P_FIN == 4) acc = m.add(acc.lanewise(VectorOperators.LOG))
-                    .blend(m, m.test(VectorOperators.IS_INFINITE).or(m.test(VectorOperators.IS_NAN)));
+            else if (P_FIN == 4) acc = m.add(acc.lanewise(VectorOperators.LOG));
+            else if (P_FIN == 5) acc = d.mul(d.mul(acc));
+            if (P_OP == 5 || P_OP == 6)
+                acc = acc.blend(m, m.test(VectorOperators.IS_INFINITE).or(m.test(VectorOperators.IS_NAN)));
             acc.intoArray(y, yo + j);
         }
         return j;
@@ -150,12 +164,16 @@ public final class ReduceKernel implements Kernel {
     private static void lineScalar(float[] x, int xo, float[] y, int yo, int jlo, int jhi) {
         for (int j = jlo; j < jhi; j++) {
             float m = 0f;
-            if (P_OP == 6) {
+            if (P_OP == 5 || P_OP == 6) {
                 m = Float.NEGATIVE_INFINITY;
                 for (int r0 = 0; r0 < P_L0; r0++)
                     for (int r1 = 0; r1 < P_L1; r1++)
-                        for (int r2 = 0; r2 < P_L2; r2++) m = Math.max(m, x[xo + r0 * P_XS0 + r1 * P_XS1 + r2 * P_XS2 + j * P_XS3]);
+                        for (int r2 = 0; r2 < P_L2; r2++) {
+                            float v = x[xo + r0 * P_XS0 + r1 * P_XS1 + r2 * P_XS2 + j * P_XS3];
+                            m = Math.max(m, P_OP == 5 ? Math.abs(v) : v);
+                        }
                 if (Float.isInfinite(m) || Float.isNaN(m)) { y[yo + j * P_YS3] = m; continue; }
+                if (P_OP == 5 && m == 0f) m = 1f;
             }
             float acc = P_INIT;
             for (int r0 = 0; r0 < P_L0; r0++)
@@ -171,7 +189,7 @@ public final class ReduceKernel implements Kernel {
         if (P_OP == 2) return Math.min(acc, v);
         if (P_OP == 3) return acc * v;
         if (P_OP == 4) return acc + Math.abs(v);
-        if (P_OP == 5) return Math.fma(v, v, acc);
+        if (P_OP == 5) { float s = v / m; return Math.fma(s, s, acc); }
         return acc + (float) Math.exp(v - m);
     }
 
@@ -184,9 +202,10 @@ public final class ReduceKernel implements Kernel {
 
     private static float finish(float acc, float m) {
         if (P_FIN == 1) return acc * P_SCALE;
-        if (P_FIN == 2) return (float) Math.sqrt(acc);
+        if (P_FIN == 2) return m * (float) Math.sqrt(acc);
         if (P_FIN == 3) return (float) Math.log(acc);
         if (P_FIN == 4) return m + (float) Math.log(acc);
+        if (P_FIN == 5) return m * (m * acc);
         return acc;
     }
 }
