@@ -201,12 +201,16 @@ public final class Tolerance {
             OpPattern pattern = OpPattern.of(n.op());
             List<HostTensor> args = new ArrayList<>();
             for (String i : n.inputs()) args.add(noise != null && pattern == OpPattern.REDUCTION ? perturbed(env.get(i), noise) : env.get(i));
-            HostTensor r = noise != null && n.op() instanceof Recurrent cell
-                    ? cell.evaluate(args, state -> perturbState(state, noise)) : n.op().evaluate(args);
+            // log(Σx) is noised before its log: a sum that cancels to within rounding of 0 is snapped there, so its log is
+            // −∞ in a noisy run, and whether a kernel gives −∞ or NaN (log of a tiny negative) is rounding's choice
+            Op op = noise != null && n.op() instanceof Reduce red && red.kind() == Reduce.Kind.LOG_SUM
+                    ? new Reduce(Reduce.Kind.SUM, red.axes(), red.keepDims()) : n.op();
+            HostTensor r = noise != null && op instanceof Recurrent cell
+                    ? cell.evaluate(args, state -> perturbState(state, noise)) : op.evaluate(args);
             if (noise != null && pattern != OpPattern.INJECTIVE) {
                 double rms = pattern == OpPattern.REDUCTION ? rms(r) : 0;
-                boolean absolute = n.op() instanceof Unary u && u.kind().absoluteError();
-                Op preActivation = withoutAbsoluteErrorActivation(n.op());
+                boolean absolute = op instanceof Unary u && u.kind().absoluteError();
+                Op preActivation = withoutAbsoluteErrorActivation(op);
                 float[] d = r.data().clone(), x = preActivation != null ? preActivation.evaluate(args).data() : args.getFirst().data();
                 absolute |= preActivation != null;
                 for (int i = 0; i < d.length; i++) {
@@ -215,6 +219,12 @@ public final class Tolerance {
                     if (snap && Math.abs(d[i]) <= amplitude) d[i] = Math.copySign(0f, d[i]);
                     else d[i] += (float) (amplitude * (2 * noise.nextDouble() - 1));
                 }
+                r = HostTensor.of(r.shape(), d);
+            }
+            if (op != n.op()) {
+                // a sum within an f32 sum's rounding (DELTA·Σ|x|) of 0 is 0 in the first noisy run
+                float[] d = r.data().clone(), l1 = new Reduce(Reduce.Kind.L1, ((Reduce) op).axes(), ((Reduce) op).keepDims()).evaluate(args).data();
+                for (int i = 0; i < d.length; i++) d[i] = (float) Math.log(snap && Math.abs(d[i]) <= DELTA * l1[i] ? 0 : d[i]);
                 r = HostTensor.of(r.shape(), d);
             }
             env.put(n.name(), r);
