@@ -12,7 +12,7 @@ import dev.kiln.ir.op.FusedAttention;
  *
  * <p>Every layout (SAGAN's channel-major maps, heads split from a [B,N,H·d] projection) is only a
  * view with permuted strides; a broadcast mask is a view with zero strides. Causal attention
- * stops each group's tiles after its last row.
+ * computes each row's keys up to its own.
  */
 final class AttentionKernel {
     private AttentionKernel() {}
@@ -63,9 +63,9 @@ final class AttentionKernel {
         b.append("    float o[").append(ec).append("];\n");
         b.append("    for (int c = 0; c < ").append(ec).append("; c++) o[c] = 0.0f;\n");
         b.append("    float mx = -INFINITY, l = 0.0f;\n");
-        // causal: the group's tiles end after its last row's key (a bound uniform across the group, for the barriers)
-        String end = f.causal() ? "min(" + n + ", (int) (get_group_id(0) + 1) * " + bq + ")" : String.valueOf(n);
-        b.append("    for (int j0 = 0; j0 < ").append(end).append("; j0 += ").append(bkv).append(") {\n");
+        // causal: every tile is still loaded (with a loop bound from get_group_id around the barriers, a 1-row
+        // work-group aborted the JVM under PoCL 3.1 with heap corruption), but a row computes only its keys j ≤ i (count below)
+        b.append("    for (int j0 = 0; j0 < ").append(n).append("; j0 += ").append(bkv).append(") {\n");
         b.append("        barrier(CLK_LOCAL_MEM_FENCE);\n");
         b.append("        for (int t = lid; t < ").append(bkv * d).append("; t += ").append(bq).append(") {\n");
         b.append("            const int j = t / ").append(d).append(", c = t % ").append(d).append(";\n");
