@@ -2,10 +2,10 @@ package dev.kiln.passes;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
-import dev.kiln.ir.Ints;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.TensorType;
+import dev.kiln.ir.op.AttentionLayout;
 import dev.kiln.ir.op.Binary;
 import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
@@ -15,10 +15,8 @@ import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Transpose;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
@@ -30,18 +28,19 @@ import static dev.kiln.passes.FusionReport.Kind.SHAPE_MISMATCH;
 import static dev.kiln.passes.FusionReport.Kind.UNUSED;
 
 /**
- * softmax(scale · Q·Kᵀ [+ mask]) · V becomes one FusedAttention, found from each softmax:
- * up through scalings (Scale, or mul/div by a scalar constant) and an additive mask to the
- * Q·Kᵀ matmul; down to the matmul with V, either P·V (sequence layout) or V·Pᵀ (SAGAN's
- * layout, which leaves the result channel-major). Transposes that only swap the last two axes
- * of Q, K, V or P are absorbed as layout flags, so nothing is transposed in memory.
+ * softmax(scale · Q·Kᵀ [+ mask]) · V becomes one FusedAttention, found from each softmax over the
+ * last axis of [G,M,N] or [B,H,M,N] scores: up through scalings (Scale, or mul/div by a scalar
+ * constant), one additive mask and one masked_fill/where with −∞ ({@link AttentionMask}: a
+ * triangular constant becomes the causal flag) to the Q·Kᵀ matmul; down to the matmul with V,
+ * either P·V (sequence layout) or V·Pᵀ (SAGAN's layout, which leaves the result channel-major).
+ * Transposes around Q, K, V and the result whose permutation is an {@link AttentionLayout} (the
+ * head split [B,N,H,d] → [B,H,N,d] and merge back, Kᵀ, channel-major maps) are absorbed as
+ * layout attributes, and scalings of Q or K into the scale, so nothing is transposed in memory.
  */
 public final class FuseAttention implements Pass {
-    private static final Ints SWAP_LAST = Ints.of(0, 2, 1);
-
     @Override public String name() { return "fuse-attention"; }
 
-    private record Match(Node last, FusedAttention op, List<String> operands, List<Node> absorbed) {}
+    private record Match(Node last, FusedAttention op, List<String> operands, List<Node> absorbed, AttentionMask select) {}
 
     @Override public Graph run(Graph g, PassContext ctx) {
         List<Rewrite.Fusion> fusions = new ArrayList<>();
@@ -58,9 +57,15 @@ public final class FuseAttention implements Pass {
             }
             absorbed.forEach(n -> claimed.add(n.name()));
             fusions.add(new Rewrite.Fusion(absorbed, r -> {
-                r.emitAs(match.last(), match.op(), match.operands());
+                List<String> operands = match.operands();
+                if (match.select() != null) {   // the selecting mask is made here, so it exists in the new graph
+                    operands = new ArrayList<>(operands);
+                    operands.set(3, match.select().emit(r, g, match.last().origin()));
+                }
+                r.emitAs(match.last(), match.op(), operands);
                 long saved = absorbed.stream().filter(a -> a != match.last()).mapToLong(a -> a.type().bytes()).sum();
-                ctx.fused(match.last(), absorbed.stream().map(a -> a.op().mnemonic()).toList() + " → fused_attention", saved);
+                String flags = (match.op().causal() ? " causal" : "") + (match.op().maskSelects() ? " mask=select" : match.op().hasMask() ? " mask=add" : "");
+                ctx.fused(match.last(), absorbed.stream().map(a -> a.op().mnemonic()).toList() + " → fused_attention" + flags, saved);
             }));
         }
         return Rewrite.fusing(g, fusions);
@@ -69,12 +74,15 @@ public final class FuseAttention implements Pass {
     /** The match, or the {@link Refusal} saying why this softmax does not start an attention chain. */
     private static Object match(Graph g, Node sm, Softmax s, List<Node> absorbed) {
         TensorType t = sm.type();
-        if (t.rank() != 3) return new Refusal(SHAPE_MISMATCH, "softmax input has rank " + t.rank() + "; only [B,M,N] attention is fused");
-        if (s.axis() != 2) return new Refusal(SHAPE_MISMATCH, "softmax over axis " + s.axis() + ", not the last axis");
+        int rank = t.rank();
+        if (rank != 3 && rank != 4) return new Refusal(SHAPE_MISMATCH, "softmax input has rank " + rank + "; only [G,M,N] and [B,H,M,N] attention is fused");
+        if (s.axis() != rank - 1) return new Refusal(SHAPE_MISMATCH, "softmax over axis " + s.axis() + ", not the last axis");
         absorbed.add(sm);
-        // upwards: scalings and one additive mask, then Q·Kᵀ
+        // upwards: scalings, one additive mask and one −∞ select, then Q·Kᵀ
         double scale = 1;
         String mask = null, scores = sm.inputs().getFirst();
+        AttentionMask select = null;
+        boolean causal = false;
         while (true) {
             Node p = g.producer(scores);
             if (p == null) return new Refusal(NOT_THE_PATTERN, "softmax input is not computed from a Q·Kᵀ matmul");
@@ -87,15 +95,29 @@ public final class FuseAttention implements Pass {
                 scores = nonConstantOperand(g, p);
                 continue;
             }
-            if (p.op() instanceof Binary b && b.kind() == Binary.Kind.ADD && mask == null) {
+            if (p.op() instanceof Binary b && b.kind() == Binary.Kind.ADD) {
                 int si = isScoreSide(g, p.inputs().get(0)) ? 0 : isScoreSide(g, p.inputs().get(1)) ? 1 : -1;
                 if (si < 0) return new Refusal(NOT_THE_PATTERN, "softmax input is an add of two non-matmul values");
+                if (mask != null || select != null) return new Refusal(ORDER, "a second mask on the scores");
                 String other = p.inputs().get(1 - si);
-                if (!g.typeOf(other).equals(t)) return new Refusal(SHAPE_MISMATCH, "additive mask " + g.typeOf(other) + " is not [B,M,N] = " + t);
+                if (!broadcastsTo(g.typeOf(other), t))
+                    return new Refusal(SHAPE_MISMATCH, "additive mask " + g.typeOf(other) + " does not broadcast to " + t + " along its leading axes");
                 if (scale != 1) return new Refusal(ORDER, "scaling is applied after the mask");
                 mask = other;
                 absorbed.add(p);
                 scores = p.inputs().get(si);
+                continue;
+            }
+            Object w = AttentionMask.of(g, p, v -> isScoreSide(g, v));
+            if (w instanceof Refusal why) return why;
+            if (w instanceof AttentionMask am) {
+                if (scale != 1) return new Refusal(ORDER, "scaling is applied after the mask");
+                if (am.isCausal(g, t.dim(rank - 2), t.dim(rank - 1)) && !causal) causal = true;
+                else if (mask != null || select != null) return new Refusal(ORDER, "a second mask on the scores");
+                else if (!am.fits(g, t)) return new Refusal(SHAPE_MISMATCH, "mask " + g.typeOf(am.cond()) + " does not broadcast to " + t + " along its leading axes");
+                else select = am;
+                absorbed.add(p);
+                scores = p.inputs().get(am.scoreSide());
                 continue;
             }
             if (!plainMatMul(p)) return new Refusal(NOT_THE_PATTERN, "softmax input comes from " + p.op().mnemonic() + ", not a Q·Kᵀ matmul");
@@ -108,59 +130,107 @@ public final class FuseAttention implements Pass {
         if (g.useCount(sm.name()) == 0) return new Refusal(UNUSED, "attention probabilities are unused");
         if (g.useCount(sm.name()) != 1) return new Refusal(SECOND_CONSUMER, "attention probabilities have another consumer");
         Node user = g.consumers(sm.name()).getFirst();
-        boolean outChannelMajor;
+        boolean channelMajorOut;
         String vOperand;
         Node last;
         if (plainMatMul(user) && user.inputs().get(0).equals(sm.name()) && !user.inputs().get(1).equals(sm.name())) {
-            outChannelMajor = false;
+            channelMajorOut = false;
             vOperand = user.inputs().get(1);
             last = user;
         } else if (isSwapLast(user) && g.useCount(user.name()) == 1 && !g.outputs().contains(user.name())
                 && g.consumers(user.name()).getFirst() instanceof Node mm && plainMatMul(mm)
                 && mm.inputs().get(1).equals(user.name()) && !mm.inputs().get(0).equals(user.name())) {
             absorbed.add(user);
-            outChannelMajor = true;
+            channelMajorOut = true;
             vOperand = mm.inputs().get(0);
             last = mm;
         } else {
             return new Refusal(NOT_THE_PATTERN, "attention probabilities feed " + user.op().mnemonic() + " " + PassContext.where(user) + ", not a matmul with V");
         }
-        if (g.typeOf(vOperand).rank() != 3) return new Refusal(SHAPE_MISMATCH, "V has rank " + g.typeOf(vOperand).rank());
+        if (g.typeOf(vOperand).rank() != rank) return new Refusal(SHAPE_MISMATCH, "V has rank " + g.typeOf(vOperand).rank() + ", the scores " + rank);
         absorbed.add(last);
-        // operands, absorbing transposes that only swap the last two axes
-        Operand q = operand(g, qk.inputs().get(0), false, absorbed);
-        Operand k = operand(g, qk.inputs().get(1), true, absorbed);       // Kᵀ given: K itself is channel-major
-        Operand v = operand(g, vOperand, outChannelMajor, absorbed);        // V·Pᵀ takes V channel-major
+        AttentionLayout outLayout = channelMajorOut ? AttentionLayout.CHANNEL_MAJOR : AttentionLayout.ROW_MAJOR;
+        if (!channelMajorOut && outputTranspose(g, last) instanceof Node merge) {   // the head merge [B,H,M,E] → [B,M,H,E]
+            outLayout = AttentionLayout.of(((Transpose) merge.op()).perm().toArray());
+            absorbed.add(merge);
+            last = merge;
+        }
+        // operands, absorbing transposes whose permutation is a layout and scalings of Q and K
+        Operand q = operand(g, qk.inputs().get(0), identity(rank), true, absorbed);
+        Operand k = operand(g, qk.inputs().get(1), swapLast(rank), true, absorbed);       // Kᵀ given: K itself is channel-major
+        Operand v = operand(g, vOperand, channelMajorOut ? swapLast(rank) : identity(rank), false, absorbed);  // V·Pᵀ takes V channel-major
         List<String> operands = new ArrayList<>(List.of(q.value, k.value, v.value));
         if (mask != null) operands.add(mask);
-        var op = new FusedAttention((float) scale, mask != null, q.channelMajor, k.channelMajor, v.channelMajor,
-                outChannelMajor, Epilogue.NONE);
+        if (select != null) operands.add(select.cond());      // replaced by the emitted mask; the same shape
+        var op = new FusedAttention((float) (scale * q.factor * k.factor), mask != null || select != null, q.layout, k.layout, v.layout,
+                outLayout, causal, select != null, Epilogue.NONE);
         try {   // the matmuls may broadcast a batch of 1 (a V shared by the batch); the fused op does not
             TensorType fused = op.inferType(operands.stream().map(g::typeOf).toList());
             if (!fused.equals(last.type())) return new Refusal(SHAPE_MISMATCH, "fused attention would give " + fused + ", not " + last.type());
         } catch (ShapeException e) {
             return new Refusal(SHAPE_MISMATCH, "operands do not fit one attention: " + e.getMessage());
         }
-        return new Match(last, op, operands, absorbed);
+        return new Match(last, op, operands, absorbed, select);
     }
 
-    private record Operand(String value, boolean channelMajor) {}
+    private record Operand(String value, AttentionLayout layout, double factor) {}
 
-    /** The value as stored and its layout flag; a single-use swap-last transpose is looked through. */
-    private static Operand operand(Graph g, String value, boolean channelMajor, List<Node> absorbed) {
-        Node p = g.producer(value);
-        if (p != null && isSwapLast(p) && g.useCount(value) == 1 && !g.outputs().contains(value)) {
-            absorbed.add(p);
-            return new Operand(p.inputs().getFirst(), !channelMajor);
+    /**
+     * The value as stored, its layout and a scalar factor: single-use transposes whose permutation
+     * (composed with how the matmul reads the value) is a layout and single-use scalings are looked through.
+     */
+    private static Operand operand(Graph g, String value, int[] perm, boolean scalable, List<Node> absorbed) {
+        double factor = 1;
+        boolean transposed = false;
+        while (true) {
+            Node p = g.producer(value);
+            if (p == null || g.useCount(value) != 1 || g.outputs().contains(value)) break;
+            Double f = scalable ? scalarFactor(g, p, value) : null;
+            if (f != null) {
+                factor *= f;
+                absorbed.add(p);
+                value = nonConstantOperand(g, p);
+                continue;
+            }
+            if (!transposed && p.op() instanceof Transpose tr) {
+                int[] tp = tr.perm().toArray(), composed = new int[perm.length];
+                for (int i = 0; i < perm.length; i++) composed[i] = tp[perm[i]];
+                if (AttentionLayout.of(composed) == null) break;
+                absorbed.add(p);
+                value = p.inputs().getFirst();
+                perm = composed;
+                transposed = true;
+                continue;
+            }
+            break;
         }
-        return new Operand(value, channelMajor);
+        return new Operand(value, AttentionLayout.of(perm), factor);
+    }
+
+    /** The attention result's only reader when it is a transpose whose permutation is a layout (the head merge). */
+    private static Node outputTranspose(Graph g, Node last) {
+        if (g.outputs().contains(last.name()) || g.useCount(last.name()) != 1) return null;
+        Node t = g.consumers(last.name()).getFirst();
+        return t.op() instanceof Transpose tr && AttentionLayout.of(tr.perm().toArray()) != null
+                && AttentionLayout.of(tr.perm().toArray()) != AttentionLayout.ROW_MAJOR ? t : null;
+    }
+
+    private static int[] identity(int rank) { return AttentionLayout.ROW_MAJOR.perm(rank); }
+    private static int[] swapLast(int rank) { return AttentionLayout.CHANNEL_MAJOR.perm(rank); }
+
+    /** Whether a mask of type m broadcasts to the scores' type from the right with its last axis N. */
+    private static boolean broadcastsTo(TensorType m, TensorType scores) {
+        int[] d = m.shape().dims(), s = scores.shape().dims();
+        if (d.length > s.length || d.length == 0 || d[d.length - 1] != s[s.length - 1]) return false;
+        for (int a = 0; a < d.length - 1; a++) if (d[a] != 1 && d[a] != s[s.length - d.length + a]) return false;
+        return true;
     }
 
     /** A matmul without an epilogue: one that already fused what follows it is no longer the pattern's product. */
     private static boolean plainMatMul(Node n) { return n.op() instanceof MatMul m && m.epilogue().isNone(); }
 
     private static boolean isSwapLast(Node n) {
-        return n.op() instanceof Transpose tr && tr.perm().equals(SWAP_LAST);
+        return n.op() instanceof Transpose tr && AttentionLayout.of(tr.perm().toArray()) == AttentionLayout.CHANNEL_MAJOR;
     }
 
     private static boolean isScoreSide(Graph g, String v) {

@@ -38,8 +38,8 @@ class FuseAttentionTest {
                 """, PASS);
         assertEquals("""
                 graph @seq(%q: f32[2,5,3], %k: f32[2,7,3], %v: f32[2,7,4]) {
-                  %o: f32[2,5,4] = fused_attention(%q, %k, %v) {scale=0.5, hasMask=false, qChannelMajor=false, \
-                kChannelMajor=false, vChannelMajor=false, outChannelMajor=false} loc("attention")
+                  %o: f32[2,5,4] = fused_attention(%q, %k, %v) {scale=0.5, hasMask=false, qLayout=row_major, \
+                kLayout=row_major, vLayout=row_major, outLayout=row_major, causal=false, maskSelects=false} loc("attention")
                   return %o
                 }
                 """, result.graph().toString());
@@ -61,8 +61,8 @@ class FuseAttentionTest {
                 """, PASS);
         assertEquals("""
                 graph @sagan(%q: f32[1,2,6], %k: f32[1,2,6], %v: f32[1,4,6]) {
-                  %o: f32[1,4,6] = fused_attention(%q, %k, %v) {scale=1.0, hasMask=false, qChannelMajor=true, \
-                kChannelMajor=true, vChannelMajor=true, outChannelMajor=true} loc("attention")
+                  %o: f32[1,4,6] = fused_attention(%q, %k, %v) {scale=1.0, hasMask=false, qLayout=channel_major, \
+                kLayout=channel_major, vLayout=channel_major, outLayout=channel_major, causal=false, maskSelects=false} loc("attention")
                   return %o
                 }
                 """, result.graph().toString());
@@ -90,8 +90,8 @@ class FuseAttentionTest {
                   return %o
                 }
                 """, PASS);
-        assertEquals("  %o: f32[1,3,2] = fused_attention(%q, %kt, %v, %mask) {scale=0.25, hasMask=true, qChannelMajor=false, "
-                        + "kChannelMajor=true, vChannelMajor=false, outChannelMajor=false}",
+        assertEquals("  %o: f32[1,3,2] = fused_attention(%q, %kt, %v, %mask) {scale=0.25, hasMask=true, qLayout=row_major, "
+                        + "kLayout=channel_major, vLayout=row_major, outLayout=row_major, causal=false, maskSelects=false}",
                 result.graph().toString().lines().filter(l -> l.contains("fused_attention")).findFirst().orElseThrow());
     }
 
@@ -149,10 +149,10 @@ class FuseAttentionTest {
     }
 
     @Test
-    void refusesMismatchedMaskShape() {
-        // a [3,5] mask broadcasts over the batch in the add; the fused op takes exactly [B,M,N]
+    void refusesMaskBroadcastAlongTheKeys() {
+        // a [2,3,1] mask adds one value per row; the fused op reads masks with unit stride along the keys
         var result = run("""
-                graph @masked(%q: f32[2,3,2], %kt: f32[2,2,5], %v: f32[2,5,2], %mask: f32[3,5]) {
+                graph @masked(%q: f32[2,3,2], %kt: f32[2,2,5], %v: f32[2,5,2], %mask: f32[2,3,1]) {
                   %s: f32[2,3,5] = mat_mul(%q, %kt)
                   %masked: f32[2,3,5] = binary(%s, %mask) {kind=add}
                   %p: f32[2,3,5] = softmax(%masked) {axis=2}
@@ -160,7 +160,7 @@ class FuseAttentionTest {
                   return %o
                 }
                 """, PASS);
-        assertEquals("additive mask f32[3,5] is not [B,M,N] = f32[2,3,5]", onlyRefusal(result, SHAPE_MISMATCH));
+        assertEquals("additive mask f32[2,3,1] does not broadcast to f32[2,3,5] along its leading axes", onlyRefusal(result, SHAPE_MISMATCH));
     }
 
     @Test

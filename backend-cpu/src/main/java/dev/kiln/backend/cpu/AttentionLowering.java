@@ -3,63 +3,73 @@ package dev.kiln.backend.cpu;
 import dev.kiln.backend.cpu.kernels.AttentionKernel;
 import dev.kiln.backend.cpu.kernels.LaneAttentionKernel;
 import dev.kiln.ir.Node;
+import dev.kiln.ir.op.AttentionLayout;
 import dev.kiln.ir.op.FusedAttention;
 
 /**
- * Streaming (flash) attention. The kernel wants Kᵀ with unit stride along keys and V with unit
- * stride along its features; an operand stored the other way is transposed once per call into
- * arena scratch (O(N·d) memory, never O(N²)).
+ * Streaming (flash) attention. Every operand is read through the strides of its layout (a head
+ * split [B,N,H,d] read as [B,H,N,d] costs nothing). The kernel wants Kᵀ with unit stride along
+ * keys and V with unit stride along its features; an operand stored the other way is transposed
+ * once per call into arena scratch (O(N·d) memory, never O(N²)).
  */
 final class AttentionLowering {
     private AttentionLowering() {}
 
+    /** A stored operand read as logical [B, H, rows, cols] (H = 1 at rank 3): the strides of those four axes. */
+    private record Logical(int b, int h, int rows, int cols, int sb, int sh, int sr, int sc) {
+        static Logical of(Placement p, AttentionLayout layout, int rank) {
+            int[] perm = layout.perm(rank), d = p.dims(), st = p.strides();
+            int[] ld = new int[rank], ls = new int[rank];
+            for (int i = 0; i < rank; i++) { ld[i] = d[perm[i] + 4 - rank]; ls[i] = st[perm[i] + 4 - rank]; }
+            return rank == 3 ? new Logical(ld[0], 1, ld[1], ld[2], ls[0], 0, ls[1], ls[2])
+                             : new Logical(ld[0], ld[1], ld[2], ld[3], ls[0], ls[1], ls[2], ls[3]);
+        }
+    }
+
     static void attention(LoweringContext ctx, Node n, FusedAttention a) {
-        Placement q = ctx.of(n.inputs().get(0)).as4d(), k = ctx.of(n.inputs().get(1)).as4d(), v = ctx.of(n.inputs().get(2)).as4d();
-        Placement o = ctx.of(n.name()).as4d();
-        if (lanes(ctx, n, a, q, k, v, o)) return;
-        int batch = q.dims()[1];
-        int m = a.qChannelMajor() ? q.dims()[3] : q.dims()[2], d = a.qChannelMajor() ? q.dims()[2] : q.dims()[3];
-        int keys = a.kChannelMajor() ? k.dims()[3] : k.dims()[2];
-        int ev = a.vChannelMajor() ? v.dims()[2] : v.dims()[3];
-        // Kᵀ: [B][D][N] with unit stride along N, and a row pitch that does not alias in the L1
-        int kSlot = k.slot(), kOff = k.offset(), kSb = k.strides()[1], kSd;
-        if (a.kChannelMajor() && k.strides()[3] == 1 && !aliases(k.strides()[2])) kSd = k.strides()[2];
+        Placement q4 = ctx.of(n.inputs().get(0)).as4d(), k4 = ctx.of(n.inputs().get(1)).as4d(), v4 = ctx.of(n.inputs().get(2)).as4d();
+        Placement o4 = ctx.of(n.name()).as4d();
+        int rank = n.type().rank();
+        if (rank == 3 && !a.causal() && lanes(ctx, n, a, q4, k4, v4, o4)) return;
+        Logical q = Logical.of(q4, a.qLayout(), rank), k = Logical.of(k4, a.kLayout(), rank), v = Logical.of(v4, a.vLayout(), rank);
+        Logical o = Logical.of(o4, a.outLayout(), rank);
+        int heads = q.h(), groups = q.b() * heads, m = q.rows(), d = q.cols(), keys = k.rows(), ev = v.cols();
+        // Kᵀ: [G][D][N] with unit stride along N, and a row pitch that does not alias in the L1
+        int kSlot = k4.slot(), kOff = k4.offset(), kSb = k.sb(), kSh = k.sh(), kSd;
+        if (k.sr() == 1 && !aliases(k.sc())) kSd = k.sc();
         else {
             int pitch = pitch(keys);
-            int off = ctx.scratch(batch * d * pitch);
-            int[] rs = a.kChannelMajor() ? new int[]{0, k.strides()[1], k.strides()[2], k.strides()[3]}
-                                         : new int[]{0, k.strides()[1], k.strides()[3], k.strides()[2]};
-            MovementLowering.copy(ctx, n, " (K transposed)", new int[]{1, batch, d, keys}, k.slot(), k.offset(), rs,
-                    LoweringContext.ARENA, off, new int[]{batch * d * pitch, d * pitch, pitch, 1});
-            kSlot = LoweringContext.ARENA; kOff = off; kSb = d * pitch; kSd = pitch;
+            int off = ctx.scratch(groups * d * pitch);
+            MovementLowering.copy(ctx, n, " (K transposed)", new int[]{k.b(), heads, d, keys}, k4.slot(), k4.offset(),
+                    new int[]{k.sb(), k.sh(), k.sc(), k.sr()}, LoweringContext.ARENA, off, new int[]{heads * d * pitch, d * pitch, pitch, 1});
+            kSlot = LoweringContext.ARENA; kOff = off; kSb = heads * d * pitch; kSh = d * pitch; kSd = pitch;
         }
-        // V: [B][N][E] with unit stride along E
-        int vSlot = v.slot(), vOff = v.offset(), vSb = v.strides()[1], vSj;
-        if (!a.vChannelMajor() && v.strides()[3] == 1) vSj = v.strides()[2];
+        // V: [G][N][E] with unit stride along E
+        int vSlot = v4.slot(), vOff = v4.offset(), vSb = v.sb(), vSh = v.sh(), vSj;
+        if (v.sc() == 1) vSj = v.sr();
         else {
-            int off = ctx.scratch(batch * keys * ev);
-            int[] rs = a.vChannelMajor() ? new int[]{0, v.strides()[1], v.strides()[3], v.strides()[2]}
-                                         : new int[]{0, v.strides()[1], v.strides()[2], v.strides()[3]};
-            MovementLowering.copy(ctx, n, " (V transposed)", new int[]{1, batch, keys, ev}, v.slot(), v.offset(), rs,
-                    LoweringContext.ARENA, off, new int[]{batch * keys * ev, keys * ev, ev, 1});
-            vSlot = LoweringContext.ARENA; vOff = off; vSb = keys * ev; vSj = ev;
+            int off = ctx.scratch(groups * keys * ev);
+            MovementLowering.copy(ctx, n, " (V transposed)", new int[]{v.b(), heads, keys, ev}, v4.slot(), v4.offset(),
+                    new int[]{v.sb(), v.sh(), v.sr(), v.sc()}, LoweringContext.ARENA, off, new int[]{heads * keys * ev, keys * ev, ev, 1});
+            vSlot = LoweringContext.ARENA; vOff = off; vSb = heads * keys * ev; vSh = keys * ev; vSj = ev;
         }
-        Params p = Params.of()
-                .put("Q_SLOT", q.slot()).put("Q_OFF", q.offset()).put("Q_SB", q.strides()[1])
-                .put("Q_SI", a.qChannelMajor() ? q.strides()[3] : q.strides()[2]).put("Q_SD", a.qChannelMajor() ? q.strides()[2] : q.strides()[3])
-                .put("K_SLOT", kSlot).put("K_OFF", kOff).put("K_SB", kSb).put("K_SD", kSd)
-                .put("V_SLOT", vSlot).put("V_OFF", vOff).put("V_SB", vSb).put("V_SJ", vSj)
-                .put("O_SLOT", o.slot()).put("O_OFF", o.offset()).put("O_SB", o.strides()[1])
-                .put("O_SI", a.outChannelMajor() ? o.strides()[3] : o.strides()[2]).put("O_SE", a.outChannelMajor() ? o.strides()[2] : o.strides()[3])
+        Params p = Params.of().put("H", heads)
+                .put("Q_SLOT", q4.slot()).put("Q_OFF", q4.offset()).put("Q_SB", q.sb()).put("Q_SH", q.sh()).put("Q_SI", q.sr()).put("Q_SD", q.sc())
+                .put("K_SLOT", kSlot).put("K_OFF", kOff).put("K_SB", kSb).put("K_SH", kSh).put("K_SD", kSd)
+                .put("V_SLOT", vSlot).put("V_OFF", vOff).put("V_SB", vSb).put("V_SH", vSh).put("V_SJ", vSj)
+                .put("O_SLOT", o4.slot()).put("O_OFF", o4.offset()).put("O_SB", o.sb()).put("O_SH", o.sh()).put("O_SI", o.sr()).put("O_SE", o.sc())
                 .put("M", m).put("N", keys).put("D", d).put("EV", ev).put("SCALE", a.scale())
+                .put("CAUSAL", a.causal() ? 1 : 0).put("MASK_SELECTS", a.maskSelects() ? 1 : 0)
                 .epilogue(a.epilogue());
-        Placement mask = a.hasMask() ? GemmLowering.contiguous(ctx, n, ctx.of(n.inputs().get(3))).as4d() : o;
+        // the mask: unit stride along keys, broadcast axes at stride 0
+        Placement mask = a.hasMask() ? GemmLowering.contiguous(ctx, n, ctx.of(n.inputs().get(3))) : o4;
+        int[] ms = a.hasMask() ? FusedAttention.maskStrides(ctx.of(n.inputs().get(3)).dims(), rank) : new int[3];
         p.put("HAS_MASK", a.hasMask() ? 1 : 0).put("MASK_SLOT", mask.slot()).put("MASK_OFF", mask.offset())
-                .put("MASK_SB", mask.strides()[1]).put("MASK_SI", mask.strides()[2]);
-        Placement e = a.epilogue().hasExtra() ? ctx.of(n.inputs().getLast()).as4d() : o;
-        p.put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_SB", e.strides()[1])
-                .put("E_SI", a.outChannelMajor() ? e.strides()[3] : e.strides()[2]).put("E_SE", a.outChannelMajor() ? e.strides()[2] : e.strides()[3]);
-        ctx.kernel(n, AttentionKernel.class, p, batch * ((m + 7) / 8));
+                .put("MASK_SB", ms[0]).put("MASK_SH", ms[1]).put("MASK_SI", ms[2]);
+        Logical e = a.epilogue().hasExtra() ? Logical.of(ctx.of(n.inputs().getLast()).as4d(), a.outLayout(), rank) : o;
+        Placement e4 = a.epilogue().hasExtra() ? ctx.of(n.inputs().getLast()).as4d() : o4;
+        p.put("E_SLOT", e4.slot()).put("E_OFF", e4.offset()).put("E_SB", e.sb()).put("E_SH", e.sh()).put("E_SI", e.sr()).put("E_SE", e.sc());
+        ctx.kernel(n, AttentionKernel.class, p, groups * ((m + 7) / 8));
     }
 
     /**
@@ -70,7 +80,8 @@ final class AttentionLowering {
      */
     private static boolean lanes(LoweringContext ctx, Node n, FusedAttention a, Placement q, Placement k, Placement v, Placement o) {
         Placement e = a.epilogue().hasExtra() ? ctx.of(n.inputs().getLast()).as4d() : o;
-        if (a.hasMask() || !a.qChannelMajor() || !a.outChannelMajor() || q.strides()[3] != 1 || o.strides()[3] != 1 || e.strides()[3] != 1)
+        if (a.hasMask() || !a.qChannelMajor() || !a.outChannelMajor() || a.kLayout() == AttentionLayout.SEQUENCE_MAJOR
+                || a.vLayout() == AttentionLayout.SEQUENCE_MAJOR || q.strides()[3] != 1 || o.strides()[3] != 1 || e.strides()[3] != 1)
             return false;
         int batch = q.dims()[1], m = q.dims()[3], d = q.dims()[2];
         int keys = a.kChannelMajor() ? k.dims()[3] : k.dims()[2], ev = a.vChannelMajor() ? v.dims()[2] : v.dims()[3];

@@ -10,7 +10,9 @@ import dev.kiln.ir.op.FusedAttention;
  * tile, so the M×N score matrix never exists. Results wider than 64 values are split into
  * chunks of output columns across the NDRange's second dimension.
  *
- * <p>Channel-major operands (SAGAN's layout) are only views with swapped strides.
+ * <p>Every layout (SAGAN's channel-major maps, heads split from a [B,N,H·d] projection) is only a
+ * view with permuted strides; a broadcast mask is a view with zero strides. Causal attention
+ * computes each row's keys up to its own.
  */
 final class AttentionKernel {
     private AttentionKernel() {}
@@ -18,11 +20,18 @@ final class AttentionKernel {
     private static final int MAX_CHUNK = 64, MAX_PRIVATE_Q = 128;
 
     static Kernel generate(KernelRequest r, FusedAttention f) {
-        View q = logical(r.in(0), f.qChannelMajor()), k = logical(r.in(1), f.kChannelMajor()), v = logical(r.in(2), f.vChannelMajor());
-        View mask = f.hasMask() ? r.in(3) : null;
-        View out = logical(r.out(), f.outChannelMajor());
-        View extra = f.epilogue().hasExtra() ? logical(r.in(r.in().size() - 1), f.outChannelMajor()) : null;
-        int batches = q.dim(0), m = q.dim(1), d = q.dim(2), n = k.dim(1), e = v.dim(2);
+        int rank = r.out().rank();
+        View q = r.in(0).permute(f.qLayout().perm(rank)), k = r.in(1).permute(f.kLayout().perm(rank)), v = r.in(2).permute(f.vLayout().perm(rank));
+        View out = r.out().permute(f.outLayout().perm(rank));
+        View extra = f.epilogue().hasExtra() ? r.in(r.in().size() - 1).permute(f.outLayout().perm(rank)) : null;
+        int heads = rank == 4 ? q.dim(1) : 1, batches = q.dim(0) * heads;
+        int m = q.dim(rank - 2), d = q.dim(rank - 1), n = k.dim(rank - 2), e = v.dim(rank - 1);
+        int[] scores = out.dims().clone();
+        scores[rank - 1] = n;
+        View mask = f.hasMask() ? r.in(3).broadcastTo(scores) : null;
+        // group b is (batch, head) = (b / heads, b % heads) at rank 4
+        java.util.function.BiFunction<View, String[], String> at = (view, ij) -> rank == 3 ? view.at("b", ij[0], ij[1])
+                : view.at(heads == 1 ? "b" : "b / " + heads, heads == 1 ? "0" : "b % " + heads, ij[0], ij[1]);
         int ec = Math.min(e, MAX_CHUNK), chunks = Code.ceilDiv(e, ec);
         DeviceLimits l = r.limits();
 
@@ -48,33 +57,41 @@ final class AttentionKernel {
         b.append("    __local float Vs[").append(bkv * ec).append("];\n");
         if (privateQ) {
             b.append("    float q[").append(d).append("];\n");
-            b.append("    for (int c = 0; c < ").append(d).append("; c++) q[c] = valid ? ").append(q.at("b", "i", "c")).append(" : 0.0f;\n");
+            b.append("    for (int c = 0; c < ").append(d).append("; c++) q[c] = valid ? ").append(at.apply(q, new String[]{"i", "c"})).append(" : 0.0f;\n");
         }
-        String qc = privateQ ? "q[c]" : q.at("b", "i", "c");
+        String qc = privateQ ? "q[c]" : at.apply(q, new String[]{"i", "c"});
         b.append("    float o[").append(ec).append("];\n");
         b.append("    for (int c = 0; c < ").append(ec).append("; c++) o[c] = 0.0f;\n");
         b.append("    float mx = -INFINITY, l = 0.0f;\n");
+        // causal: every tile is still loaded (with a loop bound from get_group_id around the barriers, a 1-row
+        // work-group aborted the JVM under PoCL 3.1 with heap corruption), but a row computes only its keys j ≤ i (count below)
         b.append("    for (int j0 = 0; j0 < ").append(n).append("; j0 += ").append(bkv).append(") {\n");
         b.append("        barrier(CLK_LOCAL_MEM_FENCE);\n");
         b.append("        for (int t = lid; t < ").append(bkv * d).append("; t += ").append(bq).append(") {\n");
         b.append("            const int j = t / ").append(d).append(", c = t % ").append(d).append(";\n");
-        b.append("            Ks[t] = j0 + j < ").append(n).append(" ? ").append(k.at("b", "j0 + j", "c")).append(" : 0.0f;\n");
+        b.append("            Ks[t] = j0 + j < ").append(n).append(" ? ").append(at.apply(k, new String[]{"j0 + j", "c"})).append(" : 0.0f;\n");
         b.append("        }\n");
         b.append("        for (int t = lid; t < ").append(bkv * ec).append("; t += ").append(bq).append(") {\n");
         b.append("            const int j = t / ").append(ec).append(", c = t % ").append(ec).append(";\n");
         b.append("            Vs[t] = j0 + j < ").append(n).append(" && e0 + c < ").append(e).append(" ? ")
-                .append(v.at("b", "j0 + j", "e0 + c")).append(" : 0.0f;\n");
+                .append(at.apply(v, new String[]{"j0 + j", "e0 + c"})).append(" : 0.0f;\n");
         b.append("        }\n");
         b.append("        barrier(CLK_LOCAL_MEM_FENCE);\n");
         b.append("        if (valid) {\n");
-        b.append("            const int count = min(").append(bkv).append(", ").append(n).append(" - j0);\n");
+        // causally masked keys (j > i) take no part at all: not even 0·V
+        b.append("            const int count = min(").append(bkv).append(", ").append(f.causal() ? "min(" + n + ", i + 1)" : String.valueOf(n)).append(" - j0);\n");
         b.append("            float s[").append(bkv).append("];\n");
         b.append("            float tmax = -INFINITY;\n");
         b.append("            for (int j = 0; j < count; j++) {\n");
         b.append("                float dot = 0.0f;\n");
         b.append("                for (int c = 0; c < ").append(d).append("; c++) dot = fma(").append(qc).append(", Ks[j * ").append(d).append(" + c], dot);\n");
         b.append("                s[j] = dot * ").append(Code.lit(f.scale()))
-                .append(mask == null ? "" : " + " + mask.at("b", "i", "j0 + j")).append(";\n");
+                .append(";\n");
+        if (mask != null) {
+            String mv = at.apply(mask, new String[]{"i", "j0 + j"});
+            b.append("                { const float mv = ").append(mv).append("; s[j] = ")
+                    .append(f.maskSelects() ? "mv == -INFINITY ? -INFINITY : s[j] + mv" : "s[j] + mv").append("; }\n");
+        }
         // a NaN score must make the row NaN, as in the reference: C's fmax would drop it (and a NaN among masked keys
         // would leave the tile looking fully masked), so the maxima are taken with comparisons that keep NaN
         b.append("                if (s[j] > tmax || s[j] != s[j]) tmax = s[j];\n");
@@ -100,13 +117,10 @@ final class AttentionKernel {
         b.append("    const float inv = 1.0f / l;\n");
         b.append("    if (valid) for (int c = 0; c < ").append(ec).append(" && e0 + c < ").append(e).append("; c++) {\n");
         b.append("        const float y = o[c] * inv;\n");
-        String extraAt = extra == null ? null : extra.at("b", "i", "e0 + c");
-        b.append("        ").append(out.at("b", "i", "e0 + c")).append(" = ")
+        String extraAt = extra == null ? null : at.apply(extra, new String[]{"i", "e0 + c"});
+        b.append("        ").append(at.apply(out, new String[]{"i", "e0 + c"})).append(" = ")
                 .append(Code.epilogue("y", f.epilogue(), extraAt)).append(";\n");
         b.append("    }\n}\n");
         return r.kernel(b.toString(), global, local);
     }
-
-    /** A [B, rows, cols] operand: stored as is, or channel-major [B, cols, rows]. */
-    private static View logical(View stored, boolean channelMajor) { return channelMajor ? stored.swapLastTwo() : stored; }
 }

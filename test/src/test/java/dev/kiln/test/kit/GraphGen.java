@@ -319,21 +319,7 @@ public final class GraphGen {
         return add(gru ? new Gru(h, layers, batchFirst, initial, bidir) : new Lstm(h, layers, batchFirst, initial, bidir), in) != null;
     }
 
-    private boolean attention() {
-        String q = operand(t -> t.rank() == 3);
-        if (q == null) return false;
-        TensorType qt = type(q);
-        boolean qcm = c.chance(50), kcm = c.chance(50), vcm = c.chance(50), ocm = c.chance(50), mask = c.chance(40);
-        boolean padded = mask && c.chance(50);
-        int bs = qt.dim(0), m = qcm ? qt.dim(2) : qt.dim(1), d = qcm ? qt.dim(1) : qt.dim(2), n = padded ? keys() : wide(), e = wide();
-        String k = constant("k", Role.WEIGHT, 1, kcm ? new int[]{bs, d, n} : new int[]{bs, n, d});
-        String v = like(TensorType.f32(vcm ? new int[]{bs, e, n} : new int[]{bs, n, e}));
-        Epilogue epi = epilogue();
-        List<String> in = new ArrayList<>(List.of(q, k, v));
-        if (mask) in.add(padded ? motifs.paddingMask(bs, m, n) : like(TensorType.f32(bs, m, n)));
-        if (epi.hasExtra()) in.add(like(ocm ? TensorType.f32(bs, e, m) : TensorType.f32(bs, m, e)));
-        return add(new FusedAttention((float) (1 / Math.sqrt(d)), mask, qcm, kcm, vcm, ocm, epi), in) != null;
-    }
+    private boolean attention() { return AttentionGen.attention(this); }
 
     // ---- shared with Motifs ----
 

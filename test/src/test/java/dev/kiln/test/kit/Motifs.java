@@ -271,11 +271,15 @@ final class Motifs {
         };
     }
 
-    /** s + mask [B,M,N] (a key-padding mask if padded), or on a near-miss a mask that broadcasts. */
+    /**
+     * s + mask [B,M,N] (a key-padding mask if padded), or a mask that broadcasts: along leading axes ([M,N],
+     * [B,1,N]: fused), or on a near-miss along the keys ([B,M,1], [M,1]: refused, the fused op reads masks by key).
+     */
     private String mask(String s, boolean broadcast, boolean padded) {
         if (s == null) return null;
         TensorType t = g.type(s);
-        int[] shape = !broadcast ? t.shape().dims() : c.pick(new int[]{t.dim(1), t.dim(2)}, new int[]{t.dim(0), 1, t.dim(2)});
+        int[] shape = !broadcast ? t.shape().dims() : c.pick(new int[]{t.dim(1), t.dim(2)}, new int[]{t.dim(0), 1, t.dim(2)},
+                new int[]{t.dim(0), t.dim(1), 1}, new int[]{t.dim(1), 1});
         String mask = padded && !broadcast ? paddingMask(t.dim(0), t.dim(1), t.dim(2))
                 : c.chance(50) ? g.input(shape) : g.constant("mask", Role.WEIGHT, 1, shape);
         return g.add(new Binary(ADD), c.chance(50) ? List.of(s, mask) : List.of(mask, s));

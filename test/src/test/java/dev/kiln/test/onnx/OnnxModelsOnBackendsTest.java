@@ -70,7 +70,12 @@ class OnnxModelsOnBackendsTest {
             "bigru, 13, cpu, 0", "bigru, 17, cpu, 0", "bigru, 13, opencl, 0", "bigru, 17, opencl, 0",
             "gru-classifier, 13, cpu, 0", "gru-classifier, 17, opencl, 0",
             // a fused QKV projection split three ways, an uneven split (ONNX Split as slices); the sigmoid and relu of slices stay
-            "split-qkv, 13, cpu, 2", "split-qkv, 17, cpu, 2", "split-qkv, 13, opencl, 2", "split-qkv, 17, opencl, 2"})
+            "split-qkv, 13, cpu, 2", "split-qkv, 17, cpu, 2", "split-qkv, 13, opencl, 2", "split-qkv, 17, opencl, 2",
+            // masked attention: GPT-style causal block (masked_fill(triu)), nn.MultiheadAttention cross-attention with a
+            // float attn_mask, BERT-style key padding (boolean [B,1,1,N] from an input: pad > 1 leaves its two unary ops)
+            "gpt-causal, 13, cpu, 0", "gpt-causal, 17, cpu, 0", "gpt-causal, 13, opencl, 0", "gpt-causal, 17, opencl, 0",
+            "cross-attention, 13, cpu, 0", "cross-attention, 17, cpu, 0", "cross-attention, 13, opencl, 0", "cross-attention, 17, opencl, 0",
+            "padded-attention, 13, cpu, 2", "padded-attention, 17, cpu, 2", "padded-attention, 13, opencl, 2", "padded-attention, 17, opencl, 2"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);

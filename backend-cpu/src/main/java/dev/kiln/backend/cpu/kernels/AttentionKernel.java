@@ -18,12 +18,13 @@ import jdk.incubator.vector.VectorSpecies;
 public final class AttentionKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length(), NR = 2 * L, KT = 2 * NR, MR = 8;
-    static int P_Q_SLOT, P_Q_OFF, P_Q_SB, P_Q_SI, P_Q_SD;
-    static int P_K_SLOT, P_K_OFF, P_K_SB, P_K_SD;
-    static int P_V_SLOT, P_V_OFF, P_V_SB, P_V_SJ;
-    static int P_MASK_SLOT, P_MASK_OFF, P_MASK_SB, P_MASK_SI, P_HAS_MASK;
-    static int P_O_SLOT, P_O_OFF, P_O_SB, P_O_SI, P_O_SE;
-    static int P_E_SLOT, P_E_OFF, P_E_SB, P_E_SI, P_E_SE;
+    static int P_H;
+    static int P_Q_SLOT, P_Q_OFF, P_Q_SB, P_Q_SH, P_Q_SI, P_Q_SD;
+    static int P_K_SLOT, P_K_OFF, P_K_SB, P_K_SH, P_K_SD;
+    static int P_V_SLOT, P_V_OFF, P_V_SB, P_V_SH, P_V_SJ;
+    static int P_MASK_SLOT, P_MASK_OFF, P_MASK_SB, P_MASK_SH, P_MASK_SI, P_HAS_MASK, P_MASK_SELECTS, P_CAUSAL;
+    static int P_O_SLOT, P_O_OFF, P_O_SB, P_O_SH, P_O_SI, P_O_SE;
+    static int P_E_SLOT, P_E_OFF, P_E_SB, P_E_SH, P_E_SI, P_E_SE;
     static int P_M, P_N, P_D, P_EV, P_EXTRA, P_EPI;
     static float P_SCALE;
     static final int EP = (P_EV + NR - 1) / NR * NR, BLOCKS = (P_M + MR - 1) / MR;
@@ -40,17 +41,23 @@ public final class AttentionKernel implements Kernel {
             java.util.Arrays.fill(acc, 0f);
             java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(l, 0f);
-            for (int j0 = 0; j0 < P_N; j0 += KT) {
+            // causal: keys past the block's last row are masked for all its rows, so those tiles are never read
+            int end = P_CAUSAL == 1 ? Math.min(P_N, i0 + MR) : P_N;
+            for (int j0 = 0; j0 < end; j0 += KT) {
                 scores(q, k, p, b, i0, j0, 0);
-                if (j0 + NR < P_N) scores(q, k, p, b, i0, j0 + NR, NR);
+                if (j0 + NR < end) scores(q, k, p, b, i0, j0 + NR, NR);
                 for (int r = 0; r < MR; r++) row(r, mask, p, acc, m, l, b, i0, j0);
-                accumulate(v, p, acc, b, j0);
+                if (P_CAUSAL == 1 && j0 + KT - 1 > i0) diagonal(v, p, acc, b, i0, j0);
+                else accumulate(v, p, acc, b, j0);
             }
             finish(o, e, acc, l, b, i0);
         }
     }
 
-    private static int qrow(int b, int i) { return P_Q_OFF + b * P_Q_SB + Math.min(i, P_M - 1) * P_Q_SI; }
+    /** Group g = (batch, head) of a [B,H,..] operand: its offset from the batch and head strides. */
+    private static int group(int g, int sb, int sh) { return g / P_H * sb + g % P_H * sh; }
+
+    private static int qrow(int b, int i) { return P_Q_OFF + group(b, P_Q_SB, P_Q_SH) + Math.min(i, P_M - 1) * P_Q_SI; }
 
     /** Raw scores Q·Kᵀ of the block's 8 rows for the NR keys from j0, into columns [col, col + NR) of p. */
     private static void scores(float[] q, float[] k, float[] p, int b, int i0, int j0, int col) {
@@ -61,7 +68,7 @@ public final class AttentionKernel implements Kernel {
         VectorMask<Float> k0 = S.indexInRange(j0, P_N), k1 = S.indexInRange(j0 + L, P_N);
         int q0 = qrow(b, i0), q1 = qrow(b, i0 + 1), q2 = qrow(b, i0 + 2), q3 = qrow(b, i0 + 3);
         int q4 = qrow(b, i0 + 4), q5 = qrow(b, i0 + 5), q6 = qrow(b, i0 + 6), q7 = qrow(b, i0 + 7);
-        int kb = P_K_OFF + b * P_K_SB + j0;
+        int kb = P_K_OFF + group(b, P_K_SB, P_K_SH) + j0;
         for (int d = 0; d < P_D; d++) {
             int ko = kb + d * P_K_SD, qd = d * P_Q_SD;
             FloatVector b0 = full ? FloatVector.fromArray(S, k, ko) : FloatVector.fromArray(S, k, ko, k0);
@@ -92,11 +99,28 @@ public final class AttentionKernel implements Kernel {
         FloatVector s0 = FloatVector.fromArray(S, p, pr).mul(P_SCALE), s1 = FloatVector.fromArray(S, p, pr + L).mul(P_SCALE);
         FloatVector s2 = FloatVector.fromArray(S, p, pr + 2 * L).mul(P_SCALE), s3 = FloatVector.fromArray(S, p, pr + 3 * L).mul(P_SCALE);
         if (P_HAS_MASK == 1) {
-            int mo = P_MASK_OFF + b * P_MASK_SB + Math.min(i0 + r, P_M - 1) * P_MASK_SI + j0;
-            s0 = s0.add(full ? FloatVector.fromArray(S, mask, mo) : FloatVector.fromArray(S, mask, mo, k0));
-            s1 = s1.add(full ? FloatVector.fromArray(S, mask, mo + L) : FloatVector.fromArray(S, mask, mo + L, k1));
-            s2 = s2.add(full ? FloatVector.fromArray(S, mask, mo + 2 * L) : FloatVector.fromArray(S, mask, mo + 2 * L, k2));
-            s3 = s3.add(full ? FloatVector.fromArray(S, mask, mo + 3 * L) : FloatVector.fromArray(S, mask, mo + 3 * L, k3));
+            int mo = P_MASK_OFF + group(b, P_MASK_SB, P_MASK_SH) + Math.min(i0 + r, P_M - 1) * P_MASK_SI + j0;
+            FloatVector m0 = full ? FloatVector.fromArray(S, mask, mo) : FloatVector.fromArray(S, mask, mo, k0);
+            FloatVector m1 = full ? FloatVector.fromArray(S, mask, mo + L) : FloatVector.fromArray(S, mask, mo + L, k1);
+            FloatVector m2 = full ? FloatVector.fromArray(S, mask, mo + 2 * L) : FloatVector.fromArray(S, mask, mo + 2 * L, k2);
+            FloatVector m3 = full ? FloatVector.fromArray(S, mask, mo + 3 * L) : FloatVector.fromArray(S, mask, mo + 3 * L, k3);
+            s0 = s0.add(m0);
+            s1 = s1.add(m1);
+            s2 = s2.add(m2);
+            s3 = s3.add(m3);
+            if (P_MASK_SELECTS == 1) {   // −∞ replaces the score, even a NaN or +∞ one
+                s0 = s0.blend(Float.NEGATIVE_INFINITY, m0.eq(Float.NEGATIVE_INFINITY));
+                s1 = s1.blend(Float.NEGATIVE_INFINITY, m1.eq(Float.NEGATIVE_INFINITY));
+                s2 = s2.blend(Float.NEGATIVE_INFINITY, m2.eq(Float.NEGATIVE_INFINITY));
+                s3 = s3.blend(Float.NEGATIVE_INFINITY, m3.eq(Float.NEGATIVE_INFINITY));
+            }
+        }
+        if (P_CAUSAL == 1 && j0 + KT - 1 > i0 + r) {   // keys j > i of this row are masked; the count per vector is ≥ 0
+            int i = i0 + r;
+            s0 = s0.blend(Float.NEGATIVE_INFINITY, S.indexInRange(0, Math.max(0, i + 1 - j0)).not());
+            s1 = s1.blend(Float.NEGATIVE_INFINITY, S.indexInRange(0, Math.max(0, i + 1 - j0 - L)).not());
+            s2 = s2.blend(Float.NEGATIVE_INFINITY, S.indexInRange(0, Math.max(0, i + 1 - j0 - 2 * L)).not());
+            s3 = s3.blend(Float.NEGATIVE_INFINITY, S.indexInRange(0, Math.max(0, i + 1 - j0 - 3 * L)).not());
         }
         if (!full) {
             s0 = s0.blend(Float.NEGATIVE_INFINITY, k0.not());
@@ -139,7 +163,7 @@ public final class AttentionKernel implements Kernel {
 
     /** acc[r][:] += Σ_j p[r][j] · V[j][:] for the keys of this tile. */
     private static void accumulate(float[] v, float[] p, float[] acc, int b, int j0) {
-        int keys = Math.min(KT, P_N - j0), vb = P_V_OFF + b * P_V_SB + j0 * P_V_SJ;
+        int keys = Math.min(KT, P_N - j0), vb = P_V_OFF + group(b, P_V_SB, P_V_SH) + j0 * P_V_SJ;
         for (int e0 = 0; e0 < EP; e0 += NR) {
             boolean full = e0 + NR <= P_EV;
             VectorMask<Float> k0 = S.indexInRange(e0, P_EV), k1 = S.indexInRange(e0 + L, P_EV);
@@ -176,12 +200,32 @@ public final class AttentionKernel implements Kernel {
         }
     }
 
+    /**
+     * acc[r][:] += Σ p[r][j] · V[j][:] over the keys j ≤ i of each row only, for a causal tile that crosses
+     * the block's diagonal: a masked key takes no part at all (0·V would be NaN for a V row holding NaN or ±∞,
+     * and the tiles past the diagonal are never read). Row by row; only one or two tiles per block come here.
+     */
+    private static void diagonal(float[] v, float[] p, float[] acc, int b, int i0, int j0) {
+        int vb = P_V_OFF + group(b, P_V_SB, P_V_SH) + j0 * P_V_SJ;
+        for (int r = 0; r < MR; r++) {
+            int keys = Math.min(Math.min(KT, P_N - j0), i0 + r + 1 - j0), base = r * EP;
+            for (int jj = 0; jj < keys; jj++) {
+                FloatVector x = FloatVector.broadcast(S, p[r * KT + jj]);
+                int vo = vb + jj * P_V_SJ;
+                for (int e0 = 0; e0 < EP; e0 += L) {
+                    FloatVector w = e0 + L <= P_EV ? FloatVector.fromArray(S, v, vo + e0) : FloatVector.fromArray(S, v, vo + e0, S.indexInRange(e0, P_EV));
+                    x.fma(w, FloatVector.fromArray(S, acc, base + e0)).intoArray(acc, base + e0);
+                }
+            }
+        }
+    }
+
     /** out = epilogue(acc / l) for the block's real rows, in the output's layout. */
     private static void finish(float[] o, float[] e, float[] acc, float[] l, int b, int i0) {
         int rows = Math.min(MR, P_M - i0);
         for (int r = 0; r < rows; r++) {
             float inv = 1f / l[r];
-            int i = i0 + r, ob = P_O_OFF + b * P_O_SB + i * P_O_SI, eb = P_E_OFF + b * P_E_SB + i * P_E_SI;
+            int i = i0 + r, ob = P_O_OFF + group(b, P_O_SB, P_O_SH) + i * P_O_SI, eb = P_E_OFF + group(b, P_E_SB, P_E_SH) + i * P_E_SI;
             if (P_O_SE == 1 && (P_EXTRA == 0 || P_E_SE == 1)) {
                 int c = 0;
                 for (; c <= P_EV - L; c += L) {
