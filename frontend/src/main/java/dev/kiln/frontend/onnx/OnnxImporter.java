@@ -175,17 +175,21 @@ public final class OnnxImporter {
         for (ValueInfo in : graph.inputs()) {
             if (ctx.isInitializer(in.name())) continue;     // IR versions < 4 list initializers among the inputs
             names.add(in.name());
-            if (!in.isTensor() || in.elemType() != OnnxFields.FLOAT && in.elemType() != 0)
+            boolean integer = in.isTensor() && IntegerOps.INPUT_TYPES.contains(in.elemType());
+            if (!in.isTensor() || in.elemType() != OnnxFields.FLOAT && in.elemType() != 0 && !integer)
                 throw new ShapeException(ctx.source + ": input '" + in.name() + "' is " + (in.isTensor() ? "a tensor of "
-                        + OnnxFields.dataTypeName(in.elemType()) : "not a tensor") + "; Kiln graphs take float32 tensors only");
+                        + OnnxFields.dataTypeName(in.elemType()) : "not a tensor") + "; Kiln graphs take float32, int64 and int32 tensors"
+                        + (in.elemType() == OnnxFields.BOOL ? " (export a mask as int64 or float32)" : ""));
             Shape shape = given.get(in.name());
             if (shape != null) checkGiven(ctx, in, shape);
             else if (in.dims() == null || in.dims().stream().anyMatch(d -> !d.isStatic())) {
                 dynamic.add(dynamicMessage(in));
                 continue;
             } else shape = Shape.of(in.dims().stream().mapToInt(d -> Math.toIntExact(d.value())).toArray());
-            ctx.builder.input(in.name(), new TensorType(dev.kiln.ir.DType.F32, shape));
+            dev.kiln.ir.DType dtype = !integer ? dev.kiln.ir.DType.F32 : in.elemType() == OnnxFields.INT32 ? dev.kiln.ir.DType.I32 : dev.kiln.ir.DType.I64;
+            ctx.builder.input(in.name(), new TensorType(dtype, shape));
             ctx.define(in.name(), new Value.Ir(in.name()));
+            if (integer) ctx.markInteger(in.name());
         }
         for (String k : given.keySet())
             if (!names.contains(k)) throw new KilnException(ctx.source + ": an input shape is given for '" + k + "', but the model's inputs are " + names);
@@ -248,6 +252,7 @@ public final class OnnxImporter {
                 else if (importer != null) importer.lower(n);
                 else throw n.unsupported("Kiln evaluates " + node.opType() + " only on constants (shape arithmetic),"
                             + " but here it reads a tensor computed at run time");
+                if (dflt) IntegerOps.propagate(ctx, node);
                 for (int i = 0; i < node.outputs().size(); i++)
                     if (n.used(i) && !ctx.isDefined(node.outputs().get(i))) throw n.unsupported("output " + i + " ('" + n.out(i) + "') is not supported");
             } catch (UnsupportedOpException e) {
