@@ -110,6 +110,43 @@ public final class OnnxImporter {
     }
 
     /**
+     * The input shapes to import at with every dynamic dimension (batch, sequence, any axis) of every input not in
+     * {@code given} set to {@code fill}, the given ones as given; null when some input has no declared shape at all
+     * (the caller must give it; {@link #load} says which).
+     */
+    public static Map<String, Shape> shapesWithDynamicAt(byte[] bytes, String sourceName, Map<String, Shape> given, int fill) {
+        if (fill <= 0) throw new IllegalArgumentException("a dynamic dimension's size must be positive, got " + fill);
+        OnnxModel.Graph graph = OnnxDecoder.decode(bytes, sourceName).graph();
+        Set<String> initializers = new HashSet<>();
+        for (OnnxModel.Tensor t : graph.initializers()) initializers.add(t.name());
+        Map<String, Shape> out = new java.util.LinkedHashMap<>(given);
+        for (ValueInfo in : graph.inputs()) {
+            if (initializers.contains(in.name()) || given.containsKey(in.name())) continue;
+            if (in.dims() == null) return null;
+            out.put(in.name(), Shape.of(in.dims().stream().mapToInt(d -> d.isStatic() ? Math.toIntExact(d.value()) : fill).toArray()));
+        }
+        return out;
+    }
+
+    /**
+     * Each input's dimensions as the model declares them, in input order: a number for a static one, the
+     * dim_param's name ("batch", "sequence") or "?" for a dynamic one; an input without a declared shape
+     * maps to null. What {@code kiln inspect} shows of a model whose shapes are symbolic.
+     */
+    public static Map<String, List<String>> declaredDims(byte[] bytes, String sourceName) {
+        OnnxModel.Graph graph = OnnxDecoder.decode(bytes, sourceName).graph();
+        Set<String> initializers = new HashSet<>();
+        for (OnnxModel.Tensor t : graph.initializers()) initializers.add(t.name());
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        for (ValueInfo in : graph.inputs()) {
+            if (initializers.contains(in.name())) continue;
+            out.put(in.name(), in.dims() == null ? null : in.dims().stream()
+                    .map(d -> d.isStatic() ? Long.toString(d.value()) : d.toString().isBlank() ? "?" : d.toString()).toList());
+        }
+        return out;
+    }
+
+    /**
      * The default-domain ONNX ops Kiln imports, sorted, each with how: "op" (becomes Kiln ops) or "constant" (shape
      * arithmetic, folded at import when its inputs are known). The README's list is generated from this
      * ({@code kiln ops --markdown}) and a test keeps them equal.
