@@ -26,6 +26,12 @@ public abstract class Module {
     /** The computation on one input. */
     public abstract Tensor forward(Tensor x);
 
+    /**
+     * The element type of the input this module takes when it is the model: f32, or i64 for token ids (a model
+     * that starts with an {@link dev.kiln.frontend.nn.Embedding}). The traced graph's input has this type.
+     */
+    public dev.kiln.ir.DType inputDType() { return dev.kiln.ir.DType.F32; }
+
     /** Calls forward with this module's path on the tracer's stack (what {@code module(x)} is in PyTorch). */
     public final Tensor apply(Tensor x) {
         Tracer t = x.tracer();

@@ -32,7 +32,7 @@ public final class Tracer {
         model.initializeMissing(0);
         Tracer t = new Tracer(model.getClass().getSimpleName());
         for (var e : model.namedParameters().entrySet()) t.builder.constant(e.getKey(), e.getValue().value());
-        TensorType type = new TensorType(dev.kiln.ir.DType.F32, inputShape);
+        TensorType type = new TensorType(model.inputDType(), inputShape);
         Tensor x = new Tensor(t, t.builder.input(inputName, type), type);
         Tracer outer = CURRENT.get();
         CURRENT.set(t);

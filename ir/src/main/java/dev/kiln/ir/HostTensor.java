@@ -4,21 +4,55 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * A dense f32 tensor in host memory, row-major. The data array is owned by the tensor;
- * callers that hand one in must not change it afterwards.
+ * A dense tensor in host memory, row-major, its values in a float array. The data array is owned
+ * by the tensor; callers that hand one in must not change it afterwards.
+ *
+ * <p>Most tensors are f32. An integer tensor (i64 or i32: token ids, masks; made by {@link #ofLongs}
+ * or {@link #ofInts}) holds its integers as exact f32 values, so every backend reads it as it reads
+ * any tensor; that is exact for magnitudes up to 2^24 ({@link DType#MAX_EXACT_INT}) and the
+ * factories refuse anything larger, naming the element. The dtype is what a model's signature
+ * checks an input against.
  */
 public final class HostTensor {
     private final Shape shape;
     private final float[] data;
+    private final DType dtype;
 
-    private HostTensor(Shape shape, float[] data) {
+    private HostTensor(Shape shape, float[] data) { this(shape, data, DType.F32); }
+
+    private HostTensor(Shape shape, float[] data, DType dtype) {
         if (data.length != shape.size())
             throw new ShapeException("tensor of shape " + shape + " needs " + shape.size() + " values, got " + data.length);
         this.shape = shape;
         this.data = data;
+        this.dtype = dtype;
     }
 
     public static HostTensor of(Shape shape, float[] data) { return new HostTensor(shape, data); }
+
+    /** An i64 tensor of these values (copied); each must be at most 2^24 in magnitude (see the class comment). */
+    public static HostTensor ofLongs(long[] values, int... dims) { return ofLongs(Shape.of(dims), values); }
+
+    public static HostTensor ofLongs(Shape shape, long[] values) {
+        float[] d = new float[values.length];
+        for (int i = 0; i < values.length; i++) d[i] = exact(values[i], i, shape);
+        return new HostTensor(shape, d, DType.I64);
+    }
+
+    /** An i32 tensor of these values (copied); each must be at most 2^24 in magnitude. */
+    public static HostTensor ofInts(int[] values, int... dims) {
+        Shape shape = Shape.of(dims);
+        float[] d = new float[values.length];
+        for (int i = 0; i < values.length; i++) d[i] = exact(values[i], i, shape);
+        return new HostTensor(shape, d, DType.I32);
+    }
+
+    private static float exact(long v, int i, Shape shape) {
+        if (Math.abs(v) > DType.MAX_EXACT_INT)
+            throw new KilnException("integer tensor of shape " + shape + ": element " + i + " is " + v + ", beyond ±" + DType.MAX_EXACT_INT
+                    + " (2^24), the largest magnitude Kiln carries exactly (integers are computed as f32 values)");
+        return v;
+    }
     public static HostTensor of(float[] data, int... dims) { return new HostTensor(Shape.of(dims), data); }
     public static HostTensor zeros(Shape shape) { return new HostTensor(shape, new float[shape.elementCount()]); }
     public static HostTensor zeros(int... dims) { return zeros(Shape.of(dims)); }
@@ -49,7 +83,15 @@ public final class HostTensor {
     }
 
     public Shape shape() { return shape; }
-    public TensorType type() { return new TensorType(DType.F32, shape); }
+    public TensorType type() { return new TensorType(dtype, shape); }
+    public DType dtype() { return dtype; }
+
+    /** The values as longs, for an integer tensor (an f32 tensor's values are truncated toward zero). */
+    public long[] longs() {
+        long[] v = new long[data.length];
+        for (int i = 0; i < v.length; i++) v[i] = (long) data[i];
+        return v;
+    }
     public int size() { return data.length; }
 
     /** The backing array, for kernels and interpreters that fill or read it in place. */
@@ -70,9 +112,9 @@ public final class HostTensor {
     }
 
     /** Same data viewed with another shape of equal size (copied, so the two stay independent). */
-    public HostTensor reshape(Shape to) { return new HostTensor(to, data.clone()); }
+    public HostTensor reshape(Shape to) { return new HostTensor(to, data.clone(), dtype); }
 
-    public HostTensor copy() { return new HostTensor(shape, data.clone()); }
+    public HostTensor copy() { return new HostTensor(shape, data.clone(), dtype); }
 
     /** ‖this − expected‖₂ / max(‖expected‖₂, tiny): the error measure the backends are judged by. */
     public double relativeL2Error(HostTensor expected) {
@@ -114,13 +156,13 @@ public final class HostTensor {
     }
 
     @Override public boolean equals(Object o) {
-        return o instanceof HostTensor t && shape.equals(t.shape) && Arrays.equals(data, t.data);
+        return o instanceof HostTensor t && shape.equals(t.shape) && dtype == t.dtype && Arrays.equals(data, t.data);
     }
     @Override public int hashCode() { return 31 * shape.hashCode() + Arrays.hashCode(data); }
 
     @Override public String toString() {
         int n = Math.min(data.length, 8);
-        StringBuilder b = new StringBuilder("HostTensor").append(shape).append(" [");
+        StringBuilder b = new StringBuilder("HostTensor").append(dtype == DType.F32 ? "" : dtype.text()).append(shape).append(" [");
         for (int i = 0; i < n; i++) { if (i > 0) b.append(", "); b.append(data[i]); }
         if (data.length > n) b.append(", ...");
         return b.append(']').toString();

@@ -26,12 +26,23 @@ public final class ReferenceInterpreter {
                 r = n.op().evaluate(args);
             } catch (ShapeException e) {
                 throw new ShapeException("at " + n.describe() + ": " + e.getMessage());
+            } catch (InvalidIndexException e) {
+                throw new InvalidIndexException("at " + n.describe() + ": " + e.getMessage());
             }
             env.put(n.name(), r);
         }
         Map<String, HostTensor> out = new LinkedHashMap<>();
         for (String o : g.outputs()) out.put(o, env.get(o));
         return out;
+    }
+
+    private static ShapeException dtypeMismatch(Graph.Value v, HostTensor t) {
+        String make = switch (v.type().dtype()) {
+            case I64 -> "; make it with HostTensor.ofLongs";
+            case I32 -> "; make it with HostTensor.ofInts";
+            default -> "; make it with HostTensor.of (float values)";
+        };
+        return new ShapeException("input '" + v.name() + "' is a " + t.type() + " tensor but the graph expects " + v.type() + make);
     }
 
     /** Convenience for single-input, single-output graphs. */
@@ -59,6 +70,7 @@ public final class ReferenceInterpreter {
             if (t == null) throw new KilnException("missing input '" + v.name() + "' (expected " + v.type() + "); given " + inputs.keySet());
             if (!t.shape().equals(v.type().shape()))
                 throw new ShapeException("input '" + v.name() + "' has shape " + t.shape() + " but the graph expects " + v.type().shape());
+            if (t.dtype() != v.type().dtype()) throw dtypeMismatch(v, t);
         }
         if (inputs.size() == expected.size()) return;   // every expected name is present, so no other can be
         for (String k : inputs.keySet())

@@ -52,7 +52,8 @@ final class RandomGraphs {
         for (int i = r.nextInt(3); i > 0; i--) values.add(constant("c", randomDims(r.nextInt(4))));
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
                 this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::where, this::reshape,
-                this::transpose, this::concat, this::slice, this::lstm, this::gru, this::fusedDwPw, this::fusedAttention, this::convTranspose2d, this::pad, this::resize);
+                this::transpose, this::concat, this::slice, this::lstm, this::gru, this::fusedDwPw, this::fusedAttention, this::convTranspose2d, this::pad, this::resize,
+                this::gather, this::cumSum);
         int nodes = 1 + r.nextInt(12), added = 0;
         for (int attempt = 0; added < nodes && attempt < 1000; attempt++)
             if (ops.get(r.nextInt(ops.size())).getAsBoolean()) added++;
@@ -328,6 +329,24 @@ final class RandomGraphs {
         float scale = r.nextBoolean() ? 0f : pickFloat(0.5f, 1.5f, 2f);
         return add(new Resize(Resize.Mode.values()[r.nextInt(2)], Resize.Coord.values()[r.nextInt(4)], Resize.Nearest.values()[r.nextInt(4)],
                 Ints.of(size), axes == 2 ? scale : 0f, scale), List.of(x));
+    }
+
+    /** gather along a random axis by a constant index tensor of rank 0 to 2 (negative indices included). */
+    private boolean gather() {
+        String x = value(t -> t.rank() >= 1 && t.rank() <= 3);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        int axis = r.nextInt(d.length);
+        int[] kd = randomDims(r.nextInt(3));
+        float[] k = new float[(int) Shape.of(kd).size()];
+        for (int i = 0; i < k.length; i++) k[i] = r.nextInt(2 * d[axis]) - d[axis];
+        return add(new Gather(axis), List.of(x, b.constant(name("idx"), HostTensor.of(Shape.of(kd), k))));
+    }
+
+    private boolean cumSum() {
+        String x = value(t -> t.rank() >= 1);
+        if (x == null) return false;
+        return add(new CumSum(r.nextInt(type(x).rank()), r.nextBoolean(), r.nextBoolean()), List.of(x));
     }
 
     private boolean lstm() { return recurrent(false); }

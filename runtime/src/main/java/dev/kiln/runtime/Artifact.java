@@ -40,13 +40,30 @@ public record Artifact(Manifest manifest, Graph graph, String fusionReport, Stri
     }
 
     /**
-     * This artifact keeping the ONNX model it was imported from (null: none), for a model whose batch axis is
-     * dynamic: loading it compiles other batch sizes from that model on first use.
+     * This artifact keeping the ONNX model it was imported from (null: none), for a model with dynamic dimensions
+     * (batch, sequence): loading it compiles other input shapes from that model on first use.
      */
     public Artifact withSourceModel(byte[] onnx) { return new Artifact(manifest, graph, fusionReport, source, onnx); }
 
     /** Whether calls at other input shapes can be compiled (from the ONNX model kept inside). */
     public boolean hasSourceModel() { return sourceModel != null; }
+
+    /**
+     * Each input's dimensions as the kept ONNX model declares them ("batch", "sequence", or a number), in input
+     * order; empty when the artifact's shapes are fixed.
+     */
+    public Map<String, List<String>> declaredDims() {
+        return sourceModel == null ? Map.of() : dev.kiln.frontend.onnx.OnnxImporter.declaredDims(sourceModel, source + " section ONNX");
+    }
+
+    /** "ids [batch, sequence], attention_mask [batch, sequence]": the inputs with a symbolic dimension, as declared. */
+    public static String describeSymbolic(Map<String, List<String>> declared) {
+        return declared.entrySet().stream().filter(e -> e.getValue() != null && e.getValue().stream().anyMatch(Artifact::symbolic))
+                .map(e -> e.getKey() + " " + e.getValue()).collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    /** Whether a declared dimension is symbolic (not a number). */
+    public static boolean symbolic(String dim) { return dim.isEmpty() || !dim.chars().allMatch(Character::isDigit); }
 
     public String target() { return manifest.target(); }
     public Signature signature() { return manifest.signature(); }

@@ -15,8 +15,8 @@ import java.util.Optional;
 
 /**
  * A model compiled for one target, called with named tensors. Calls with input shapes not seen
- * before compile a specialisation on first use (DSL models, and ONNX models with a dynamic batch
- * axis, also when loaded from their artifact) and cache it; models from a graph or another
+ * before compile a specialisation on first use (DSL models, and ONNX models with dynamic dimensions such as
+ * batch and sequence, also when loaded from their artifact) and cache it; models from a graph or another
  * artifact have fixed shapes. Thread-safe: any number of threads may call {@link #run} at once.
  *
  * <p>The primary specialisation (the first shapes compiled) is what {@link #save}, {@link #signature}
@@ -113,7 +113,15 @@ public final class CompiledModel implements AutoCloseable {
 
     public Target target() { return target; }
 
-    /** Whether calls with other input shapes than the primary's compile (DSL models, ONNX models with a dynamic batch axis). */
+    /**
+     * Each input's dimensions as the ONNX model declares them ("batch", "sequence", or a number), for a model
+     * imported from ONNX with dynamic dimensions; empty otherwise (a DSL model takes any shape its layers accept).
+     */
+    public Map<String, List<String>> declaredDims() {
+        return source instanceof GraphSource.Onnx o ? dev.kiln.frontend.onnx.OnnxImporter.declaredDims(o.model(), o.file()) : Map.of();
+    }
+
+    /** Whether calls with other input shapes than the primary's compile (DSL models, ONNX models with dynamic dimensions). */
     public boolean acceptsOtherShapes() { return !(source instanceof GraphSource.Fixed); }
 
     /** Specialisations compiled so far (a call that waited for another's compilation does not count). */

@@ -9,7 +9,7 @@ import dev.kiln.ir.ShapeException;
 import java.util.List;
 import java.util.function.Function;
 
-/** Where a compiled model's specialisations come from: a DSL model re-traced per shape, an ONNX model re-imported per batch size, or one fixed graph. */
+/** Where a compiled model's specialisations come from: a DSL model re-traced per shape, an ONNX model with dynamic dimensions re-imported per shape, or one fixed graph. */
 sealed interface GraphSource {
     /** The ONNX model to keep in a saved artifact so it can be re-imported at other shapes, or null. */
     default byte[] sourceModel() { return this instanceof Onnx o ? o.model() : null; }
@@ -34,7 +34,7 @@ sealed interface GraphSource {
     }
 
     /**
-     * An ONNX model with a dynamic batch axis: each new input shape re-imports it at that shape and compiles the
+     * An ONNX model with dynamic dimensions (batch, sequence): each new input shape re-imports it at that shape and compiles the
      * graph, as a DSL model is re-traced; {@code primary}, when set (a loaded artifact), is the optimised graph for
      * its own shapes and compiles without the passes. {@code model} is the ONNX file's bytes: data, never code.
      */

@@ -52,11 +52,11 @@ public final class Kiln {
     }
 
     /**
-     * Imports an ONNX file and compiles it for the target. An input whose only dynamic dimension is its batch axis
-     * is compiled at batch 1 now (the primary specialisation) and at each other batch size on first use, from the
-     * model re-imported at that size; {@link CompiledModel#save} keeps the ONNX model in the artifact for that. Other
-     * dynamic dimensions need their input's shape in {@code shapes} (the error says which). With no dynamic
-     * dimension the shapes are fixed, as for {@link #compile(Graph, Target)}.
+     * Imports an ONNX file and compiles it for the target. A model with dynamic dimensions (batch, sequence length,
+     * any axis) is compiled at the shapes given in {@code shapes}, with every dynamic dimension of an input not given
+     * at 1, now (the primary specialisation), and at each other input shape on first use, from the model re-imported
+     * at that shape (its static dimensions are checked); {@link CompiledModel#save} keeps the ONNX model in the
+     * artifact for that. With no dynamic dimension the shapes are fixed, as for {@link #compile(Graph, Target)}.
      */
     public static CompiledModel compileOnnx(Path file, Target target, CompileOptions options, Map<String, Shape> shapes) {
         byte[] bytes;
@@ -68,10 +68,11 @@ public final class Kiln {
             throw new KilnException(file + ": cannot read: " + e, e);
         }
         String name = file.toString();
-        Map<String, Shape> at1 = OnnxImporter.shapesAtBatch(bytes, name, shapes, 1);
-        boolean dynamicBatch = at1 != null && !at1.equals(OnnxImporter.shapesAtBatch(bytes, name, shapes, 2));
+        Map<String, Shape> at1 = OnnxImporter.shapesWithDynamicAt(bytes, name, shapes, 1);
+        boolean dynamic = at1 != null && OnnxImporter.declaredDims(bytes, name).values().stream()
+                .anyMatch(d -> d != null && d.stream().anyMatch(x -> !x.chars().allMatch(Character::isDigit)));
         Graph g = OnnxImporter.load(bytes, name, at1 == null ? shapes : at1);
-        if (!dynamicBatch) return compile(g, target, options);
+        if (!dynamic) return compile(g, target, options);
         var src = new GraphSource.Onnx(bytes, name, g.inputs().stream().map(Graph.Value::name).toList(), target, options, null);
         return precompile(new CompiledModel(src, target, options.cacheCapacity()), inputsOf(g));
     }
@@ -98,7 +99,7 @@ public final class Kiln {
                     + "'; an artifact runs only on the target it was compiled for: recompile the model for " + target.backendName()
                     + " (kiln compile --backend " + target.backendName() + ")");
         if (a.hasSourceModel()) {
-            // a dynamic batch axis: its own shapes from the optimised graph, other batch sizes from the ONNX model inside
+            // dynamic dimensions: its own shapes from the optimised graph, other shapes from the ONNX model inside
             var src = new GraphSource.Onnx(a.sourceModel(), a.source() + " section ONNX", a.graph().inputs().stream().map(Graph.Value::name).toList(),
                     target, CompileOptions.defaults(), a);
             return precompile(new CompiledModel(src, target, CompileOptions.defaults().cacheCapacity()), inputsOf(a.graph()));

@@ -35,6 +35,8 @@ final class Lowering {
             case Concat c -> MovementLowering.concat(ctx, n, c);
             case Pad p -> PadLowering.pad(ctx, n, p);
             case Resize r -> ResizeLowering.resize(ctx, n, r);
+            case Gather g -> IndexLowering.gather(ctx, n, g);
+            case CumSum c -> IndexLowering.cumSum(ctx, n, c);
             case Softmax s -> ReductionLowering.softmax(ctx, n, s);
             case MaxPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), true, false);
             case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), false, p.countIncludePad());

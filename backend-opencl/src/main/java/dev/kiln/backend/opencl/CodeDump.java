@@ -27,9 +27,12 @@ final class CodeDump {
                 b.append("// device: ").append(Code.comment(device.info().describe())).append('\n');
                 b.append("// launch: global ").append(Arrays.toString(k.global())).append(", local ").append(Arrays.toString(k.local()))
                         .append(k.isEmpty() ? " (not launched: empty result or alias)" : "").append('\n');
-                for (int a = 0; a < k.args().size(); a++)
-                    b.append("// ").append(a == k.args().size() - 1 ? "out" : "in" + a).append(" = ")
-                            .append(Code.comment(layout.describe(k.args().get(a)))).append('\n');
+                for (int a = 0; a < k.args().size(); a++) {
+                    String arg = k.args().get(a);
+                    if (arg.equals(Kernel.ERRORS)) { b.append("// err = this kernel's error words (a bad index)\n"); continue; }
+                    b.append("// ").append(a == k.args().size() - 1 || k.args().get(a + 1).equals(Kernel.ERRORS) ? "out" : "in" + a).append(" = ")
+                            .append(Code.comment(layout.describe(arg))).append('\n');
+                }
                 b.append(Code.PRELUDE).append('\n').append(k.source());
                 Files.writeString(dir.resolve(k.name() + "-" + Code.identifier(k.node().name()) + ".cl"), b.toString());
             }

@@ -13,6 +13,12 @@ import java.util.List;
  * @param local  work-group size, also declared in the source as reqd_work_group_size
  */
 record Kernel(String name, Node node, String source, long[] global, long[] local, List<String> args) {
+    /**
+     * The arg name that binds a kernel's own error buffer (three ints, zeroed) instead of a value:
+     * a kernel that can meet bad data at run time (a Gather index) reports it there, see IndexKernels.
+     */
+    static final String ERRORS = "!errors";
+
     int workGroupSize() {
         long n = 1;
         for (long l : local) n *= l;

@@ -27,6 +27,8 @@ import dev.kiln.ir.op.Softmax;
 import dev.kiln.ir.op.Transpose;
 import dev.kiln.ir.op.Unary;
 import dev.kiln.ir.op.Where;
+import dev.kiln.ir.op.Gather;
+import dev.kiln.ir.op.CumSum;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -93,6 +95,8 @@ final class Lowering {
             case AvgPool2d ap -> MapKernels.avgPool(r, ap);
             case Reduce rd -> ReduceKernel.generate(r, rd);
             case LayerNorm ln -> LayerNormKernel.generate(r, ln);
+            case Gather g -> IndexKernels.gather(r, g);
+            case CumSum c -> IndexKernels.cumSum(r, c);
         };
     }
 

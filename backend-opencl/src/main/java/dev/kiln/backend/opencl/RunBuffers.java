@@ -30,6 +30,9 @@ final class RunBuffers implements AutoCloseable {
     private cl_mem arena;
     private final cl_mem[] inputs, outputs;
     private final cl_kernel[] clKernels;
+    /** Per kernel, its error buffer when it binds {@link Kernel#ERRORS} (else null), and the host copy read after a run. */
+    private final cl_mem[] errors;
+    private final int[] errorWords = new int[3];
 
     RunBuffers(DeviceContext device, DeviceLayout layout, List<Kernel> kernels, cl_program program, cl_mem weights) {
         this.device = device;
@@ -38,6 +41,7 @@ final class RunBuffers implements AutoCloseable {
         this.inputs = new cl_mem[layout.inputBuffers.size()];
         this.outputs = new cl_mem[layout.outputBuffers.size()];
         this.clKernels = new cl_kernel[kernels.size()];
+        this.errors = new cl_mem[kernels.size()];
         try {
             arena = ClObjects.buffer(device, CL.CL_MEM_READ_WRITE, layout.arenaBytes, null, "the arena of intermediates");
             for (int i = 0; i < inputs.length; i++)
@@ -51,8 +55,14 @@ final class RunBuffers implements AutoCloseable {
                 if (kernel.isEmpty()) continue;
                 clKernels[k] = CL.clCreateKernel(program, kernel.name(), null);
                 ClObjects.created(ClObjects.Kind.KERNEL);
-                for (int a = 0; a < kernel.args().size(); a++)
-                    CL.clSetKernelArg(clKernels[k], a, Sizeof.cl_mem, Pointer.to(buffer(kernel.args().get(a), weights)));
+                for (int a = 0; a < kernel.args().size(); a++) {
+                    String arg = kernel.args().get(a);
+                    if (arg.equals(Kernel.ERRORS)) {
+                        errors[k] = ClObjects.buffer(device, CL.CL_MEM_READ_WRITE | CL.CL_MEM_COPY_HOST_PTR, 12, Pointer.to(new int[3]),
+                                "the error words of " + kernel.name());
+                    }
+                    CL.clSetKernelArg(clKernels[k], a, Sizeof.cl_mem, Pointer.to(arg.equals(Kernel.ERRORS) ? errors[k] : buffer(arg, weights)));
+                }
             }
             fill(0, Math.max(layout.arenaBytes, 4));
             CL.clFinish(device.queue());
@@ -102,6 +112,7 @@ final class RunBuffers implements AutoCloseable {
                     CL.clEnqueueNDRangeKernel(q, clKernels[step], k.global().length, null, k.global(), k.local(), 0, null, null);
             }
             step = clKernels.length;
+            checkErrors();
             Map<String, float[]> read = new LinkedHashMap<>();
             for (int i = 0; i < outputs.length; i++) {
                 float[] d = new float[layout.of(layout.outputBuffers.get(i)).type().shape().elementCount()];
@@ -116,6 +127,23 @@ final class RunBuffers implements AutoCloseable {
                 throw ClObjects.outOfMemory(device, "running " + where, totalBytes(), CL.stringFor_errorCode(e.getStatus()), e);
             throw new KilnException("OpenCL failed " + (where.startsWith("kernel") ? "running " : "") + where + " on "
                     + device.info().describe() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Throws for the first kernel (in graph order) that reported bad data, resetting its words for the next run. */
+    private void checkErrors() {
+        for (int k = 0; k < errors.length; k++) {
+            if (errors[k] == null) continue;
+            CL.clEnqueueReadBuffer(device.queue(), errors[k], true, 0, 12, Pointer.to(errorWords), 0, null, null);
+            if (errorWords[0] == 0) continue;
+            float v = Float.intBitsToFloat(errorWords[1]);
+            int j = errorWords[2];
+            CL.clEnqueueWriteBuffer(device.queue(), errors[k], true, 0, 12, Pointer.to(new int[3]), 0, null, null);
+            Kernel kernel = kernels.get(k);
+            if (!(kernel.node().op() instanceof dev.kiln.ir.op.Gather g))
+                throw new KilnException(kernel.node().describe() + ": the kernel reported bad data");
+            int extent = layout.graph.typeOf(kernel.node().inputs().getFirst()).dim(g.axis());
+            throw new dev.kiln.ir.InvalidIndexException(kernel.node().describe() + ": " + dev.kiln.ir.op.Gather.message(v, extent, j));
         }
     }
 
@@ -156,6 +184,7 @@ final class RunBuffers implements AutoCloseable {
         for (int k = 0; k < clKernels.length; k++) { ClObjects.release(clKernels[k]); clKernels[k] = null; }
         for (int i = 0; i < inputs.length; i++) { ClObjects.release(inputs[i]); inputs[i] = null; }
         for (int i = 0; i < outputs.length; i++) { ClObjects.release(outputs[i]); outputs[i] = null; }
+        for (int k = 0; k < errors.length; k++) { ClObjects.release(errors[k]); errors[k] = null; }
         ClObjects.release(arena);
         arena = null;
     }

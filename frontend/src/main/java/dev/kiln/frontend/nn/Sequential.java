@@ -17,6 +17,9 @@ public final class Sequential extends Module {
         return this;
     }
 
+    /** The first layer's input type (i64 when it is an Embedding). */
+    @Override public dev.kiln.ir.DType inputDType() { return layers.isEmpty() ? super.inputDType() : layers.getFirst().inputDType(); }
+
     @Override public Tensor forward(Tensor x) {
         for (Module m : layers) x = m.apply(x);
         return x;

@@ -56,8 +56,12 @@ final class ElementwiseOps {
         r.put("Dropout", ElementwiseOps::dropout);
     }
 
+    /** Integer operands (ids, positions) compute as exact f32 values, except a Div, which ONNX truncates for integers. */
     private static void binary(NodeView n, Binary.Kind kind) {
-        n.emitOut(new Binary(kind), List.of(n.ir(0), n.ir(1)));
+        boolean integer = n.ctx.isInteger(n.in(0)) || n.ctx.isInteger(n.in(1));
+        if (integer && kind == Binary.Kind.DIV)
+            throw n.unsupported("a Div of integer tensors (which truncates) is not supported; Kiln computes integers as f32 values");
+        n.emitOut(new Binary(kind), integer ? List.of(n.mask(0), n.mask(1)) : List.of(n.ir(0), n.ir(1)));
     }
 
     /** Min / Max of one or more inputs (broadcast together), as a left fold of binary ops. */

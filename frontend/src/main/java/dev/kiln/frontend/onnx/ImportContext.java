@@ -44,6 +44,8 @@ final class ImportContext {
     private final Set<String> unknown = new java.util.HashSet<>();
     private final Map<String, OnnxModel.Tensor> initializers = new HashMap<>();
     private final Map<String, String> materialised = new HashMap<>();
+    /** IR values that hold an ONNX integer (or bool) tensor, as exact f32 values: see {@link IntegerOps}. */
+    private final Set<String> integers = new java.util.HashSet<>();
     private final Set<String> used;
 
     ImportContext(String source, String graphName, List<OnnxModel.Tensor> inits, Set<String> used) {
@@ -80,6 +82,16 @@ final class ImportContext {
         }
         throw new MalformedFileException(source + ": " + (user == null ? "graph output" : "node '" + user.label() + "' (" + user.opType() + ")")
                 + " reads '" + onnxName + "', which no node, input or initializer defines before it (the nodes must be in topological order)");
+    }
+
+    void markInteger(String irName) { integers.add(irName); }
+
+    /** Whether v holds integers: an integer or bool constant, or a computed value marked so. */
+    boolean isInteger(Value v) {
+        return switch (v) {
+            case Value.Ir ir -> integers.contains(ir.name());
+            case Value.Const c -> !c.data().isFloating();
+        };
     }
 
     /** The dims of a value, computed or constant. */

@@ -110,6 +110,43 @@ public final class OnnxImporter {
     }
 
     /**
+     * The input shapes to import at with every dynamic dimension (batch, sequence, any axis) of every input not in
+     * {@code given} set to {@code fill}, the given ones as given; null when some input has no declared shape at all
+     * (the caller must give it; {@link #load} says which).
+     */
+    public static Map<String, Shape> shapesWithDynamicAt(byte[] bytes, String sourceName, Map<String, Shape> given, int fill) {
+        if (fill <= 0) throw new IllegalArgumentException("a dynamic dimension's size must be positive, got " + fill);
+        OnnxModel.Graph graph = OnnxDecoder.decode(bytes, sourceName).graph();
+        Set<String> initializers = new HashSet<>();
+        for (OnnxModel.Tensor t : graph.initializers()) initializers.add(t.name());
+        Map<String, Shape> out = new java.util.LinkedHashMap<>(given);
+        for (ValueInfo in : graph.inputs()) {
+            if (initializers.contains(in.name()) || given.containsKey(in.name())) continue;
+            if (in.dims() == null) return null;
+            out.put(in.name(), Shape.of(in.dims().stream().mapToInt(d -> d.isStatic() ? Math.toIntExact(d.value()) : fill).toArray()));
+        }
+        return out;
+    }
+
+    /**
+     * Each input's dimensions as the model declares them, in input order: a number for a static one, the
+     * dim_param's name ("batch", "sequence") or "?" for a dynamic one; an input without a declared shape
+     * maps to null. What {@code kiln inspect} shows of a model whose shapes are symbolic.
+     */
+    public static Map<String, List<String>> declaredDims(byte[] bytes, String sourceName) {
+        OnnxModel.Graph graph = OnnxDecoder.decode(bytes, sourceName).graph();
+        Set<String> initializers = new HashSet<>();
+        for (OnnxModel.Tensor t : graph.initializers()) initializers.add(t.name());
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        for (ValueInfo in : graph.inputs()) {
+            if (initializers.contains(in.name())) continue;
+            out.put(in.name(), in.dims() == null ? null : in.dims().stream()
+                    .map(d -> d.isStatic() ? Long.toString(d.value()) : d.toString().isBlank() ? "?" : d.toString()).toList());
+        }
+        return out;
+    }
+
+    /**
      * The default-domain ONNX ops Kiln imports, sorted, each with how: "op" (becomes Kiln ops) or "constant" (shape
      * arithmetic, folded at import when its inputs are known). The README's list is generated from this
      * ({@code kiln ops --markdown}) and a test keeps them equal.
@@ -175,17 +212,21 @@ public final class OnnxImporter {
         for (ValueInfo in : graph.inputs()) {
             if (ctx.isInitializer(in.name())) continue;     // IR versions < 4 list initializers among the inputs
             names.add(in.name());
-            if (!in.isTensor() || in.elemType() != OnnxFields.FLOAT && in.elemType() != 0)
+            boolean integer = in.isTensor() && IntegerOps.INPUT_TYPES.contains(in.elemType());
+            if (!in.isTensor() || in.elemType() != OnnxFields.FLOAT && in.elemType() != 0 && !integer)
                 throw new ShapeException(ctx.source + ": input '" + in.name() + "' is " + (in.isTensor() ? "a tensor of "
-                        + OnnxFields.dataTypeName(in.elemType()) : "not a tensor") + "; Kiln graphs take float32 tensors only");
+                        + OnnxFields.dataTypeName(in.elemType()) : "not a tensor") + "; Kiln graphs take float32, int64 and int32 tensors"
+                        + (in.elemType() == OnnxFields.BOOL ? " (export a mask as int64 or float32)" : ""));
             Shape shape = given.get(in.name());
             if (shape != null) checkGiven(ctx, in, shape);
             else if (in.dims() == null || in.dims().stream().anyMatch(d -> !d.isStatic())) {
                 dynamic.add(dynamicMessage(in));
                 continue;
             } else shape = Shape.of(in.dims().stream().mapToInt(d -> Math.toIntExact(d.value())).toArray());
-            ctx.builder.input(in.name(), new TensorType(dev.kiln.ir.DType.F32, shape));
+            dev.kiln.ir.DType dtype = !integer ? dev.kiln.ir.DType.F32 : in.elemType() == OnnxFields.INT32 ? dev.kiln.ir.DType.I32 : dev.kiln.ir.DType.I64;
+            ctx.builder.input(in.name(), new TensorType(dtype, shape));
             ctx.define(in.name(), new Value.Ir(in.name()));
+            if (integer) ctx.markInteger(in.name());
         }
         for (String k : given.keySet())
             if (!names.contains(k)) throw new KilnException(ctx.source + ": an input shape is given for '" + k + "', but the model's inputs are " + names);
@@ -248,6 +289,7 @@ public final class OnnxImporter {
                 else if (importer != null) importer.lower(n);
                 else throw n.unsupported("Kiln evaluates " + node.opType() + " only on constants (shape arithmetic),"
                             + " but here it reads a tensor computed at run time");
+                if (dflt) IntegerOps.propagate(ctx, node);
                 for (int i = 0; i < node.outputs().size(); i++)
                     if (n.used(i) && !ctx.isDefined(node.outputs().get(i))) throw n.unsupported("output " + i + " ('" + n.out(i) + "') is not supported");
             } catch (UnsupportedOpException e) {

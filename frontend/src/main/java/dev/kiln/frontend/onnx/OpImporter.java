@@ -28,6 +28,7 @@ interface OpImporter {
         ReduceOps.register(r);
         NormOps.register(r);
         r.put("ConvTranspose", ConvTransposeOp::lower);
+        IntegerOps.register(r);
         return Map.copyOf(r);
     }
 

@@ -106,6 +106,7 @@ final class ShapeOps {
     private static void gather(NodeView n) {
         int[] d = n.dims(0);
         int axis = n.axis(n.attrInt("axis", 0), d.length, "axis");
+        if (!(n.in(1) instanceof ImportContext.Value.Const)) { IntegerOps.gather(n, axis); return; }
         ConstTensor idx = n.constIn(1, "indices");
         int count = idx.size();
         if (count == 0) throw n.unsupported("gathering no elements gives an empty tensor, which Kiln does not have");
@@ -156,7 +157,7 @@ final class ShapeOps {
      * Cast of a computed tensor: to a floating type it is the tensor itself (Kiln computes in f32);
      * to bool it is a mask, which a comparison or Not already is (masked_fill exports Greater →
      * Cast(bool) → Where) and any other value becomes as x ≠ 0, written not(not(x)); to an integer
-     * type it cannot be.
+     * type see {@link IntegerOps#castToInteger}.
      */
     private static void cast(NodeView n) {
         int to = (int) n.attrInt("to", OnnxFields.FLOAT);
@@ -168,18 +169,14 @@ final class ShapeOps {
             else n.emitOut(Unary.of(Unary.Kind.NOT), List.of(n.emit("not", Unary.of(Unary.Kind.NOT), List.of(x))));
             return;
         }
-        if (!ConstTensor.isFloating(to))
-            throw n.unsupported("casting a computed tensor to " + OnnxFields.dataTypeName(to) + " is an integer computation Kiln cannot fold"
-                    + " (the IR has f32 tensors only)");
+        if (!ConstTensor.isFloating(to)) { IntegerOps.castToInteger(n); return; }
         n.set(0, n.in(0));
     }
 
-    /** Expand of a computed tensor is supported only where it changes nothing. */
+    /** Expand of a computed tensor: itself where it changes nothing, else see {@link IntegerOps#expand}. */
     private static void expand(NodeView n) {
         int[] target = ShapeRules.broadcast(n, List.of(n.dims(0), NodeView.toInts(n.constIn(1, "shape").longs())));
-        if (!Arrays.equals(target, n.dims(0)))
-            throw n.unsupported("broadcasting a computed tensor from " + Arrays.toString(n.dims(0)) + " to " + Arrays.toString(target)
-                    + " is not supported");
+        if (!Arrays.equals(target, n.dims(0))) { IntegerOps.expand(n, target); return; }
         n.set(0, n.in(0));
     }
 }

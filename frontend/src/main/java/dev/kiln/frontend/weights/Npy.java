@@ -32,7 +32,16 @@ public final class Npy {
     public static HostTensor read(Path path) { return read(FileBytes.read(path), path.toString()); }
 
     /** {@code sourceName} is used in error messages. */
-    public static HostTensor read(byte[] bytes, String sourceName) {
+    public static HostTensor read(byte[] bytes, String sourceName) { return read(bytes, sourceName, false); }
+
+    /**
+     * Reads a model input: as {@link #read}, except that {@code <i8} and {@code <i4} arrays (token ids,
+     * masks) become i64 and i32 tensors with their exact values (see {@link HostTensor#ofLongs}; a value
+     * beyond 2^24 in magnitude is refused, naming the file and the element).
+     */
+    public static HostTensor readInput(byte[] bytes, String sourceName) { return read(bytes, sourceName, true); }
+
+    private static HostTensor read(byte[] bytes, String sourceName, boolean integers) {
         if (bytes.length < 10)
             throw malformed(sourceName, "truncated: file has " + bytes.length + " bytes, an npy preamble needs at least 10");
         for (int i = 0; i < MAGIC.length; i++)
@@ -92,7 +101,24 @@ public final class Npy {
                     + available + " after the header");
         if (available > needed)
             throw malformed(sourceName, (available - needed) + " unexpected bytes after the data, from byte " + (dataStart + needed));
+        if (integers && (encoding == ElementEncoding.I64 || encoding == ElementEncoding.I32)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes, dataStart, (int) needed).slice().order(ByteOrder.LITTLE_ENDIAN);
+            long[] v = new long[(int) count];
+            for (int i = 0; i < v.length; i++) v[i] = encoding == ElementEncoding.I64 ? b.getLong(8 * i) : b.getInt(4 * i);
+            try {
+                HostTensor t = HostTensor.ofLongs(Shape.of(shape), v);
+                return encoding == ElementEncoding.I64 ? t : HostTensor.ofInts(toInts(v), shape);
+            } catch (dev.kiln.ir.KilnException e) {
+                throw new dev.kiln.ir.KilnException(sourceName + ": " + e.getMessage());
+            }
+        }
         return HostTensor.of(Shape.of(shape), encoding.decode(bytes, dataStart, (int) count));
+    }
+
+    private static int[] toInts(long[] v) {
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = (int) v[i];
+        return out;
     }
 
     public static void write(Path path, HostTensor tensor) { FileBytes.write(path, toBytes(tensor)); }

@@ -156,7 +156,7 @@ class OnnxLoweringTest {
                 .floats("w1", new long[]{2, 2, 3, 3, 3}, seq(108, 1)).node("Conv", in("x", "w1"), in("c1"))        // 3-D conv
                 .ints("s", new long[]{1}, -1).ints("e", new long[]{1}, -7).ints("ax", new long[]{1}, 1).ints("st", new long[]{1}, -1)
                 .node("Slice", in("v", "s", "e", "ax", "st"), in("rev"))                                             // reversal
-                .node("Cast", "v", "vi", attr("to", (long) INT64))                                                    // to int64
+                .node("Celu", "v", "vi")                                                                              // no importer
                 .node("Relu", "vi", "vr")                                                                             // downstream: not checked
                 .ints("pp", new long[]{4}, 0, 1, 0, 1).node("Pad", in("v", "pp"), in("p"), attr("mode", "wrap"))     // opset 19's wrap mode
                 .output("c1").output("rev").output("vr").output("p");
@@ -165,7 +165,7 @@ class OnnxLoweringTest {
         assertTrue(msg.contains("4 nodes"), msg);
         assertTrue(msg.contains("Conv (node 'conv_0', opset 17): only 1-D and 2-D convolution"), msg);
         assertTrue(msg.contains("Slice (node 'slice_1', opset 17): negative slice steps"), msg);
-        assertTrue(msg.contains("Cast (node 'cast_2', opset 17)"), msg);
+        assertTrue(msg.contains("Celu (node 'celu_2', opset 17)"), msg);
         assertTrue(msg.contains("Pad (node 'pad_4', opset 17): pad mode 'wrap'"), msg);
         String[] parts = msg.split("could not be checked");
         assertFalse(parts[0].contains("relu_3"), msg);
@@ -180,10 +180,18 @@ class OnnxLoweringTest {
     }
 
     @Test
-    void anIntegerInputIsAShapeError() {
-        OnnxTestModel m = new OnnxTestModel().typedInput("ids", INT64, 1, 4).node("Identity", "ids", "y").output("y");
-        var e = assertThrowsExactly(ShapeException.class, () -> load(m));
-        assertTrue(e.getMessage().contains("input 'ids' is a tensor of int64"), e.getMessage());
+    void integerInputsAreI64AndI32ButBoolAndUint8InputsAreShapeErrors() {
+        OnnxTestModel m = new OnnxTestModel().typedInput("ids", INT64, 1, 4).typedInput("pos", OnnxFields.INT32, 1, 4)
+                .node("Add", in("ids", "pos"), in("y")).output("y");
+        var g = load(m);
+        assertEquals("i64[1,4]", g.inputs().get(0).type().toString());
+        assertEquals("i32[1,4]", g.inputs().get(1).type().toString());
+        for (int t : new int[]{OnnxFields.BOOL, OnnxFields.UINT8}) {
+            OnnxTestModel bad = new OnnxTestModel().typedInput("m", t, 1, 4).node("Identity", "m", "y").output("y");
+            var e = assertThrowsExactly(ShapeException.class, () -> load(bad));
+            assertTrue(e.getMessage().contains("input 'm' is a tensor of " + OnnxFields.dataTypeName(t))
+                    && e.getMessage().contains("float32, int64 and int32"), e.getMessage());
+        }
     }
 
     @Test

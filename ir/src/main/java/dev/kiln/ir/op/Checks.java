@@ -16,7 +16,8 @@ final class Checks {
             throw new ShapeException(op.mnemonic() + " takes " + (min == max ? "" + min : min + ".." + max)
                     + " operands, got " + in.size() + " " + in);
         for (TensorType t : in)
-            if (t.dtype() != DType.F32) throw new ShapeException(op.mnemonic() + " supports f32 only, got " + t);
+            // integer tensors are carried as exact f32 values (see DType), so every op computes on them
+            if (t.dtype() != DType.F32 && !t.dtype().isInteger()) throw new ShapeException(op.mnemonic() + " supports f32, i32 and i64 only, got " + t);
     }
 
     static void rank(Op op, String what, TensorType t, int rank) {

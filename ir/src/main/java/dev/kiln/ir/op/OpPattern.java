@@ -28,6 +28,8 @@ public enum OpPattern {
             case Scale s -> ELEMENTWISE;
             case MaxPool2d m -> SELECT;
             case Where w -> SELECT;
+            case Gather g -> SELECT;
+            case CumSum c -> REDUCTION;
             case Conv2d c -> REDUCTION;
             case ConvTranspose2d c -> REDUCTION;
             case FusedDwPwConv f -> REDUCTION;

@@ -58,6 +58,8 @@ public record Unary(Act act) implements Op {
         CEIL(0),
         /** Round half to even, as ONNX Round and torch.round. */
         ROUND(0),
+        /** Rounds toward zero: a float cast to an integer type (ONNX Cast, torch .long()). */
+        TRUNC(0),
         SIGN(0),
         /** a ≤ y ≤ b (ReLU6 is CLIP(0, 6)); NaN stays NaN. */
         CLIP(2),
@@ -115,6 +117,7 @@ public record Unary(Act act) implements Op {
                 case FLOOR -> fn(Fn1.FLOOR, X);
                 case CEIL -> fn(Fn1.CEIL, X);
                 case ROUND -> fn(Fn1.RINT, X);
+                case TRUNC -> select(LT, X, c(0), fn(Fn1.CEIL, X), fn(Fn1.FLOOR, X));
                 case SIGN -> select(GT, X, c(0), c(1), select(LT, X, c(0), c(-1), X));
                 case CLIP -> clamp(X, a, b);
                 case HARD_SIGMOID -> clamp(add(mul(X, c(a)), c(b)), 0, 1);
@@ -146,12 +149,12 @@ public record Unary(Act act) implements Op {
         /**
          * Whether the function is defined and continuous on every real (NaN and ±∞ aside): then a
          * backend's input that is a few ulps off the reference's gives an output a few ulps off.
-         * FLOOR, CEIL, ROUND and SIGN jump, and LOG, SQRT, RECIPROCAL and a non-integer POW
+         * FLOOR, CEIL, ROUND, TRUNC and SIGN jump, and LOG, SQRT, RECIPROCAL and a non-integer POW
          * change domain at 0; random graphs apply those only to exact inputs.
          */
         public boolean total(float a) {
             return switch (this) {
-                case FLOOR, CEIL, ROUND, SIGN, LOG, SQRT, RECIPROCAL, NOT -> false;
+                case FLOOR, CEIL, ROUND, TRUNC, SIGN, LOG, SQRT, RECIPROCAL, NOT -> false;
                 case POW -> a == Math.rint(a) && a >= 0;
                 default -> true;
             };

@@ -1,5 +1,7 @@
 package dev.kiln.runtime.cli;
 
+import dev.kiln.runtime.Artifact;
+
 import dev.kiln.ir.MemoryPlan;
 import dev.kiln.passes.Pass;
 import dev.kiln.passes.Passes;
@@ -75,7 +77,9 @@ final class CompileCommand implements Callable<Integer> {
                     target.backendName(), (System.nanoTime() - t0) / 1e6, before, s.graph().nodes().size(),
                     s.fusionReport().map(r -> r.fused().size()).orElse(0), MemoryPlan.bytes(s.memoryPlan().peakBytes()));
             out.printf("signature %s%n", s.signature());
-            if (m.acceptsOtherShapes()) out.printf("the batch axis is dynamic: other batch sizes compile on first use (the artifact keeps the ONNX model)%n");
+            if (m.acceptsOtherShapes() && !m.declaredDims().isEmpty())
+                out.printf("symbolic dimensions %s: other shapes compile on first use (the artifact keeps the ONNX model)%n",
+                        Artifact.describeSymbolic(m.declaredDims()));
             if (dumpCode != null) out.printf("generated code in %s%n", dumpCode);
             out.printf("wrote %s (%s)%n", output, MemoryPlan.bytes(Files.size(output)));
         }

@@ -36,6 +36,9 @@ final class InspectCommand implements Callable<Integer> {
         out.printf("artifact %s (%s): format %d, written by Kiln %s, target %s%n", artifact, MemoryPlan.bytes(Files.size(artifact)),
                 a.formatVersion(), a.kilnVersion(), a.target());
         out.printf("signature %s%n", a.signature());
+        if (a.hasSourceModel())
+            out.printf("symbolic dimensions: %s (the signature is the primary specialisation; other shapes compile on first use"
+                    + " from the ONNX model inside)%n", Artifact.describeSymbolic(a.declaredDims()));
         out.printf("graph @%s: %d nodes, %d weights (%,d parameters, %s)%n%n", a.graph().name(), a.graph().nodes().size(),
                 a.graph().constants().size(), params, MemoryPlan.bytes(4 * params));
         out.println("fusion report:");

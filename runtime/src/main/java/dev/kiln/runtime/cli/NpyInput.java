@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,8 +25,12 @@ final class NpyInput {
 
     private NpyInput() {}
 
-    /** With {@code otherBatch}, the first axis may differ from the expected one (a model with a dynamic batch axis). */
-    static HostTensor read(String input, Path file, TensorType expected, boolean otherBatch) {
+    /**
+     * With {@code declared} (the ONNX model's dimensions, for an artifact with symbolic ones), the input may have any
+     * size on a symbolic axis ("batch", "sequence"); without it the shape must be the expected one. An integer input
+     * (i64, i32) reads an int64 or int32 array, exactly (see {@link Npy#readInput}); a float input a float32 array.
+     */
+    static HostTensor read(String input, Path file, TensorType expected, List<String> declared) {
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(file);
@@ -36,22 +41,40 @@ final class NpyInput {
         }
         HostTensor t;
         try {
-            t = Npy.read(bytes, file.toString());
+            t = Npy.readInput(bytes, file.toString());
         } catch (MalformedFileException e) {
             throw new MalformedFileException("input '" + input + "': " + e.getMessage(), e);
+        } catch (KilnException e) {
+            throw new KilnException("input '" + input + "': " + e.getMessage(), e);
         }
         String descr = descr(bytes);
-        if (!descr.equals("<f4"))
+        boolean integer = expected.dtype().isInteger();
+        boolean fits = integer ? descr.equals("<i8") || descr.equals("<i4") : descr.equals("<f4");
+        if (!fits)
             throw new ShapeException("input '" + input + "' (" + file + ") holds " + dtypeName(descr) + t.shape() + " but the model expects "
-                    + expected + "; convert it, e.g. numpy.save(path, a.astype(numpy.float32))");
-        if (!t.shape().equals(expected.shape()) && !(otherBatch && sameBeyondBatch(t.shape(), expected.shape())))
-            throw new ShapeException("input '" + input + "' (" + file + ") has shape " + t.shape() + " but the model expects " + expected);
+                    + expected + "; convert it, e.g. numpy.save(path, a.astype(numpy." + (integer ? "int64" : "float32") + "))");
+        // an int32 file for an i64 input (or the reverse) holds the same integers
+        if (integer && t.dtype() != expected.dtype()) t = expected.dtype() == dev.kiln.ir.DType.I64 ? HostTensor.ofLongs(t.shape(), t.longs()) : ints(t);
+        if (!t.shape().equals(expected.shape()) && !(declared != null && fitsDeclared(t.shape(), declared)))
+            throw new ShapeException("input '" + input + "' (" + file + ") has shape " + t.shape() + " but the model expects "
+                    + (declared != null ? declared : expected));
         return t;
     }
 
-    private static boolean sameBeyondBatch(dev.kiln.ir.Shape a, dev.kiln.ir.Shape b) {
-        if (a.rank() != b.rank() || a.rank() == 0) return false;
-        for (int i = 1; i < a.rank(); i++) if (a.dim(i) != b.dim(i)) return false;
+    private static HostTensor ints(HostTensor t) {
+        long[] v = t.longs();
+        int[] i = new int[v.length];
+        for (int k = 0; k < v.length; k++) i[k] = (int) v[k];
+        return HostTensor.ofInts(i, t.shape().dims());
+    }
+
+    /** Same rank, and every numeric (static) dimension as declared. */
+    private static boolean fitsDeclared(dev.kiln.ir.Shape s, List<String> declared) {
+        if (s.rank() != declared.size()) return false;
+        for (int i = 0; i < s.rank(); i++) {
+            String d = declared.get(i);
+            if (!dev.kiln.runtime.Artifact.symbolic(d) && Long.parseLong(d) != s.dim(i)) return false;
+        }
         return true;
     }
 

@@ -50,7 +50,8 @@ final class RunCommand implements Callable<Integer> {
         Map<String, Path> inputFiles = inputFiles(sig);
         Map<String, Path> outputFiles = outputFiles(sig);
         Map<String, HostTensor> in = new LinkedHashMap<>();
-        for (Graph.Value v : sig.inputs()) in.put(v.name(), NpyInput.read(v.name(), inputFiles.get(v.name()), v.type(), a.hasSourceModel()));
+        Map<String, List<String>> declared = a.declaredDims();
+        for (Graph.Value v : sig.inputs()) in.put(v.name(), NpyInput.read(v.name(), inputFiles.get(v.name()), v.type(), declared.get(v.name())));
         try (CompiledModel m = backend == null ? Kiln.load(a) : Kiln.load(a, target)) {
             long t0 = System.nanoTime();
             Map<String, HostTensor> result = m.run(in);

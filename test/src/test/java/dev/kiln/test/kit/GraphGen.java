@@ -58,6 +58,7 @@ public final class GraphGen {
     final Set<String> consumed = new HashSet<>(), dead = new HashSet<>();
     private final Motifs motifs;
     private final ImageOpGen image;
+    private final IndexOpGen index;
     private boolean chain, big;
     private int counter, nodes, maxElements;
 
@@ -67,6 +68,7 @@ public final class GraphGen {
         this.b = new GraphBuilder(o.oddNames && c.chance(30) ? "odd \"graph\" " + c.below(10) : "g");
         this.motifs = new Motifs(this);
         this.image = new ImageOpGen(this);
+        this.index = new IndexOpGen(this);
     }
 
     private Case build() {
@@ -103,7 +105,8 @@ public final class GraphGen {
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, image::reduce, image::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::gru, this::attention, image::convTranspose, image::pad, image::resize);
+                this::lstm, this::gru, this::attention, image::convTranspose, image::pad, image::resize,
+                index::gather, index::cumSum);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 

@@ -201,6 +201,8 @@ public final class Tolerance {
             OpPattern pattern = OpPattern.of(n.op());
             List<HostTensor> args = new ArrayList<>();
             for (String i : n.inputs()) args.add(noise != null && pattern == OpPattern.REDUCTION ? perturbed(env.get(i), noise) : env.get(i));
+            // indices are integers every backend computes exactly (small integers in f32): the noise must not move them off
+            if (noise != null && n.op() instanceof dev.kiln.ir.op.Gather) args.set(1, rounded(args.get(1)));
             // log(Σx) is noised before its log: a sum that cancels to within rounding of 0 is snapped there, so its log is
             // −∞ in a noisy run, and whether a kernel gives −∞ or NaN (log of a tiny negative) is rounding's choice
             Op op = noise != null && n.op() instanceof Reduce red && red.kind() == Reduce.Kind.LOG_SUM
@@ -234,6 +236,12 @@ public final class Tolerance {
         Map<String, HostTensor> outputs = new LinkedHashMap<>();
         for (String o : g.outputs()) outputs.put(o, env.get(o));
         return outputs;
+    }
+
+    private static HostTensor rounded(HostTensor t) {
+        float[] d = t.data().clone();
+        for (int i = 0; i < d.length; i++) d[i] = (float) Math.rint(d[i]);
+        return HostTensor.of(t.shape(), d);
     }
 
     /**

@@ -56,7 +56,14 @@ record OnnxFixtures(String model, int opset, List<String> inputs, List<String> o
     /** Inputs by the graph's input names (the ONNX names). */
     Map<String, HostTensor> inputData() {
         Map<String, HostTensor> m = new LinkedHashMap<>();
-        for (String i : inputs) m.put(i, Npy.read(path(model + "/io/" + i + ".npy")));
+        for (String i : inputs) {
+            Path p = path(model + "/io/" + i + ".npy");
+            try {
+                m.put(i, Npy.readInput(Files.readAllBytes(p), p.toString()));   // token ids stay integers
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         return m;
     }
 

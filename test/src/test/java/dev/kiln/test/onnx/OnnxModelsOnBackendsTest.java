@@ -75,7 +75,14 @@ class OnnxModelsOnBackendsTest {
             // float attn_mask, BERT-style key padding (boolean [B,1,1,N] from an input: pad > 1 leaves its two unary ops)
             "gpt-causal, 13, cpu, 0", "gpt-causal, 17, cpu, 0", "gpt-causal, 13, opencl, 0", "gpt-causal, 17, opencl, 0",
             "cross-attention, 13, cpu, 0", "cross-attention, 17, cpu, 0", "cross-attention, 13, opencl, 0", "cross-attention, 17, opencl, 0",
-            "padded-attention, 13, cpu, 2", "padded-attention, 17, cpu, 2", "padded-attention, 13, opencl, 2", "padded-attention, 17, opencl, 2"})
+            "padded-attention, 13, cpu, 2", "padded-attention, 17, cpu, 2", "padded-attention, 13, opencl, 2", "padded-attention, 17, opencl, 2",
+            // issue 19, integer inputs: int64 token ids into an embedding + mean-pool classifier; a BERT-like encoder
+            // (dynamic batch and sequence, run at [3, 11]) whose position ids and key-padding mask come from its inputs; the
+            // unary ops left are the ids != pad mask (Not) and the bool cast of the expanded padding mask (Not twice). The
+            // attention is not fused: its [B·H,1,N] additive mask is refused by fuse-attention (its mask handling is issue 19's
+            // fused-attention part)
+            "text-classifier, 13, cpu, 0", "text-classifier, 17, cpu, 0", "text-classifier, 13, opencl, 0", "text-classifier, 17, opencl, 0",
+            "bert-tiny, 13, cpu, 3", "bert-tiny, 17, cpu, 3", "bert-tiny, 13, opencl, 3", "bert-tiny, 17, opencl, 3"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
