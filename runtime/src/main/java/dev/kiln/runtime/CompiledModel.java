@@ -65,9 +65,10 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Starts {@link #warmUp()} on a daemon thread that gives way to the user: it makes no warm-up
-     * call while a {@link #run} is in flight, so it only uses time the caller leaves idle (and the
-     * JIT's compiler threads, which compile the kernels either way). {@link #close} stops it.
+     * Starts {@link #warmUp()} on a daemon thread that gives way to the user: it starts no warm-up
+     * call while a {@link #run} is in flight, so it mostly uses time the caller leaves idle (a user
+     * call that begins during a warm-up call shares the cores with it until that call ends; the
+     * JIT's compiler threads compile the kernels either way). {@link #close} stops it.
      * Returns the warm-up's report when it ends; calling it again returns the same future.
      */
     public synchronized java.util.concurrent.CompletableFuture<WarmUp.Report> warmUpInBackground() {
