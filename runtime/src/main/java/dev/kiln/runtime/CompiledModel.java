@@ -27,6 +27,10 @@ public final class CompiledModel implements AutoCloseable {
     private final Target target;
     private final SpecialisationCache cache;
     private volatile List<Shape> primary;
+    /** User calls in flight: a background warm-up waits while there are any, so it never competes with them. */
+    private final java.util.concurrent.atomic.AtomicInteger userCalls = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean closing;
+    private Thread warmUpThread;
 
     CompiledModel(GraphSource source, Target target, int cacheCapacity) {
         this.source = source;
@@ -36,9 +40,66 @@ public final class CompiledModel implements AutoCloseable {
 
     /** Runs on named inputs; returns the named outputs in the graph's order. */
     public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
+        userCalls.incrementAndGet();
         try (SpecialisationCache.Lease lease = acquire(shapesOf(inputs))) {
             return lease.specialisation().executable().run(inputs);
+        } finally {
+            userCalls.decrementAndGet();
         }
+    }
+
+    /**
+     * Calls the primary specialisation on scratch inputs until the JIT has compiled its kernels
+     * (see {@link WarmUp}), at most ~15 s ({@code -Dkiln.warmup.budget.ms}); returns what it did.
+     * Afterwards the first call runs compiled code. Results are unchanged: warm-up calls are
+     * ordinary calls on their own working memory. Safe to call while other threads run the model.
+     */
+    public WarmUp.Report warmUp() { return warmUp(java.time.Duration.ofMillis(WarmUp.defaultBudgetMs())); }
+
+    /** {@link #warmUp()} that stops after the budget, settled or not. */
+    public WarmUp.Report warmUp(java.time.Duration budget) {
+        try (SpecialisationCache.Lease lease = cache.acquire(primaryKey(), true)) {
+            Specialisation s = lease.specialisation();
+            return WarmUp.run(s.executable(), s.graph(), budget.toMillis(), () -> closing, () -> {});
+        }
+    }
+
+    /**
+     * Starts {@link #warmUp()} on a daemon thread that gives way to the user: it starts no warm-up
+     * call while a {@link #run} is in flight, so it mostly uses time the caller leaves idle (a user
+     * call that begins during a warm-up call shares the cores with it until that call ends; the
+     * JIT's compiler threads compile the kernels either way). {@link #close} stops it.
+     * Returns the warm-up's report when it ends; calling it again returns the same future.
+     */
+    public synchronized java.util.concurrent.CompletableFuture<WarmUp.Report> warmUpInBackground() {
+        if (backgroundWarmUp != null) return backgroundWarmUp;
+        List<Shape> key = primaryKey();
+        var done = new java.util.concurrent.CompletableFuture<WarmUp.Report>();
+        backgroundWarmUp = done;
+        warmUpThread = Thread.ofPlatform().daemon().name("kiln-warm-up").start(() -> {
+            try (SpecialisationCache.Lease lease = cache.acquire(key, true)) {
+                Specialisation s = lease.specialisation();
+                done.complete(WarmUp.run(s.executable(), s.graph(), WarmUp.defaultBudgetMs(), () -> closing, this::waitForIdle));
+            } catch (RuntimeException | Error e) {
+                // closed before the warm-up began or while a call was starting: that is a stop, not a failure
+                if (closing) done.complete(new WarmUp.Report(0, 0, false, 0));
+                else done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    private java.util.concurrent.CompletableFuture<WarmUp.Report> backgroundWarmUp;
+
+    /** Parks the warm-up thread while a user call runs (50 µs naps: short beside a cold call, cheap beside a warm one). */
+    private void waitForIdle() {
+        while (userCalls.get() > 0 && !closing) java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+    }
+
+    private List<Shape> primaryKey() {
+        List<Shape> key = primary;
+        if (key == null) throw new KilnException("nothing compiled yet: run the model once or pass input shapes to Kiln.compile");
+        return key;
     }
 
     /** Runs a model with one input and one output. */
@@ -136,6 +197,22 @@ public final class CompiledModel implements AutoCloseable {
         Artifact.of(s.graph(), s.fusionReportText(), target.backendName()).withSourceModel(source.sourceModel()).write(file);
     }
 
-    /** Releases every executable; calls still running finish first. */
-    @Override public void close() { cache.close(); }
+    /** Stops a background warm-up (after its call in flight), then releases every executable; calls still running finish first. */
+    @Override public void close() {
+        closing = true;
+        Thread t;
+        synchronized (this) { t = warmUpThread; }
+        if (t != null && t != Thread.currentThread()) {
+            boolean interrupted = false;
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+        cache.close();
+    }
 }

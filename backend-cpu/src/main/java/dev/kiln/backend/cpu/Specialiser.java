@@ -87,6 +87,12 @@ public final class Specialiser {
                 default -> e.getValue();
             });
         }
+        return KernelCache.get(new KernelCache.Key(template, constants, activations, epilogues),
+                () -> define(template, t, constants, activations, epilogues));
+    }
+
+    private static Specialised define(Class<? extends Kernel> template, Template t, Map<String, Object> constants,
+                                      List<ScalarExpr> activations, List<Epilogue> epilogues) {
         ClassNode cls = new ClassNode();
         new ClassReader(t.bytes()).accept(cls, 0);
         cls.fields.removeIf(f -> t.params().containsKey(f.name));

@@ -52,6 +52,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--progress", negatable = true, defaultValue = "true", fallbackValue = "true", description = "show a progress bar on long runs (default: on)")
     boolean progress;
 
+    @Option(names = "--warm-up", description = "call CompiledModel.warmUp() before the first timed call (its time is reported apart)")
+    boolean warmUp;
+
     @Override public Integer call() throws InterruptedException {
         if (iterations != null && iterations < 2) throw NamedArgs.usage(spec, "--iterations must be at least 2, got " + iterations);
         if (!(seconds > 0 && seconds <= BUDGET_SECONDS)) throw NamedArgs.usage(spec, "--seconds must be in (0, " + (int) BUDGET_SECONDS + "], got " + seconds);
@@ -68,6 +71,7 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("bench %s: @%s on %s, %s%n", artifact, a.graph().name(), m.target().backendName(), a.signature());
             out.printf("load (verify, regenerate kernels): %.1f ms; %s on %d thread%s%n", loadMs,
                     iterations != null ? iterations + " calls" : String.format("calls until %.1f s after warm-up", seconds), threads, threads == 1 ? "" : "s");
+            if (warmUp) out.printf("warm-up (CompiledModel.warmUp()): %s%n", m.warmUp());
             out.flush();
             CallLoop.Until until = iterations != null ? CallLoop.Until.calls(iterations) : CallLoop.Until.steadyFor(seconds, BUDGET_SECONDS);
             AtomicInteger claimed = new AtomicInteger();

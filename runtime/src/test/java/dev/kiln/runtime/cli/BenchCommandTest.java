@@ -30,6 +30,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void warmsUpBeforeTheFirstTimedCallWhenAsked() {
+        String budget = System.getProperty("kiln.warmup.budget.ms");
+        System.setProperty("kiln.warmup.budget.ms", "300");      // the line's form is tested here, not how long C2 takes
+        try {
+            String out = Cli.run("bench", model.toString(), "--iterations", "4", "--warm-up").expect(0).out();
+            assertTrue(out.matches("(?s).*warm-up \\(CompiledModel.warmUp\\(\\)\\): \\d+ calls in \\d+ ms \\((settled|not settled: .*); last call [0-9.]+ ms\\)\n.*first call: .*"), out);
+        } finally {
+            if (budget == null) System.clearProperty("kiln.warmup.budget.ms");
+            else System.setProperty("kiln.warmup.budget.ms", budget);
+        }
+    }
+
+    @Test
     void callsFromSeveralThreadsAtOnce() {
         String out = Cli.run("bench", model.toString(), "--iterations", "10", "--threads", "3", "--no-progress").expect(0).out();
         assertTrue(out.contains("10 calls on 3 threads") && out.contains("calls/s with 3 threads"), out);

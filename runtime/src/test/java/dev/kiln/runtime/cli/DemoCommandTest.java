@@ -24,8 +24,11 @@ class DemoCommandTest {
     void saysWhatToInstallWithoutOpenClAndCarriesOn() {
         Cli.Result r = Cli.run(Cli.withoutOpenCl(), "demo", "cnn", "--time-ms", "20").expect(0);
         assertTrue(r.out().startsWith(DemoCommand.NO_OPENCL + "\nbackends: [cpu]\n"), r.out());
-        assertTrue(r.out().contains("still warming up: median") && r.out().contains("(kiln bench measures longer)")
-                && r.out().contains("1 model runs agree"), "20 ms is too short to reach steady state, and the demo says so:\n" + r.out());
+        // 20 ms is too short for a cold cnn, and the demo says so; but when an earlier test in this JVM compiled the same
+        // kernels (the cpu backend reuses them per template and constants), they are warm already and it is steady
+        boolean warming = r.out().contains("still warming up: median") && r.out().contains("(kiln bench measures longer)");
+        boolean steady = r.out().matches("(?s).* steady median +[0-9.]+ ms \\(\\d+ calls after a \\d+-call warm-up\\) .*");
+        assertTrue((warming || steady) && r.out().contains("1 model runs agree"), "the demo says whether it reached steady state:\n" + r.out());
     }
 
     @Test
