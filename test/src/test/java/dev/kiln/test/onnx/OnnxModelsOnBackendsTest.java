@@ -70,7 +70,9 @@ class OnnxModelsOnBackendsTest {
             "bigru, 13, cpu, 0", "bigru, 17, cpu, 0", "bigru, 13, opencl, 0", "bigru, 17, opencl, 0",
             "gru-classifier, 13, cpu, 0", "gru-classifier, 17, opencl, 0",
             // a fused QKV projection split three ways, an uneven split (ONNX Split as slices); the sigmoid and relu of slices stay
-            "split-qkv, 13, cpu, 2", "split-qkv, 17, cpu, 2", "split-qkv, 13, opencl, 2", "split-qkv, 17, opencl, 2"})
+            "split-qkv, 13, cpu, 2", "split-qkv, 17, cpu, 2", "split-qkv, 13, opencl, 2", "split-qkv, 17, opencl, 2",
+            // a 2-layer ViT-tiny on 32x32 images: patch conv, cls token, position embedding, pre-norm GELU encoder layers
+            "vit-tiny, 13, cpu, 0", "vit-tiny, 17, cpu, 0", "vit-tiny, 13, opencl, 0", "vit-tiny, 17, opencl, 0"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
