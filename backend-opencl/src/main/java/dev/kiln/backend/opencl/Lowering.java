@@ -18,6 +18,7 @@ import dev.kiln.ir.op.Gru;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
 import dev.kiln.ir.op.Reduce;
+import dev.kiln.ir.op.ResidualLayerNorm;
 import dev.kiln.ir.op.Pad;
 import dev.kiln.ir.op.Resize;
 import dev.kiln.ir.op.Reshape;
@@ -93,6 +94,7 @@ final class Lowering {
             case AvgPool2d ap -> MapKernels.avgPool(r, ap);
             case Reduce rd -> ReduceKernel.generate(r, rd);
             case LayerNorm ln -> LayerNormKernel.generate(r, ln);
+            case ResidualLayerNorm ln -> LayerNormKernel.generate(r, ln);
         };
     }
 

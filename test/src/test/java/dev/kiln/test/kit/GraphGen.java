@@ -103,7 +103,8 @@ public final class GraphGen {
         List<BooleanSupplier> ops = List.of(this::unary, this::binary, this::scale, this::linear,
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, image::reduce, image::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
-                this::lstm, this::gru, this::attention, image::convTranspose, image::pad, image::resize);
+                this::lstm, this::gru, this::attention, image::convTranspose, image::pad, image::resize,
+                image::residualLayerNorm);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
