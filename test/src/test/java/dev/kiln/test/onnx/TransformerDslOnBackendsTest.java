@@ -3,6 +3,7 @@ package dev.kiln.test.onnx;
 import dev.kiln.frontend.Module;
 import dev.kiln.frontend.Tensor;
 import dev.kiln.frontend.Tracer;
+import dev.kiln.frontend.nn.Linear;
 import dev.kiln.frontend.nn.MultiheadAttention;
 import dev.kiln.frontend.nn.TransformerEncoderLayer;
 import dev.kiln.frontend.weights.Npy;
@@ -13,6 +14,7 @@ import dev.kiln.ir.Shape;
 import dev.kiln.ir.ShapeException;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.Softmax;
+import dev.kiln.ir.op.Unary;
 import dev.kiln.passes.PassManager;
 import dev.kiln.runtime.CompiledModel;
 import dev.kiln.runtime.Kiln;
@@ -91,6 +93,21 @@ class TransformerDslOnBackendsTest {
         assertEquals(1, r.graph().nodes().stream().filter(n -> n.op() instanceof FusedAttention).count(), () -> r.report() + "\n" + r.graph());
         assertEquals(0, r.graph().nodes().stream().filter(n -> n.op() instanceof Softmax).count(), () -> r.report() + "\n" + r.graph());
         assertTrue(r.report().toString().contains("fused_attention"), r.report()::toString);
+        assertEquals(0, r.graph().nodes().stream().filter(n -> n.op() instanceof Unary).count(), () -> "the activation joins linear1:\n" + r.graph());
+    }
+
+    /** Linear + bias + GELU, in the exact (erf) and the tanh form, is one linear with the activation in its epilogue. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"GELU", "GELU_TANH"})
+    void linearBiasGeluIsOneLinear(Unary.Kind kind) {
+        Module m = new Module() {
+            final Linear fc = register("fc", new Linear(16, 32));
+            @Override public Tensor forward(Tensor x) { return kind == Unary.Kind.GELU ? fc.apply(x).gelu() : fc.apply(x).geluTanh(); }
+        }.initialize(5);
+        PassManager.Result r = PassManager.defaults().run(Tracer.trace(m, 2, 5, 16));
+        assertEquals(1, r.graph().nodes().size(), r.graph()::toString);
+        assertTrue(r.graph().nodes().getFirst().op() instanceof dev.kiln.ir.op.Linear l && l.epilogue().toString().contains(kind.name().toLowerCase()),
+                r.graph()::toString);
     }
 
     @ParameterizedTest(name = "{0} on {1}")
