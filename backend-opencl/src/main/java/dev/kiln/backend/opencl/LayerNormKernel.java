@@ -44,7 +44,9 @@ final class LayerNormKernel {
         SoftmaxKernel.reduce(b, wg, "s1", "red[lid] + red[lid + s]");
         SoftmaxKernel.reduce(b, wg, "s2", "red[lid] + red[lid + s]");
         b.append("    const float m1 = s1 / ").append(len).append(".0f;\n");
-        b.append("    const float inv = 1.0f / sqrt(fmax(s2 / ").append(len).append(".0f - m1 * m1, 0.0f) + ").append(Code.lit(eps)).append(");\n");
+        // not fmax, which would turn the NaN of an infinite row (∞ − ∞) into 0 and the row into ±∞: the reference gives NaN
+        b.append("    const float var = s2 / ").append(len).append(".0f - m1 * m1;\n");
+        b.append("    const float inv = 1.0f / sqrt((var < 0.0f ? 0.0f : var) + ").append(Code.lit(eps)).append(");\n");
         String value = "(" + v + " - k - m1) * inv" + (affine > 0 ? " * %g" : "") + (affine > 1 ? " + %b" : "");
         loop(b, r, rowIdx, blockDims, wg, len, "        %y = " + value + ";\n", true, first);
         b.append("}\n");
