@@ -43,6 +43,20 @@ public abstract class Module {
         }
     }
 
+    /**
+     * Runs body with this module's path on the tracer's stack, as {@link #apply} does for one input:
+     * for layers whose call takes several tensors (attention's query, key, value and mask).
+     */
+    protected final Tensor scoped(Tensor anyInput, java.util.function.Supplier<Tensor> body) {
+        Tracer t = anyInput.tracer();
+        t.enter(path);
+        try {
+            return body.get();
+        } finally {
+            t.exit();
+        }
+    }
+
     protected final <M extends Module> M register(String name, M child) {
         checkName(name);
         children.put(name, child);

@@ -51,7 +51,7 @@ final class RandomGraphs {
         for (int i = r.nextInt(3); i > 0; i--) values.add(b.input(name("in"), TensorType.f32(randomDims(1 + r.nextInt(4)))));
         for (int i = r.nextInt(3); i > 0; i--) values.add(constant("c", randomDims(r.nextInt(4))));
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
-                this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::where, this::reshape,
+                this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::residualLayerNorm, this::where, this::reshape,
                 this::transpose, this::concat, this::slice, this::lstm, this::gru, this::fusedDwPw, this::fusedAttention, this::convTranspose2d, this::pad, this::resize,
                 this::gather, this::cumSum);
         int nodes = 1 + r.nextInt(12), added = 0;
@@ -247,6 +247,19 @@ final class RandomGraphs {
         if (affine >= 1) in.add(constant("ln_g", trailing));
         if (affine == 2) in.add(constant("ln_b", trailing));
         return add(new LayerNorm(axis, pickFloat(1e-5f, 1e-3f)), in);
+    }
+
+    /** ResidualLayerNorm: LN(x + r), r a constant of x's shape, with no affine, a scale, or scale and bias. */
+    private boolean residualLayerNorm() {
+        String x = value(t -> t.rank() >= 1);
+        if (x == null) return false;
+        int[] d = type(x).shape().dims();
+        int axis = r.nextInt(d.length), affine = r.nextInt(3);
+        int[] trailing = java.util.Arrays.copyOfRange(d, axis, d.length);
+        List<String> in = new ArrayList<>(List.of(x, constant("ln_r", d)));
+        if (affine >= 1) in.add(constant("ln_g", trailing));
+        if (affine == 2) in.add(constant("ln_b", trailing));
+        return add(new dev.kiln.ir.op.ResidualLayerNorm(axis, pickFloat(1e-5f, 1e-3f)), in);
     }
 
     private boolean reshape() {

@@ -14,12 +14,12 @@ public final class Passes {
      */
     public static final List<String> DEFAULT = List.of(
             "shape-inference", "simplify-reshapes", "fold-batch-norm", "constant-folding", "dce", "cse",
-            "recognise-self-gated", "fuse-attention", "fuse-epilogues", "fuse-depthwise-pointwise", "dce");
+            "recognise-self-gated", "fuse-attention", "fuse-epilogues", "fuse-residual-layer-norm", "fuse-depthwise-pointwise", "dce");
 
     public static List<Pass> all() {
         return List.of(new ShapeInference(), new SimplifyReshapes(), new FoldBatchNorm(), new ConstantFolding(),
                 new CommonSubexpressionElimination(), new RecogniseSelfGated(), new FuseAttention(), new FuseEpilogues(),
-                new FuseDepthwisePointwise(), new DeadCodeElimination());
+                new FuseResidualLayerNorm(), new FuseDepthwisePointwise(), new DeadCodeElimination());
     }
 
     public static List<Pass> defaultPipeline() { return DEFAULT.stream().map(Passes::byName).toList(); }

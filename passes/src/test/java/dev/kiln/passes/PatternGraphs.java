@@ -86,7 +86,8 @@ final class PatternGraphs {
 
     private Graph build() {
         List<Runnable> motifs = List.of(this::convBatchNorm, this::depthwisePointwise, this::sequenceAttention,
-                this::saganAttention, this::epilogueChain, this::reshapeChain, this::duplicates, this::constantOnly);
+                this::saganAttention, this::epilogueChain, this::reshapeChain, this::duplicates, this::constantOnly,
+                this::residualLayerNorm);
         for (int i = 1 + r.nextInt(4); i > 0; i--) motifs.get(r.nextInt(motifs.size())).run();
         if (r.nextInt(3) == 0) deadNodes();
         List<String> sinks = results.stream().filter(v -> !consumed.contains(v) && !dead.contains(v)).distinct().toList();
@@ -345,6 +346,21 @@ final class PatternGraphs {
         String w = weight("w", cin * a.kh() * a.kw(), out, cin, a.kh(), a.kw());
         Conv2d op = new Conv2d(a.stride(), a.padding(), a.dilation(), groups);
         return bias ? add(op, "conv", x, w, weight("b", 1, out)) : add(op, "conv", x, w);
+    }
+
+    /**
+     * LN(x + r) over the last axis, with or without the affine; near-misses: the sum has a second
+     * consumer (a pre-norm block's residual stream), the add broadcasts a bias-like [C].
+     */
+    private void residualLayerNorm() {
+        int c = dim(), miss = r.nextInt(6);
+        String x = input(pick(1, 2), dim(), c);
+        String res = miss == 0 ? weight("bias", 1, c) : r.nextBoolean() ? input(type(x).shape().dims()) : add(activation(), "res", x);
+        String sum = add(new dev.kiln.ir.op.Binary(dev.kiln.ir.op.Binary.Kind.ADD), "residual", x, res);
+        if (miss == 1) results.add(sum);
+        String y = r.nextBoolean() ? add(new dev.kiln.ir.op.LayerNorm(2, 1e-5f), "norm", sum, weight("g", 1, c), weight("b", 1, c))
+                : add(new dev.kiln.ir.op.LayerNorm(2, 1e-5f), "norm", sum);
+        results.add(y);
     }
 
     /** A random kernel (up to maxK), stride 1..2, dilation 1..2 and padding that fit x. */

@@ -42,6 +42,7 @@ final class Lowering {
             case AvgPool2d p -> ReductionLowering.pool(ctx, n, p.kernel().toArray(), p.stride().toArray(), p.padding().toArray(), false, p.countIncludePad());
             case Reduce r -> ReduceLowering.reduce(ctx, n, r);
             case LayerNorm l -> LayerNormLowering.layerNorm(ctx, n, l);
+            case ResidualLayerNorm l -> LayerNormLowering.residualLayerNorm(ctx, n, l);
             case Conv2d c -> ConvLowering.conv(ctx, n, c);
             case ConvTranspose2d c -> ConvTransposeLowering.convTranspose(ctx, n, c);
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);

@@ -62,6 +62,7 @@ class CpuOpsProperties {
     @Test void avgPoolBothPaddingModes() { property("avg_pool2d", OpCases::avgPool, TRIES); }
     @Test void reduceEachKindOverAnyAxes() { property("reduce", OpCases::reduce, 2 * TRIES); }
     @Test void layerNormAnyAxisWithAndWithoutAffineAndLargeMeans() { property("layer_norm", OpCases::layerNorm, TRIES); }
+    @Test void residualLayerNormAnyAxisWithAndWithoutAffineAndLargeMeans() { property("residual_layer_norm", OpCases::residualLayerNorm, TRIES); }
     @Test void reshape() { property("reshape", OpCases::reshape, TRIES); }
     @Test void transpose() { property("transpose", OpCases::transpose, TRIES); }
     @Test void concat() { property("concat", OpCases::concat, TRIES); }

@@ -148,6 +148,26 @@ final class OpCases {
         });
     }
 
+    /**
+     * ResidualLayerNorm, LN(x + r), as {@link #layerNorm}: a third of the time x sits at 1e4 + N(0,1)
+     * (the sum's mean is large; one-pass moments must not cancel), sometimes r is x itself.
+     */
+    static OpCase residualLayerNorm(OpCase.Builder c) {
+        int rank = c.between(1, 4);
+        int[] d = c.dims(rank, 7);
+        d[rank - 1] = c.r.nextInt(4) == 0 ? c.between(4 * L, 20 * L) : c.dim(2 * L + 2);
+        int axis = c.between(0, rank - 1);
+        int[] trailing = java.util.Arrays.copyOfRange(d, axis, rank);
+        String x = c.input(d), r = c.r.nextInt(5) == 0 ? x : c.input(d);
+        if (c.index % 3 == 0) x = c.add(new Binary(Binary.Kind.ADD), x, c.uniform(1e4f, 1e4f, 1));
+        var op = new dev.kiln.ir.op.ResidualLayerNorm(axis, c.pick(1e-5f, 1e-3f, 0f));
+        return c.build(switch (c.index % 4) {
+            case 0 -> c.add(op, x, r);
+            case 1 -> c.add(op, x, r, c.weight(trailing));
+            default -> c.add(op, x, r, c.weight(trailing), c.weight(trailing));
+        });
+    }
+
     static OpCase reshape(OpCase.Builder c) {
         int[] d = c.dims(c.between(1, 4), 2 * L + 1);
         int n = 1;

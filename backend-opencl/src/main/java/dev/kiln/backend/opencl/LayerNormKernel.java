@@ -1,21 +1,27 @@
 package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.op.LayerNorm;
+import dev.kiln.ir.op.ResidualLayerNorm;
 
 import java.util.Arrays;
 
 /**
- * LayerNorm: one work-group per normalised row, its work-items striding over the row, each sum
- * reduced as a tree in local memory (as {@link SoftmaxKernel}). The mean is kept as m0 + delta
- * (the plain sum's mean, then the mean of x − m0), so rows with a large mean lose nothing to its
- * f32 rounding, and the variance is the mean square of x − m0 − delta, as the CPU kernel does.
+ * LayerNorm of x, or of x + r (ResidualLayerNorm): one work-group per normalised row, its
+ * work-items striding over the row. One read of the row gives both moments of d = v − k, k the
+ * row's first element (the sums reduced as trees in local memory, as {@link SoftmaxKernel}); the
+ * mean is k + m1 and the variance E[d²] − m1², whose cancellation the shift bounds (m1² / var ≤
+ * LEN − 1 whatever the row's mean), as the CPU kernel does. The output is (v − k − m1)·inv.
  */
 final class LayerNormKernel {
     private LayerNormKernel() {}
 
-    static Kernel generate(KernelRequest r, LayerNorm op) {
+    static Kernel generate(KernelRequest r, LayerNorm op) { return generate(r, op.axis(), op.eps(), false); }
+
+    static Kernel generate(KernelRequest r, ResidualLayerNorm op) { return generate(r, op.axis(), op.eps(), true); }
+
+    private static Kernel generate(KernelRequest r, int axis, float eps, boolean residual) {
         View x = r.in(0), y = r.out();
-        int rank = x.rank(), axis = op.axis();
+        int rank = x.rank();
         int[] rowDims = Arrays.copyOfRange(x.dims(), 0, axis), blockDims = Arrays.copyOfRange(x.dims(), axis, rank);
         long rows = 1, len = 1;
         for (int d : rowDims) rows *= d;
@@ -23,41 +29,44 @@ final class LayerNormKernel {
         DeviceLimits l = r.limits();
         int wg = (int) Math.min(Math.min(l.targetWorkGroupSize(), l.maxItems(0)), Code.pow2AtLeast(len));
         long[] local = {wg};
-        boolean scale = r.node().inputs().size() > 1, bias = r.node().inputs().size() > 2;
+        int first = residual ? 2 : 1, affine = r.node().inputs().size() - first;
 
         StringBuilder b = new StringBuilder(r.header(local)).append(" {\n");
         b.append("    const int row = get_group_id(0), lid = get_local_id(0);\n");
         String[] rowIdx = Code.declareUnravel(b, "    ", "r", "row", rowDims);
         b.append("    __local float red[").append(wg).append("];\n");
-        String[] pass = {"acc += e;", "acc += e - m0;", "acc += (e - m0 - delta) * (e - m0 - delta);"};
-        String[] after = {"const float m0 = acc / " + len + ".0f;", "const float delta = acc / " + len + ".0f;",
-                "const float inv = 1.0f / sqrt(fmax(acc / " + len + ".0f, 0.0f) + " + Code.lit(op.eps()) + ");"};
-        for (int i = 0; i < 3; i++) {
-            b.append("    {\n    float acc = 0.0f;\n");
-            loop(b, x, rowIdx, blockDims, wg, len, "        const float e = %x;\n        " + pass[i] + "\n", null, null);
-            SoftmaxKernel.reduce(b, wg, "acc", "red[lid] + red[lid + s]");
-            b.append("    ").append(after[i].replace("const float ", "")).append("\n    }\n");
-        }
-        // the statistics above assign to these, declared first so they outlive their blocks
-        int at = b.indexOf("    __local float red[");
-        b.insert(at, "    float m0, delta, inv;\n");
-        String value = "(%x - m0 - delta) * inv" + (scale ? " * %g" : "") + (bias ? " + %b" : "");
-        loop(b, x, rowIdx, blockDims, wg, len, "        %y = " + value + ";\n", y, r);
+        String[] firstIdx = Arrays.copyOf(rowIdx, rank);
+        Arrays.fill(firstIdx, rowIdx.length, rank, "0");
+        String v = residual ? "(%x + %r)" : "%x";
+        b.append("    const float k = ").append(v.replace("%x", x.at(firstIdx)).replace("%r", residual ? r.in(1).at(firstIdx) : "")).append(";\n");
+        b.append("    float s1 = 0.0f, s2 = 0.0f;\n");
+        loop(b, r, rowIdx, blockDims, wg, len, "        const float d = " + v + " - k;\n        s1 += d;\n        s2 = fma(d, d, s2);\n", false, first);
+        SoftmaxKernel.reduce(b, wg, "s1", "red[lid] + red[lid + s]");
+        SoftmaxKernel.reduce(b, wg, "s2", "red[lid] + red[lid + s]");
+        b.append("    const float m1 = s1 / ").append(len).append(".0f;\n");
+        // not fmax, which would turn the NaN of an infinite row (∞ − ∞) into 0 and the row into ±∞: the reference gives NaN
+        b.append("    const float var = s2 / ").append(len).append(".0f - m1 * m1;\n");
+        b.append("    const float inv = 1.0f / sqrt((var < 0.0f ? 0.0f : var) + ").append(Code.lit(eps)).append(");\n");
+        String value = "(" + v + " - k - m1) * inv" + (affine > 0 ? " * %g" : "") + (affine > 1 ? " + %b" : "");
+        loop(b, r, rowIdx, blockDims, wg, len, "        %y = " + value + ";\n", true, first);
         b.append("}\n");
         return r.kernel(b.toString(), new long[]{rows * wg}, local);
     }
 
-    /** for k over the row (strided by the work-group): the body with %x, %y, %g, %b replaced by the element's accesses. */
-    private static void loop(StringBuilder b, View x, String[] rowIdx, int[] blockDims, int wg, long len, String body, View y, KernelRequest r) {
-        b.append("    for (int k = lid; k < ").append(len).append("; k += ").append(wg).append(") {\n");
-        String[] blockIdx = Code.declareUnravel(b, "        ", "c", "k", blockDims);
+    /** for q over the row (strided by the work-group): the body with %x, %r, %y, %g, %b replaced by the element's accesses. */
+    private static void loop(StringBuilder b, KernelRequest r, String[] rowIdx, int[] blockDims, int wg, long len, String body,
+                             boolean writes, int first) {
+        b.append("    for (int q = lid; q < ").append(len).append("; q += ").append(wg).append(") {\n");
+        String[] blockIdx = Code.declareUnravel(b, "        ", "c", "q", blockDims);
         String[] idx = new String[rowIdx.length + blockIdx.length];
         System.arraycopy(rowIdx, 0, idx, 0, rowIdx.length);
         System.arraycopy(blockIdx, 0, idx, rowIdx.length, blockIdx.length);
-        String s = body.replace("%x", x.at(idx));
-        if (y != null) s = s.replace("%y", y.at(idx));
-        if (r != null && r.node().inputs().size() > 1) s = s.replace("%g", r.in(1).at(blockIdx));
-        if (r != null && r.node().inputs().size() > 2) s = s.replace("%b", r.in(2).at(blockIdx));
+        int n = r.node().inputs().size();
+        String s = body.replace("%x", r.in(0).at(idx));
+        if (first == 2) s = s.replace("%r", r.in(1).at(idx));
+        if (writes) s = s.replace("%y", r.out().at(idx));
+        if (writes && n > first) s = s.replace("%g", r.in(first).at(blockIdx));
+        if (writes && n > first + 1) s = s.replace("%b", r.in(first + 1).at(blockIdx));
         b.append(s).append("    }\n");
     }
 }

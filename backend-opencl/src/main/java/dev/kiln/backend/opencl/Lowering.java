@@ -18,6 +18,7 @@ import dev.kiln.ir.op.Gru;
 import dev.kiln.ir.op.MatMul;
 import dev.kiln.ir.op.MaxPool2d;
 import dev.kiln.ir.op.Reduce;
+import dev.kiln.ir.op.ResidualLayerNorm;
 import dev.kiln.ir.op.Pad;
 import dev.kiln.ir.op.Resize;
 import dev.kiln.ir.op.Reshape;
@@ -97,6 +98,7 @@ final class Lowering {
             case LayerNorm ln -> LayerNormKernel.generate(r, ln);
             case Gather g -> IndexKernels.gather(r, g);
             case CumSum c -> IndexKernels.cumSum(r, c);
+            case ResidualLayerNorm ln -> LayerNormKernel.generate(r, ln);
         };
     }
 

@@ -41,6 +41,7 @@ public enum OpPattern {
             case AvgPool2d a -> REDUCTION;
             case Reduce r -> r.kind().selects() ? SELECT : REDUCTION;
             case LayerNorm l -> REDUCTION;
+            case ResidualLayerNorm l -> REDUCTION;
             case Lstm l -> REDUCTION;
             case Gru g -> REDUCTION;
         };

@@ -124,4 +124,23 @@ final class ImageOpGen {
                 dev.kiln.ir.Ints.of(size), scales[0], scales[1]);
         return g.add(op, x) != null;
     }
+
+    /**
+     * ResidualLayerNorm: LN(x + r) over a random trailing block, r another value of x's type or a
+     * constant, with or without the affine (as {@link #layerNorm}).
+     */
+    boolean residualLayerNorm() {
+        String x = g.operand(t -> t.rank() >= 1);
+        if (x == null) return false;
+        dev.kiln.ir.TensorType xt = g.type(x);
+        int[] d = xt.shape().dims();
+        String r = c.chance(50) ? g.operand(xt::equals) : null;
+        if (r == null) r = g.constant("ln_r", Role.INPUT, 1, d);
+        int axis = c.below(d.length), affine = c.below(3);
+        int[] trailing = java.util.Arrays.copyOfRange(d, axis, d.length);
+        List<String> in = new ArrayList<>(List.of(x, r));
+        if (affine >= 1) in.add(g.constant("ln_g", Role.WEIGHT, 1, trailing));
+        if (affine == 2) in.add(g.constant("ln_b", Role.WEIGHT, 1, trailing));
+        return g.add(new dev.kiln.ir.op.ResidualLayerNorm(axis, c.pickFloat(1e-5f, 1e-3f)), in) != null;
+    }
 }

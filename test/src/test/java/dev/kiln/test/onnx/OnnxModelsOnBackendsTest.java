@@ -82,7 +82,9 @@ class OnnxModelsOnBackendsTest {
             // attention is not fused: its [B·H,1,N] additive mask is refused by fuse-attention (its mask handling is issue 19's
             // fused-attention part)
             "text-classifier, 13, cpu, 0", "text-classifier, 17, cpu, 0", "text-classifier, 13, opencl, 0", "text-classifier, 17, opencl, 0",
-            "bert-tiny, 13, cpu, 3", "bert-tiny, 17, cpu, 3", "bert-tiny, 13, opencl, 3", "bert-tiny, 17, opencl, 3"})
+            "bert-tiny, 13, cpu, 3", "bert-tiny, 17, cpu, 3", "bert-tiny, 13, opencl, 3", "bert-tiny, 17, opencl, 3",
+            // a 2-layer ViT-tiny on 32x32 images: patch conv, cls token, position embedding, pre-norm GELU encoder layers
+            "vit-tiny, 13, cpu, 0", "vit-tiny, 17, cpu, 0", "vit-tiny, 13, opencl, 0", "vit-tiny, 17, opencl, 0"})
     void compilesAndMatchesPyTorch(String model, int opset, String backend, int unaryLeft, TestReporter out) {
         var target = Targets.require(backend);
         OnnxFixtures f = OnnxFixtures.of(model, opset);
