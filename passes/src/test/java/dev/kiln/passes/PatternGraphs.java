@@ -325,11 +325,14 @@ final class PatternGraphs {
         };
     }
 
-    /** s + mask, the mask [B,M,N] (an input or a constant), or on a near-miss a shape that broadcasts. */
+    /**
+     * s + mask, the mask [B,M,N] (an input or a constant), or on a near-miss a shape that broadcasts along the keys
+     * (masks broadcast along the leading axes, [M,N] or [B,1,N], fuse).
+     */
     private String mask(String s, int batch, int m, int n, boolean broadcast) {
         int[] shape = !broadcast ? new int[]{batch, m, n} : switch (r.nextInt(3)) {
-            case 0 -> new int[]{m, n};
-            case 1 -> new int[]{batch, 1, n};
+            case 0 -> new int[]{m, 1};
+            case 1 -> new int[]{batch, m, 1};
             default -> new int[]{1, m, 1};
         };
         String mask = r.nextBoolean() ? input(shape) : weight("mask", 1, shape);
