@@ -188,59 +188,6 @@ public final class GemmKernel implements Kernel {
             x = FloatVector.broadcast(S, a[ao + 6 * ARS]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
             x = FloatVector.broadcast(S, a[ao + 7 * ARS]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
-        if (P_C_W == 0 && full) {
-            // the common case, a whole tile inside C: stored from the registers (parking the tile and reading it back
-            // cost a store and a load per accumulator, much of a small-K GEMM's time); written out row by row, since a
-            // vector handed to a helper C2 does not inline is boxed
-            int co = P_C_OFF + batch / P_BD1 * P_C_BS0 + batch % P_BD1 * P_C_BS1 + m0 * P_C_RS + n0;
-            int eo = P_E_OFF + batch / P_BD1 * P_E_BS0 + batch % P_BD1 * P_E_BS1 + m0 * P_E_RS + n0;
-            FloatVector bc0 = z, bc1 = z, v0, v1;
-            if (P_BIAS_MODE == 2) {
-                bc0 = FloatVector.fromArray(S, bias, P_BIAS_OFF + n0);
-                bc1 = FloatVector.fromArray(S, bias, P_BIAS_OFF + n0 + L);
-            }
-            v0 = c00; v1 = c01;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo), P_EPI).intoArray(c, co);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + L), P_EPI).intoArray(c, co + L);
-            v0 = c10; v1 = c11;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0 + 1]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 1 * P_E_RS), P_EPI).intoArray(c, co + 1 * P_C_RS);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 1 * P_E_RS + L), P_EPI).intoArray(c, co + 1 * P_C_RS + L);
-            v0 = c20; v1 = c21;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0 + 2]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 2 * P_E_RS), P_EPI).intoArray(c, co + 2 * P_C_RS);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 2 * P_E_RS + L), P_EPI).intoArray(c, co + 2 * P_C_RS + L);
-            v0 = c30; v1 = c31;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0 + 3]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 3 * P_E_RS), P_EPI).intoArray(c, co + 3 * P_C_RS);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 3 * P_E_RS + L), P_EPI).intoArray(c, co + 3 * P_C_RS + L);
-            v0 = c40; v1 = c41;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0 + 4]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 4 * P_E_RS), P_EPI).intoArray(c, co + 4 * P_C_RS);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 4 * P_E_RS + L), P_EPI).intoArray(c, co + 4 * P_C_RS + L);
-            v0 = c50; v1 = c51;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0 + 5]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 5 * P_E_RS), P_EPI).intoArray(c, co + 5 * P_C_RS);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 5 * P_E_RS + L), P_EPI).intoArray(c, co + 5 * P_C_RS + L);
-            v0 = c60; v1 = c61;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0 + 6]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 6 * P_E_RS), P_EPI).intoArray(c, co + 6 * P_C_RS);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 6 * P_E_RS + L), P_EPI).intoArray(c, co + 6 * P_C_RS + L);
-            v0 = c70; v1 = c71;
-            if (P_BIAS_MODE == 1) { float bv = bias[P_BIAS_OFF + m0 + 7]; v0 = v0.add(bv); v1 = v1.add(bv); }
-            else if (P_BIAS_MODE == 2) { v0 = v0.add(bc0); v1 = v1.add(bc1); }
-            VecMath.epilogue(v0, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 7 * P_E_RS), P_EPI).intoArray(c, co + 7 * P_C_RS);
-            VecMath.epilogue(v1, P_EXTRA == 0 ? null : FloatVector.fromArray(S, e, eo + 7 * P_E_RS + L), P_EPI).intoArray(c, co + 7 * P_C_RS + L);
-            return;
-        }
         c00.intoArray(t, 0); c01.intoArray(t, L); c10.intoArray(t, NR); c11.intoArray(t, NR + L);
         c20.intoArray(t, 2 * NR); c21.intoArray(t, 2 * NR + L); c30.intoArray(t, 3 * NR); c31.intoArray(t, 3 * NR + L);
         c40.intoArray(t, 4 * NR); c41.intoArray(t, 4 * NR + L); c50.intoArray(t, 5 * NR); c51.intoArray(t, 5 * NR + L);
