@@ -78,9 +78,8 @@ class OnnxModelsOnBackendsTest {
             "padded-attention, 13, cpu, 2", "padded-attention, 17, cpu, 2", "padded-attention, 13, opencl, 2", "padded-attention, 17, opencl, 2",
             // issue 19, integer inputs: int64 token ids into an embedding + mean-pool classifier; a BERT-like encoder
             // (dynamic batch and sequence, run at [3, 11]) whose position ids and key-padding mask come from its inputs; the
-            // unary ops left are the ids != pad mask (Not) and the bool cast of the expanded padding mask (Not twice). The
-            // attention is not fused: its [B·H,1,N] additive mask is refused by fuse-attention (its mask handling is issue 19's
-            // fused-attention part)
+            // unary ops left are the ids != pad mask (Not) and the bool cast of the expanded padding mask (Not twice). Its
+            // attention fuses with the [B·H,1,N] additive mask broadcast along the queries (fused_attention mask=add)
             "text-classifier, 13, cpu, 0", "text-classifier, 17, cpu, 0", "text-classifier, 13, opencl, 0", "text-classifier, 17, opencl, 0",
             "bert-tiny, 13, cpu, 3", "bert-tiny, 17, cpu, 3", "bert-tiny, 13, opencl, 3", "bert-tiny, 17, opencl, 3",
             // a 2-layer ViT-tiny on 32x32 images: patch conv, cls token, position embedding, pre-norm GELU encoder layers
