@@ -137,6 +137,23 @@ class IntegerOpsOnBackendsTest {
         assertArrayEquals(new long[]{-3, 16777216}, HostTensor.ofLongs(new long[]{-3, 1L << 24}, 2).longs());
     }
 
+    /**
+     * Values next to padded convolutions are planned with a halo: a gather or cumsum reading or writing one must
+     * still compile (the long property run of 2026-12-08 saw 131 graphs refused for it), and match.
+     */
+    @ParameterizedTest(name = "{0}") @MethodSource("backends")
+    void gatherAndCumSumBesidePaddedConvs(String backend) {
+        GraphBuilder b = new GraphBuilder("halos");
+        String x = b.input("x", TensorType.f32(1, 3, 5, 6));
+        String a = b.add("a", Unary.of(Unary.Kind.ABS), List.of(x), "abs");
+        b.output(b.add("conv_a", dev.kiln.ir.op.Conv2d.of(1, 1), List.of(a, b.constant("wa", HostTensor.normal(Shape.of(2, 3, 3, 3), 4))), "conv of a"));
+        String picked = b.add("picked", new Gather(3), List.of(a, b.constant("cols", HostTensor.of(new float[]{5, 0, 2, -1}, 4))), "gather columns");
+        String sums = b.add("sums", new CumSum(2, false, false), List.of(picked), "cumsum rows");
+        b.output(b.add("conv_s", dev.kiln.ir.op.Conv2d.of(1, 1), List.of(sums, b.constant("ws", HostTensor.normal(Shape.of(2, 3, 3, 3), 5))), "conv of sums"));
+        b.output(b.add("conv_p", dev.kiln.ir.op.Conv2d.of(2, 1), List.of(picked, b.constant("wp", HostTensor.normal(Shape.of(1, 3, 5, 5), 6))), "conv of picked"));
+        check(backend, new Case(b.build(), Map.of("x", HostTensor.normal(Shape.of(1, 3, 5, 6), 12))));
+    }
+
     private static void check(String backend, Case c) {
         for (List<String> passes : List.of(List.<String>of(), Passes.DEFAULT)) {
             Failure f = Tolerance.expect(c).check(Targets.run(c, Targets.require(backend), passes), backend, 1);

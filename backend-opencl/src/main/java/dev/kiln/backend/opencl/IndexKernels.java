@@ -1,6 +1,5 @@
 package dev.kiln.backend.opencl;
 
-import dev.kiln.ir.UnsupportedOpException;
 import dev.kiln.ir.op.CumSum;
 import dev.kiln.ir.op.Gather;
 
@@ -54,28 +53,30 @@ final class IndexKernels {
         return View.contiguous("", 0, v.dims()).index(at);
     }
 
-    /** One work-item per line along the axis, summing in a float as it goes (position ids are small integers). */
+    /**
+     * One work-item per line along the axis, summing in a float as it goes (position ids are small integers).
+     * Addressed through the views' strides: a value beside a padded conv is stored with a halo.
+     */
     static Kernel cumSum(KernelRequest r, CumSum c) {
         View x = r.in(0), y = r.out();
-        if (!x.isContiguous() || !y.isContiguous())
-            throw new UnsupportedOpException("the opencl backend sums only contiguous tensors along an axis");
-        int[] s = Gather.split(x.dims(), c.axis());
-        int n = s[1], inner = s[2];
-        long lines = (long) s[0] * inner;
+        int axis = c.axis(), n = x.dim(axis);
+        int[] lineDims = new int[x.rank() - 1];
+        for (int i = 0, j = 0; i < x.rank(); i++) if (i != axis) lineDims[j++] = x.dim(i);
+        long lines = x.size() / Math.max(1, n);
         DeviceLimits l = r.limits();
         int local = (int) Math.min(Math.min(l.targetWorkGroupSize(), l.maxItems(0)), Code.pow2AtLeast(Math.max(1, lines)));
         long[] loc = {local};
         StringBuilder b = new StringBuilder(r.header(loc)).append(" {\n");
         b.append("    const int line = get_global_id(0);\n");
         b.append("    if (line >= ").append(lines).append(") return;\n");
-        b.append("    const int o = line / ").append(inner).append(", i = line % ").append(inner).append(";\n");
-        b.append("    const int base = o * ").append((long) n * inner).append(" + i;\n");
+        String[] li = Code.declareUnravel(b, "    ", "i", "line", lineDims), idx = new String[x.rank()];
+        for (int i = 0, j = 0; i < x.rank(); i++) idx[i] = i == axis ? "q" : li[j++];
         b.append("    float acc = 0.0f;\n");
         b.append("    for (int step = 0; step < ").append(n).append("; step++) {\n");
-        b.append("        const int q = base + ").append(c.reverse() ? "(" + (n - 1) + " - step)" : "step").append(" * ").append(inner).append(";\n");
-        b.append("        const float v = in0[").append(x.offset()).append(" + q];\n");
-        if (c.exclusive()) b.append("        out[").append(y.offset()).append(" + q] = acc;\n        acc += v;\n");
-        else b.append("        acc += v;\n        out[").append(y.offset()).append(" + q] = acc;\n");
+        b.append("        const int q = ").append(c.reverse() ? (n - 1) + " - step" : "step").append(";\n");
+        b.append("        const float v = ").append(x.at(idx)).append(";\n");
+        if (c.exclusive()) b.append("        ").append(y.at(idx)).append(" = acc;\n        acc += v;\n");
+        else b.append("        acc += v;\n        ").append(y.at(idx)).append(" = acc;\n");
         b.append("    }\n}\n");
         return r.kernel(b.toString(), new long[]{Code.roundUp(lines, local)}, loc);
     }
