@@ -18,9 +18,12 @@ import java.util.function.BiConsumer;
  *                      pipeline chosen with {@link #withPasses} runs as chosen
  * @param dumpIrAfter   pass names ("all" for every pass) after which the IR goes to dumpSink
  * @param dumpSink      receives (pass name, IR text); null prints to stderr
+ * @param interpretFirstCalls whether calls run the reference interpreter while the kernels are generated and
+ *                      warmed up in the background, then switch to them ({@link TieredExecutable}): a first
+ *                      answer sooner, at the cost of interpreted calls until the switch; off by default
  */
 public record CompileOptions(String inputName, int cacheCapacity, List<String> passes, boolean targetMayDecline,
-                             Set<String> dumpIrAfter, BiConsumer<String, String> dumpSink) {
+                             Set<String> dumpIrAfter, BiConsumer<String, String> dumpSink, boolean interpretFirstCalls) {
     public static final int DEFAULT_CACHE_CAPACITY = 8;
 
     public CompileOptions {
@@ -31,15 +34,15 @@ public record CompileOptions(String inputName, int cacheCapacity, List<String> p
     }
 
     public static CompileOptions defaults() {
-        return new CompileOptions("x", DEFAULT_CACHE_CAPACITY, Passes.DEFAULT, true, Set.of(), null);
+        return new CompileOptions("x", DEFAULT_CACHE_CAPACITY, Passes.DEFAULT, true, Set.of(), null, false);
     }
 
     public CompileOptions withInputName(String name) {
-        return new CompileOptions(name, cacheCapacity, passes, targetMayDecline, dumpIrAfter, dumpSink);
+        return new CompileOptions(name, cacheCapacity, passes, targetMayDecline, dumpIrAfter, dumpSink, interpretFirstCalls);
     }
 
     public CompileOptions withCacheCapacity(int n) {
-        return new CompileOptions(inputName, n, passes, targetMayDecline, dumpIrAfter, dumpSink);
+        return new CompileOptions(inputName, n, passes, targetMayDecline, dumpIrAfter, dumpSink, interpretFirstCalls);
     }
 
     /**
@@ -47,10 +50,15 @@ public record CompileOptions(String inputName, int cacheCapacity, List<String> p
      * kernel a backend would not choose, and how a benchmark compares fused with unfused.
      */
     public CompileOptions withPasses(List<String> names) {
-        return new CompileOptions(inputName, cacheCapacity, names, false, dumpIrAfter, dumpSink);
+        return new CompileOptions(inputName, cacheCapacity, names, false, dumpIrAfter, dumpSink, interpretFirstCalls);
     }
 
     public CompileOptions dumpingIrAfter(Set<String> passNames, BiConsumer<String, String> sink) {
-        return new CompileOptions(inputName, cacheCapacity, passes, targetMayDecline, passNames, sink);
+        return new CompileOptions(inputName, cacheCapacity, passes, targetMayDecline, passNames, sink, interpretFirstCalls);
+    }
+
+    /** Calls answered by the reference interpreter until the kernels are generated and warm ({@link TieredExecutable}). */
+    public CompileOptions interpretingFirstCalls(boolean on) {
+        return new CompileOptions(inputName, cacheCapacity, passes, targetMayDecline, dumpIrAfter, dumpSink, on);
     }
 }

@@ -59,9 +59,22 @@ public final class CompiledModel implements AutoCloseable {
     /** {@link #warmUp()} that stops after the budget, settled or not. */
     public WarmUp.Report warmUp(java.time.Duration budget) {
         try (SpecialisationCache.Lease lease = cache.acquire(primaryKey(), true)) {
-            Specialisation s = lease.specialisation();
-            return WarmUp.run(s.executable(), s.graph(), budget.toMillis(), () -> closing, () -> {});
+            return warm(lease.specialisation(), budget.toMillis(), () -> {});
         }
+    }
+
+    /** A model that interprets its first calls warms up on its own thread already: wait for that instead of calling. */
+    private WarmUp.Report warm(Specialisation s, long budgetMs, Runnable beforeCall) {
+        if (s.executable() instanceof TieredExecutable t) {
+            WarmUp.Report r = t.awaitCompiled(budgetMs);
+            return r != null ? r : new WarmUp.Report(0, budgetMs, false, 0);
+        }
+        return WarmUp.run(s.executable(), s.graph(), budgetMs, () -> closing, beforeCall);
+    }
+
+    /** Whether the primary specialisation's calls run the backend's kernels (false while a model loaded to interpret its first calls is still warming them). */
+    public boolean runsKernels() {
+        return !(primary().executable() instanceof TieredExecutable t) || t.compiled();
     }
 
     /**
@@ -78,8 +91,7 @@ public final class CompiledModel implements AutoCloseable {
         backgroundWarmUp = done;
         warmUpThread = Thread.ofPlatform().daemon().name("kiln-warm-up").start(() -> {
             try (SpecialisationCache.Lease lease = cache.acquire(key, true)) {
-                Specialisation s = lease.specialisation();
-                done.complete(WarmUp.run(s.executable(), s.graph(), WarmUp.defaultBudgetMs(), () -> closing, this::waitForIdle));
+                done.complete(warm(lease.specialisation(), WarmUp.defaultBudgetMs(), this::waitForIdle));
             } catch (RuntimeException | Error e) {
                 // closed before the warm-up began or while a call was starting: that is a stop, not a failure
                 if (closing) done.complete(new WarmUp.Report(0, 0, false, 0));

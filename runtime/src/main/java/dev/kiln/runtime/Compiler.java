@@ -1,6 +1,7 @@
 package dev.kiln.runtime;
 
 import dev.kiln.ir.Backend;
+import dev.kiln.ir.BackendUnavailableException;
 import dev.kiln.ir.Executable;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.MemoryPlan;
@@ -23,16 +24,25 @@ final class Compiler {
             else pm.dumpAfter(options.dumpIrAfter(), options.dumpSink());
         }
         PassManager.Result r = pm.run(g);
-        Executable exe = backend.compile(r.graph(), target.options());
+        Executable exe = executable(r.graph(), target, options.interpretFirstCalls());
         return new Specialisation(r.graph(), r.report(), r.report().toString(), r.memoryPlan(), r.stats(),
                 (System.nanoTime() - t0) / 1e6, exe);
     }
 
     /** Compiles an already optimised graph (from an artifact) for the target; no pass runs. */
-    static Specialisation compileOptimised(Graph optimised, String fusionReportText, Target target) {
+    static Specialisation compileOptimised(Graph optimised, String fusionReportText, Target target, CompileOptions options) {
         long t0 = System.nanoTime();
-        Executable exe = target.backend().compile(optimised, target.options());
+        Executable exe = executable(optimised, target, options.interpretFirstCalls());
         return new Specialisation(optimised, null, fusionReportText, MemoryPlan.plan(optimised), List.of(),
                 (System.nanoTime() - t0) / 1e6, exe);
+    }
+
+    /** The backend's executable, or one that interprets until it is generated and warm (the backend's absence is still an error now). */
+    private static Executable executable(Graph g, Target target, boolean interpretFirstCalls) {
+        Backend backend = target.backend();
+        if (!interpretFirstCalls) return backend.compile(g, target.options());
+        backend.unavailability().ifPresent(why -> { throw new BackendUnavailableException(why); });
+        dev.kiln.ir.Verifier.verify(g);
+        return new TieredExecutable(g, () -> backend.compile(g, target.options()));
     }
 }

@@ -42,7 +42,7 @@ sealed interface GraphSource {
             implements GraphSource {
         @Override public Specialisation specialise(List<Shape> shapes) {
             if (primary != null && primary.graph().inputs().stream().map(v -> v.type().shape()).toList().equals(shapes))
-                return Compiler.compileOptimised(primary.graph(), primary.fusionReport(), target);
+                return Compiler.compileOptimised(primary.graph(), primary.fusionReport(), target, options);
             java.util.Map<String, Shape> named = new java.util.LinkedHashMap<>();
             for (int i = 0; i < shapes.size(); i++) named.put(inputNames.get(i), shapes.get(i));
             return Compiler.compile(dev.kiln.frontend.onnx.OnnxImporter.load(model, file, named), target, options);

@@ -84,16 +84,22 @@ public final class Kiln {
     public static CompiledModel load(Path file, Target target) { return load(Artifact.read(file), target); }
 
     /** Compiles a verified artifact for the target it names, found among the discovered backends. */
-    public static CompiledModel load(Artifact a) {
+    public static CompiledModel load(Artifact a) { return load(a, CompileOptions.defaults()); }
+
+    /** {@link #load(Artifact)} with options: of them, loading reads the cache capacity and {@link CompileOptions#interpretFirstCalls}. */
+    public static CompiledModel load(Artifact a, CompileOptions options) {
         Backends known = Backends.discovered();
         if (known.find(a.target()).isEmpty())
             throw new KilnException(a.source() + " was compiled for target '" + a.target() + "', which this build of Kiln does not have (it has "
                     + known.names() + ")");
-        return load(a, Target.named(a.target()));
+        return load(a, Target.named(a.target()), options);
     }
 
     /** Compiles a verified artifact for the target, which must name the backend it was compiled for. */
-    public static CompiledModel load(Artifact a, Target target) {
+    public static CompiledModel load(Artifact a, Target target) { return load(a, target, CompileOptions.defaults()); }
+
+    /** {@link #load(Artifact, Target)} with options (see {@link #load(Artifact, CompileOptions)}). */
+    public static CompiledModel load(Artifact a, Target target, CompileOptions options) {
         if (!a.target().equals(target.backendName()))
             throw new KilnException(a.source() + " was compiled for target '" + a.target() + "', not '" + target.backendName()
                     + "'; an artifact runs only on the target it was compiled for: recompile the model for " + target.backendName()
@@ -101,11 +107,11 @@ public final class Kiln {
         if (a.hasSourceModel()) {
             // dynamic dimensions: its own shapes from the optimised graph, other shapes from the ONNX model inside
             var src = new GraphSource.Onnx(a.sourceModel(), a.source() + " section ONNX", a.graph().inputs().stream().map(Graph.Value::name).toList(),
-                    target, CompileOptions.defaults(), a);
-            return precompile(new CompiledModel(src, target, CompileOptions.defaults().cacheCapacity()), inputsOf(a.graph()));
+                    target, options, a);
+            return precompile(new CompiledModel(src, target, options.cacheCapacity()), inputsOf(a.graph()));
         }
         GraphSource.Fixed src = new GraphSource.Fixed(a.graph(), "artifact " + a.source(),
-                g -> Compiler.compileOptimised(g, a.fusionReport(), target));
+                g -> Compiler.compileOptimised(g, a.fusionReport(), target, options));
         return precompile(new CompiledModel(src, target, 1), inputsOf(a.graph()));
     }
 

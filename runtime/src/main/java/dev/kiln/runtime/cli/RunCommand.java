@@ -4,6 +4,7 @@ import dev.kiln.frontend.weights.Npy;
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.runtime.Artifact;
+import dev.kiln.runtime.CompileOptions;
 import dev.kiln.runtime.CompiledModel;
 import dev.kiln.runtime.Kiln;
 import dev.kiln.runtime.Signature;
@@ -42,6 +43,10 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "cpu|opencl", description = "refuse the artifact unless it was compiled for this backend")
     String backend;
 
+    @Option(names = "--kernels", description = "run the backend's kernels even though they are cold; by default one call is "
+            + "answered by the reference interpreter while the kernels are generated in the background (faster for a single call)")
+    boolean kernels;
+
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Target target = backend == null ? null : root.target(spec, backend);
@@ -52,10 +57,12 @@ final class RunCommand implements Callable<Integer> {
         Map<String, HostTensor> in = new LinkedHashMap<>();
         Map<String, List<String>> declared = a.declaredDims();
         for (Graph.Value v : sig.inputs()) in.put(v.name(), NpyInput.read(v.name(), inputFiles.get(v.name()), v.type(), declared.get(v.name())));
-        try (CompiledModel m = backend == null ? Kiln.load(a) : Kiln.load(a, target)) {
+        CompileOptions options = CompileOptions.defaults().interpretingFirstCalls(!kernels);
+        try (CompiledModel m = backend == null ? Kiln.load(a, options) : Kiln.load(a, target, options)) {
             long t0 = System.nanoTime();
             Map<String, HostTensor> result = m.run(in);
             double ms = (System.nanoTime() - t0) / 1e6;
+            boolean ranKernels = m.runsKernels();
             for (var e : result.entrySet()) {
                 Path file = outputFiles.get(e.getKey());
                 if (file != null) {
@@ -63,7 +70,9 @@ final class RunCommand implements Callable<Integer> {
                     out.printf("wrote output '%s' %s to %s%n", e.getKey(), e.getValue().type(), file);
                 } else if (outputFiles.isEmpty()) out.printf("output '%s' %s: %s%n", e.getKey(), e.getValue().type(), head(e.getValue()));
             }
-            out.printf("ran on %s in %.2f ms (one cold call: includes the JIT's warm-up; see kiln bench)%n", m.target().backendName(), ms);
+            if (ranKernels) out.printf("ran on %s in %.2f ms (one cold call: includes the JIT's warm-up; see kiln bench)%n", m.target().backendName(), ms);
+            else out.printf("ran in %.2f ms by the reference interpreter while the %s kernels were generated (--kernels runs them, cold; see kiln bench)%n",
+                    ms, m.target().backendName());
         }
         return KilnCli.OK;
     }

@@ -63,6 +63,18 @@ class RunCommandTest {
     void runsOnOneUnnamedInputAndWritesTheOutputAsNpy() {
         Cli.Result r = Cli.run("run", model.toString(), "--input", x.toString(), "--output", p("y.npy")).expect(0);
         assertTrue(r.out().contains("wrote output '") && r.out().contains("f32[1,64,6,6] to " + p("y.npy")), r.out());
+        assertTrue(r.out().contains("by the reference interpreter while the cpu kernels were generated"), r.out());
+        try (CompiledModel m = Kiln.load(model)) {
+            // one call is answered by the interpreter (double accumulation): equal to the kernels' within rounding
+            HostTensor want = m.run(Npy.read(x)), got = Npy.read(dir.resolve("y.npy"));
+            assertTrue(got.relativeL2Error(want) < 1e-5, () -> "relative L2 error " + got.relativeL2Error(want));
+        }
+    }
+
+    @Test
+    void runsTheColdKernelsWhenAskedTo() {
+        Cli.Result r = Cli.run("run", model.toString(), "--input", x.toString(), "--output", p("y.npy"), "--kernels").expect(0);
+        assertTrue(r.out().contains("ran on cpu in"), r.out());
         try (CompiledModel m = Kiln.load(model)) {
             assertEquals(m.run(Npy.read(x)), Npy.read(dir.resolve("y.npy")));
         }
@@ -89,7 +101,7 @@ class RunCommandTest {
     void runsAnOpenClArtifact() {
         SkipOrFail.requireBackend("opencl");
         Cli.run("compile", "dwsep", "-o", p("cl.kiln"), "--input-shape", "x=1x32x6x6", "--backend", "opencl").expect(0);
-        Cli.run("run", p("cl.kiln"), "--input", x.toString(), "--backend", "opencl", "--output", p("y.npy")).expect(0);
+        Cli.run("run", p("cl.kiln"), "--input", x.toString(), "--backend", "opencl", "--output", p("y.npy"), "--kernels").expect(0);
         try (CompiledModel m = Kiln.load(dir.resolve("cl.kiln"))) {
             assertEquals(m.run(Npy.read(x)), Npy.read(dir.resolve("y.npy")));
         }
