@@ -76,6 +76,8 @@ class OnnxModelsOnBackendsTest {
             "gpt-causal, 13, cpu, 0", "gpt-causal, 17, cpu, 0", "gpt-causal, 13, opencl, 0", "gpt-causal, 17, opencl, 0",
             "cross-attention, 13, cpu, 0", "cross-attention, 17, cpu, 0", "cross-attention, 13, opencl, 0", "cross-attention, 17, opencl, 0",
             "padded-attention, 13, cpu, 2", "padded-attention, 17, cpu, 2", "padded-attention, 13, opencl, 2", "padded-attention, 17, opencl, 2",
+            "encoder-key-padding, 13, cpu, 0", "encoder-key-padding, 17, cpu, 0", "encoder-key-padding, 13, opencl, 0", "encoder-key-padding, 17, opencl, 0",
+            "mha-key-padding, 13, cpu, 2", "mha-key-padding, 17, cpu, 2", "mha-key-padding, 13, opencl, 2", "mha-key-padding, 17, opencl, 2",
             // issue 19, integer inputs: int64 token ids into an embedding + mean-pool classifier; a BERT-like encoder
             // (dynamic batch and sequence, run at [3, 11]) whose position ids and key-padding mask come from its inputs; the
             // unary ops left are the ids != pad mask (Not) and the bool cast of the expanded padding mask (Not twice). Its
