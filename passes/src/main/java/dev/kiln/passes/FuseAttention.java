@@ -36,6 +36,15 @@ import static dev.kiln.passes.FusionReport.Kind.UNUSED;
  * Transposes around Q, K, V and the result whose permutation is an {@link AttentionLayout} (the
  * head split [B,N,H,d] → [B,H,N,d] and merge back, Kᵀ, channel-major maps) are absorbed as
  * layout attributes, and scalings of Q or K into the scale, so nothing is transposed in memory.
+ *
+ * <p>No length threshold: short sequences fuse too. Measured on the cpu backend (2 threads, batch 1,
+ * 4 heads, [1,4,N,d], best of 5×5000 calls, fused / unfused µs, 2026-12-08, AMD EPYC Zen 4): d = 16:
+ * N = 8 2.4 / 4.4, 16 4.7 / 5.4, 32 8.2–8.9 / 9.8–10.7, 64 19 / 25; d = 32: 2.8 / 4.6, 5.1–5.3 / 6.2,
+ * 9.3–9.7 / 10.3–10.7, 22–35 / 27–68; d = 64: 3.6–3.7 / 5.6, 6.9 / 7.9–8.1, 13–25 / 38, 35 / 41–85. The
+ * fused kernel is one step where the chain is four or five, each with its own dispatch, so it wins
+ * most at the shortest lengths. Masked forms fuse at every length as well: with an additive −∞ [N,N]
+ * mask the fused kernel took 0.53–0.68 ms against the chain's 0.57 at N = 512 and 9.7–10.1 against
+ * 14.3–15.9 ms at 2048 (README, "Transformers and masked attention").
  */
 public final class FuseAttention implements Pass {
     @Override public String name() { return "fuse-attention"; }

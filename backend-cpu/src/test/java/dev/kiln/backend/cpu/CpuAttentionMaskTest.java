@@ -7,12 +7,13 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.ReferenceInterpreter;
 import dev.kiln.ir.Shape;
 import dev.kiln.ir.TensorType;
-import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.AttentionLayout;
 import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -35,11 +36,15 @@ class CpuAttentionMaskTest {
         return mask;
     }
 
-    private static Graph attention() {
+    private static Graph attention() { return attention(false); }
+
+    /** [1,M,D] queries over [1,N,D] keys with a [1,M,N] mask, added or (selects) replacing the score where it is −∞. */
+    private static Graph attention(boolean selects) {
         GraphBuilder g = new GraphBuilder("padded");
         List<String> in = List.of(g.input("q", TensorType.f32(1, M, D)), g.input("k", TensorType.f32(1, N, D)),
                 g.input("v", TensorType.f32(1, N, E)), g.input("mask", TensorType.f32(1, M, N)));
-        var op = new FusedAttention((float) (1 / Math.sqrt(D)), true, false, false, false, false, Epilogue.NONE);
+        var row = AttentionLayout.ROW_MAJOR;
+        var op = new FusedAttention((float) (1 / Math.sqrt(D)), true, row, row, row, row, false, selects, Epilogue.NONE);
         return g.output(g.add(op, in, "attention")).build();
     }
 
@@ -82,5 +87,34 @@ class CpuAttentionMaskTest {
                 }
         }
         assertTrue(Float.isNaN(want.get(0, 0, 0)), "the reference's softmax over only −∞ is NaN: " + want);
+    }
+
+    /**
+     * With a mask, the softmax step once made the kernel's row method too big for C1's tier-3
+     * register allocator; HotSpot then never compiled it with C2 and every call boxed vectors
+     * (16 MB and 5–7× the unfused chain's time at N = 512). Once C2 has compiled the kernel, a
+     * steady-state call allocates nothing, for added and for selecting masks.
+     */
+    @Test
+    void maskedAttentionDoesNotAllocatePerCallOnceCompiled() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        for (boolean selects : new boolean[]{false, true}) {
+            Graph g = attention(selects);
+            Map<String, HostTensor> in = inputs(leftPadding(0, 3, 64, 1, 0, 100, 7, 0, 2));
+            HostTensor want = ReferenceInterpreter.run(g, in).values().iterator().next();
+            try (Executable exe = new CpuBackend().compile(g, Map.of("threads", "2"))) {
+                Map<String, HostTensor> out = new LinkedHashMap<>(Map.of(g.outputs().getFirst(), HostTensor.zeros(1, M, E)));
+                long deadline = System.nanoTime() + 45_000_000_000L, perCall;
+                do {
+                    for (int i = 0; i < 2000; i++) exe.runInto(in, out);
+                    long before = mx.getCurrentThreadAllocatedBytes();
+                    for (int i = 0; i < 200; i++) exe.runInto(in, out);
+                    perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 200;
+                } while (perCall > 0 && System.nanoTime() < deadline);
+                assertEquals(0, perCall, "bytes allocated per call, selects " + selects);
+                HostTensor got = out.values().iterator().next();
+                assertTrue(got.allClose(want, 1e-4, 1e-5), "selects " + selects + ": rel. L2 " + got.relativeL2Error(want));
+            }
+        }
     }
 }

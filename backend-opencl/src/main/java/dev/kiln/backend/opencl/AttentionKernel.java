@@ -12,7 +12,7 @@ import dev.kiln.ir.op.FusedAttention;
  *
  * <p>Every layout (SAGAN's channel-major maps, heads split from a [B,N,H·d] projection) is only a
  * view with permuted strides; a broadcast mask is a view with zero strides. Causal attention
- * computes each row's keys up to its own.
+ * computes each row's keys up to its own and loads no key tile past its work-group's last row.
  */
 final class AttentionKernel {
     private AttentionKernel() {}
@@ -63,10 +63,16 @@ final class AttentionKernel {
         b.append("    float o[").append(ec).append("];\n");
         b.append("    for (int c = 0; c < ").append(ec).append("; c++) o[c] = 0.0f;\n");
         b.append("    float mx = -INFINITY, l = 0.0f;\n");
-        // causal: every tile is still loaded (with a loop bound from get_group_id around the barriers, a 1-row
-        // work-group aborted the JVM under PoCL 3.1 with heap corruption), but a row computes only its keys j ≤ i (count below)
+        // causal: key tiles past the group's last row are neither loaded nor computed. The loop itself keeps a constant
+        // trip count with its barriers met unconditionally by every item: with a bound from get_group_id on the loop around
+        // the barriers, PoCL 3.1 aborted the JVM with heap corruption (with a 1-row work-group; and the JVM aborted once more
+        // in MaskedAttentionOnBackendsTest when only groups of two or more rows had that bound).
+        // jend is the same for every item of the group, so the branches around the loads are uniform.
+        String tiles = f.causal() ? "min(" + n + ", (int) get_group_id(0) * " + bq + " + " + bq + ")" : String.valueOf(n);
+        b.append("    const int jend = ").append(tiles).append(";\n");
         b.append("    for (int j0 = 0; j0 < ").append(n).append("; j0 += ").append(bkv).append(") {\n");
         b.append("        barrier(CLK_LOCAL_MEM_FENCE);\n");
+        b.append("        if (j0 < jend) {\n");
         b.append("        for (int t = lid; t < ").append(bkv * d).append("; t += ").append(bq).append(") {\n");
         b.append("            const int j = t / ").append(d).append(", c = t % ").append(d).append(";\n");
         b.append("            Ks[t] = j0 + j < ").append(n).append(" ? ").append(at.apply(k, new String[]{"j0 + j", "c"})).append(" : 0.0f;\n");
@@ -76,8 +82,9 @@ final class AttentionKernel {
         b.append("            Vs[t] = j0 + j < ").append(n).append(" && e0 + c < ").append(e).append(" ? ")
                 .append(at.apply(v, new String[]{"j0 + j", "e0 + c"})).append(" : 0.0f;\n");
         b.append("        }\n");
+        b.append("        }\n");
         b.append("        barrier(CLK_LOCAL_MEM_FENCE);\n");
-        b.append("        if (valid) {\n");
+        b.append("        if (valid && j0 < jend) {\n");
         // causally masked keys (j > i) take no part at all: not even 0·V
         b.append("            const int count = min(").append(bkv).append(", ").append(f.causal() ? "min(" + n + ", i + 1)" : String.valueOf(n)).append(" - j0);\n");
         b.append("            float s[").append(bkv).append("];\n");

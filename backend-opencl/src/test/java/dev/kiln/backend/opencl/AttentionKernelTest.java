@@ -2,6 +2,7 @@ package dev.kiln.backend.opencl;
 
 import dev.kiln.ir.Graph;
 import dev.kiln.ir.op.Act;
+import dev.kiln.ir.op.AttentionLayout;
 import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.FusedAttention;
 import org.junit.jupiter.api.Test;
@@ -58,5 +59,21 @@ class AttentionKernelTest {
         TestGraph t = new TestGraph("big-head");
         String y = t.op(attention(0.05f, false, false, Epilogue.NONE), t.input(1, 3, 131), t.input(1, 4, 131), t.input(1, 4, 2));
         assertMatchesReference(t.returning(y), 5);
+    }
+
+    @Test
+    void causalAttentionLoadsNoKeyTilePastItsGroupsDiagonal() {
+        // 100 queries over 100 keys in work-groups of several rows: tiles end at the group's last row
+        TestGraph t = new TestGraph("causal");
+        var causal = new FusedAttention(0.3f, false, AttentionLayout.ROW_MAJOR, AttentionLayout.ROW_MAJOR, AttentionLayout.ROW_MAJOR,
+                AttentionLayout.ROW_MAJOR, true, false, Epilogue.NONE);
+        String y = t.op(causal, t.input(2, 100, 8), t.input(2, 100, 8), t.input(2, 100, 6));
+        Graph g = t.returning(y);
+        OpenClTesting.assumeOpenCl();
+        try (OpenClExecutable e = (OpenClExecutable) OpenClTesting.compile(g)) {
+            String src = e.kernels().getFirst().source();
+            assertTrue(src.contains("const int jend = min(100, (int) get_group_id(0) * "), src);
+        }
+        assertMatchesReference(g, 6);
     }
 }

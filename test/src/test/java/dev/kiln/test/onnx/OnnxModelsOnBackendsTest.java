@@ -44,8 +44,9 @@ class OnnxModelsOnBackendsTest {
             "audio-1d-bn, 13, cpu, 0", "audio-1d-bn, 17, opencl, 0",
             // nn.TransformerEncoderLayer, post-norm ReLU and pre-norm GELU: LayerNorm (recognised at opset 13), softmax
             // attention over 4 heads, the feed-forward's activation fused into its first linear layer
-            "transformer-post, 13, cpu, 0", "transformer-post, 17, cpu, 0", "transformer-post, 17, opencl, 0",
+            "transformer-post, 13, cpu, 0", "transformer-post, 17, cpu, 0", "transformer-post, 13, opencl, 0", "transformer-post, 17, opencl, 0",
             "transformer-pre-gelu, 13, cpu, 0", "transformer-pre-gelu, 17, cpu, 0", "transformer-pre-gelu, 13, opencl, 0",
+            "transformer-pre-gelu, 17, opencl, 0",
             // reductions: a squeeze-excitation mean over H,W, sum, amax and logsumexp (ReduceX ops, one Reduce each)
             "se-mean, 13, cpu, 0", "se-mean, 17, cpu, 0", "se-mean, 13, opencl, 0", "se-mean, 17, opencl, 0",
             // InstanceNorm2d + ReLU, GroupNorm (reshape, instance norm, reshape, affine) and a channels-last LayerNorm,
@@ -76,6 +77,11 @@ class OnnxModelsOnBackendsTest {
             "gpt-causal, 13, cpu, 0", "gpt-causal, 17, cpu, 0", "gpt-causal, 13, opencl, 0", "gpt-causal, 17, opencl, 0",
             "cross-attention, 13, cpu, 0", "cross-attention, 17, cpu, 0", "cross-attention, 13, opencl, 0", "cross-attention, 17, opencl, 0",
             "padded-attention, 13, cpu, 2", "padded-attention, 17, cpu, 2", "padded-attention, 13, opencl, 2", "padded-attention, 17, opencl, 2",
+            // key padding as PyTorch's layers take it: nn.TransformerEncoderLayer's src_key_padding_mask as a float −∞/0
+            // input, nn.MultiheadAttention's boolean key_padding_mask from a float input (pad > 0.5 leaves two unary ops);
+            // PyTorch adds both to the scores, so both fuse with an added [B·H,1,N] mask
+            "encoder-key-padding, 13, cpu, 0", "encoder-key-padding, 17, cpu, 0", "encoder-key-padding, 13, opencl, 0", "encoder-key-padding, 17, opencl, 0",
+            "mha-key-padding, 13, cpu, 2", "mha-key-padding, 17, cpu, 2", "mha-key-padding, 13, opencl, 2", "mha-key-padding, 17, opencl, 2",
             // issue 19, integer inputs: int64 token ids into an embedding + mean-pool classifier; a BERT-like encoder
             // (dynamic batch and sequence, run at [3, 11]) whose position ids and key-padding mask come from its inputs; the
             // unary ops left are the ids != pad mask (Not) and the bool cast of the expanded padding mask (Not twice). Its

@@ -46,7 +46,10 @@ public final class AttentionKernel implements Kernel {
             for (int j0 = 0; j0 < end; j0 += KT) {
                 scores(q, k, p, b, i0, j0, 0);
                 if (j0 + NR < end) scores(q, k, p, b, i0, j0 + NR, NR);
-                for (int r = 0; r < MR; r++) row(r, mask, p, acc, m, l, b, i0, j0);
+                for (int r = 0; r < MR; r++) {
+                    if (P_HAS_MASK == 1) mask(r, mask, p, b, i0, j0);
+                    row(r, p, acc, m, l, b, i0, j0);
+                }
                 if (P_CAUSAL == 1 && j0 + KT - 1 > i0) diagonal(v, p, acc, b, i0, j0);
                 else accumulate(v, p, acc, b, j0);
             }
@@ -90,30 +93,38 @@ public final class AttentionKernel implements Kernel {
         s60.intoArray(p, 6 * KT + col); s61.intoArray(p, 6 * KT + col + L); s70.intoArray(p, 7 * KT + col); s71.intoArray(p, 7 * KT + col + L);
     }
 
+    /**
+     * Scaled and masked scores of one row of a key tile, in place in p: s·scale + mask (−∞ where the mask
+     * selects). In its own method rather than in {@link #row}: with these loads inside it, row's bytecode
+     * was too big for C1's tier-3 register allocator ("out of virtual registers in linear scan"), HotSpot
+     * then never compiled it with C2, and the kernel ran C1 code that boxes every vector (16 MB allocated
+     * and 5–7× the time of the unfused chain per call at N = 512).
+     */
+    private static void mask(int r, float[] mask, float[] p, int b, int i0, int j0) {
+        boolean full = j0 + KT <= P_N;
+        int pr = r * KT, mo = P_MASK_OFF + group(b, P_MASK_SB, P_MASK_SH) + Math.min(i0 + r, P_M - 1) * P_MASK_SI + j0;
+        for (int c = 0; c < KT; c += L) {
+            FloatVector s = FloatVector.fromArray(S, p, pr + c).mul(P_SCALE);
+            FloatVector w = full ? FloatVector.fromArray(S, mask, mo + c) : FloatVector.fromArray(S, mask, mo + c, S.indexInRange(j0 + c, P_N));
+            s = s.add(w);
+            if (P_MASK_SELECTS == 1) s = s.blend(Float.NEGATIVE_INFINITY, w.eq(Float.NEGATIVE_INFINITY));   // −∞ replaces the score, even a NaN or +∞ one
+            s.intoArray(p, pr + c);
+        }
+    }
+
     /** Online softmax for one query row over one key tile of KT: new max, rescale, probabilities into p. */
-    private static void row(int r, float[] mask, float[] p, float[] acc, float[] m, float[] l, int b, int i0, int j0) {
+    private static void row(int r, float[] p, float[] acc, float[] m, float[] l, int b, int i0, int j0) {
         boolean full = j0 + KT <= P_N;
         VectorMask<Float> k0 = S.indexInRange(j0, P_N), k1 = S.indexInRange(j0 + L, P_N);
         VectorMask<Float> k2 = S.indexInRange(j0 + 2 * L, P_N), k3 = S.indexInRange(j0 + 3 * L, P_N);
         int pr = r * KT;
-        FloatVector s0 = FloatVector.fromArray(S, p, pr).mul(P_SCALE), s1 = FloatVector.fromArray(S, p, pr + L).mul(P_SCALE);
-        FloatVector s2 = FloatVector.fromArray(S, p, pr + 2 * L).mul(P_SCALE), s3 = FloatVector.fromArray(S, p, pr + 3 * L).mul(P_SCALE);
-        if (P_HAS_MASK == 1) {
-            int mo = P_MASK_OFF + group(b, P_MASK_SB, P_MASK_SH) + Math.min(i0 + r, P_M - 1) * P_MASK_SI + j0;
-            FloatVector m0 = full ? FloatVector.fromArray(S, mask, mo) : FloatVector.fromArray(S, mask, mo, k0);
-            FloatVector m1 = full ? FloatVector.fromArray(S, mask, mo + L) : FloatVector.fromArray(S, mask, mo + L, k1);
-            FloatVector m2 = full ? FloatVector.fromArray(S, mask, mo + 2 * L) : FloatVector.fromArray(S, mask, mo + 2 * L, k2);
-            FloatVector m3 = full ? FloatVector.fromArray(S, mask, mo + 3 * L) : FloatVector.fromArray(S, mask, mo + 3 * L, k3);
-            s0 = s0.add(m0);
-            s1 = s1.add(m1);
-            s2 = s2.add(m2);
-            s3 = s3.add(m3);
-            if (P_MASK_SELECTS == 1) {   // −∞ replaces the score, even a NaN or +∞ one
-                s0 = s0.blend(Float.NEGATIVE_INFINITY, m0.eq(Float.NEGATIVE_INFINITY));
-                s1 = s1.blend(Float.NEGATIVE_INFINITY, m1.eq(Float.NEGATIVE_INFINITY));
-                s2 = s2.blend(Float.NEGATIVE_INFINITY, m2.eq(Float.NEGATIVE_INFINITY));
-                s3 = s3.blend(Float.NEGATIVE_INFINITY, m3.eq(Float.NEGATIVE_INFINITY));
-            }
+        FloatVector s0 = FloatVector.fromArray(S, p, pr), s1 = FloatVector.fromArray(S, p, pr + L);
+        FloatVector s2 = FloatVector.fromArray(S, p, pr + 2 * L), s3 = FloatVector.fromArray(S, p, pr + 3 * L);
+        if (P_HAS_MASK == 0) {   // mask() has scaled them already
+            s0 = s0.mul(P_SCALE);
+            s1 = s1.mul(P_SCALE);
+            s2 = s2.mul(P_SCALE);
+            s3 = s3.mul(P_SCALE);
         }
         if (P_CAUSAL == 1 && j0 + KT - 1 > i0 + r) {   // keys j > i of this row are masked; the count per vector is ≥ 0
             int i = i0 + r;

@@ -75,6 +75,14 @@
  * cross (one register tile per method). Keep the accumulators of a hot loop in locals, unrolled
  * by hand: a {@code FloatVector[]} is not scalar-replaced and ran 40–60× slower.
  *
+ * <p>Far below 8,000 bytes there is a second limit: C1's tier-3 compile (the profiled one that leads
+ * to C2) can fail with "out of virtual registers in linear scan" on a method with many live vectors.
+ * HotSpot then leaves the method in tier-2 C1 code for good: never compiled by C2, every vector
+ * boxed. {@code AttentionKernel.row} hit it at 848 bytes once an additive mask's four loads were
+ * added (16 MB allocated per call, 5× slower); moving them to their own method fixed it. The step
+ * profile's bytes column ({@code -Dkiln.cpu.profile=true}) shows such a kernel; {@code
+ * -XX:+PrintCompilation} shows the "COMPILE SKIPPED" line.
+ *
  * <h2>Vector width and tails</h2>
  * The species is a constant: {@code static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED}.
  * It is never a parameter or an argument, and the lane count is never hard-coded (16 here, other
