@@ -25,6 +25,12 @@ import jdk.incubator.vector.VectorSpecies;
  * tile T [rows][NR]. The finished T is transposed to U [NR][rows] and stored channel by channel,
  * vectorised along the pixels, through bias and epilogue into C (whose planes may sit inside a
  * halo: rows of C_W pixels C_S2 floats apart). E, the epilogue's extra operand, has flat planes.
+ *
+ * <p>With a pool in the epilogue (POOL 1 max, 2 average) a task is also a band of BROWS pooled
+ * rows: it computes only the conv rows their windows cover (overlapping windows recompute a row
+ * at band edges), and {@link #storePooled} writes each channel's biased, activated rows into a
+ * neutral-bordered row buffer Q (−∞ or 0 where the pool pads or the band's rows end), then the
+ * pooled rows into C. The unpooled tensor never leaves the thread's scratch.
  */
 public final class ChannelGemmKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -36,14 +42,48 @@ public final class ChannelGemmKernel implements Kernel {
     static int P_E_SLOT, P_E_OFF, P_E_RS, P_E_BS0, P_EXTRA, P_EPI, P_BIAS_SLOT, P_BIAS_OFF;
     /** O output channels, N pixels per image, K = C·KH·KW; MR pixel rows per register tile (7 or 8); KC the K block. */
     static int P_O, P_N, P_K, P_MR, P_KC, P_IMAGES;
-    static final int RB = (P_N + P_MR - 1) / P_MR, ROWS = RB * P_MR;
+    /**
+     * The pool (0 none, 1 max, 2 average) over the conv's CH×OW plane: window, stride, padding,
+     * count_include_pad; PH×PW pooled outputs, BROWS pooled rows per band, BANDS bands per plane,
+     * TROWS the most pixel rows a band computes (a multiple of MR). Without a pool: one band of all rows.
+     */
+    static int P_POOL, P_QKH, P_QKW, P_QSH, P_QSW, P_QPT, P_QPL, P_QPB, P_QPR, P_QCOUNT, P_CH, P_PH, P_PW, P_BROWS, P_BANDS, P_TROWS;
+    static final int ROWS = P_TROWS;
+    static final float NEUTRAL = P_POOL == 1 ? Float.NEGATIVE_INFINITY : 0f;
+    /** Q: QR rows of QW floats; a row holds QPL neutral columns, OW conv columns, then neutral past every window a (full-vector) output reads. */
+    static final int QR = (P_BROWS - 1) * P_QSH + P_QKH, QW = P_QPL + P_OW + ((P_PW + L - 1) / L * L) * P_QSW + P_QKW + L;
+    static final int Q_FLOATS = P_POOL == 0 ? 0 : QR * QW + 2 * L;
+    /** An average's divisor per pooled output (rows counted × columns counted), PW padded to whole vectors with 1. */
+    static final int PWV = (P_PW + L - 1) / L * L;
+    static final float[] DIV = divisors();
+    static final int[] IDX = strideMap();
     /** C's plane as CH rows of CW pixels, CS2 floats apart: one row of N when it has no halo. */
     static final int CW = P_C_W > 0 ? P_C_W : P_N, CH = P_N / CW, CS2 = P_C_W > 0 ? P_C_S2 : P_N;
     /** T then U, plus a vector so a masked load at U's end stays inside the array (one leaving it takes a slow path). */
-    static final int SCRATCH_FLOATS = 2 * ROWS * NR + L;
+    static final int SCRATCH_FLOATS = 2 * ROWS * NR + L + Q_FLOATS;
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
     /** Row k's offset in X from a window's corner: read, never written, after class initialisation. */
     private static final int[] TAP = taps();
+
+    private static float[] divisors() {
+        if (P_POOL != 2) return new float[0];
+        float[] d = new float[P_PH * PWV];
+        java.util.Arrays.fill(d, 1f);
+        for (int py = 0; py < P_PH; py++)
+            for (int px = 0; px < P_PW; px++) {
+                int y0 = py * P_QSH - P_QPT, x0 = px * P_QSW - P_QPL;
+                int rows = P_QCOUNT == 1 ? Math.min(P_CH + P_QPB, y0 + P_QKH) - y0 : Math.min(P_CH, y0 + P_QKH) - Math.max(0, y0);
+                int cols = P_QCOUNT == 1 ? Math.min(P_OW + P_QPR, x0 + P_QKW) - x0 : Math.min(P_OW, x0 + P_QKW) - Math.max(0, x0);
+                d[py * PWV + px] = rows * cols;
+            }
+        return d;
+    }
+
+    private static int[] strideMap() {
+        int[] m = new int[L];
+        for (int i = 0; i < L; i++) m[i] = i * P_QSW;
+        return m;
+    }
 
     private static int[] taps() {
         int[] t = new int[P_K];
@@ -58,12 +98,21 @@ public final class ChannelGemmKernel implements Kernel {
         float[] a = bufs[P_X_SLOT], b = bufs[P_B_SLOT], c = bufs[P_C_SLOT], bias = bufs[P_BIAS_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] t = ThreadScratch.of(SCRATCH, SCRATCH_FLOATS);
         for (int task = lo; task < hi; task++) {
-            int image = task % P_IMAGES, jt = task / P_IMAGES, bb = jt * P_K * NR, ab = P_X_OFF + image * P_X_S0;
+            int band = task % P_BANDS, rest = task / P_BANDS;
+            int image = rest % P_IMAGES, jt = rest / P_IMAGES, bb = jt * P_K * NR, ab = P_X_OFF + image * P_X_S0;
+            // the conv rows [r0, r1) this band's pooled rows [py0, py1) read (all rows without a pool)
+            int py0 = band * P_BROWS, py1 = Math.min(P_PH, py0 + P_BROWS), r0 = 0, r1 = P_CH;
+            if (P_POOL != 0) {
+                r0 = Math.max(0, py0 * P_QSH - P_QPT);
+                r1 = Math.min(P_CH, (py1 - 1) * P_QSH - P_QPT + P_QKH);
+            }
+            int first = r0 * P_OW, last = r1 * P_OW;
             for (int k0 = 0; k0 < P_K; k0 += P_KC) {
                 int k1 = Math.min(P_K, k0 + P_KC);
-                for (int rb = 0; rb < RB; rb++) tile(a, b, t, TAP, ab, bb, rb * P_MR, k0, k1);
+                for (int p0 = first; p0 < last; p0 += P_MR) tile(a, b, t, TAP, ab, bb, p0, (p0 - first) * NR, k0, k1);
             }
-            store(c, bias, e, t, image, jt);
+            if (P_POOL == 0) store(c, bias, e, t, image, jt);
+            else storePooled(c, bias, t, image, jt, r0, r1, py0, py1);
         }
     }
 
@@ -73,11 +122,10 @@ public final class ChannelGemmKernel implements Kernel {
         return ab + (oy * P_SH - P_PT) * P_X_S2 + ox * P_SW - P_PL;
     }
 
-    /** Rows p0 .. p0+MR-1 of T += A[rows, k0..k1) · B[k0..k1, tile]; the first K block starts from zero. */
-    private static void tile(float[] a, float[] b, float[] t, int[] tap, int ab, int bb, int p0, int k0, int k1) {
+    /** Pixel rows p0 .. p0+MR-1 of the plane, T's rows from float to on, += A[rows, k0..k1) · B[k0..k1, tile]; the first K block starts from zero. */
+    private static void tile(float[] a, float[] b, float[] t, int[] tap, int ab, int bb, int p0, int to, int k0, int k1) {
         int a0 = rowBase(ab, p0), a1 = rowBase(ab, p0 + 1), a2 = rowBase(ab, p0 + 2), a3 = rowBase(ab, p0 + 3);
         int a4 = rowBase(ab, p0 + 4), a5 = rowBase(ab, p0 + 5), a6 = rowBase(ab, p0 + 6), a7 = P_MR == 8 ? rowBase(ab, p0 + 7) : a6;
-        int to = p0 * NR;
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
         if (k0 == 0) {
             FloatVector z = FloatVector.zero(S);
@@ -141,6 +189,48 @@ public final class ChannelGemmKernel implements Kernel {
                     v = VecMath.epilogue(v, ev, P_EPI);    // the epilogue's code, written inline by the specialiser
                     v.intoArray(c, plane + y * CS2 + x, m);
                 }
+        }
+    }
+
+    /**
+     * The finished band of channels jt·NR.. of one image, conv rows [r0, r1), pooled into C's rows
+     * [py0, py1): T transposed into U as {@link #store} does, then per channel the biased,
+     * activated rows into Q (row y at Q row y − (py0·QSH − QPT), column QPL + x), then each pooled
+     * row's vectors reduce their window's KH·KW strided reads of Q.
+     */
+    private static void storePooled(float[] c, float[] bias, float[] t, int image, int jt, int r0, int r1, int py0, int py1) {
+        int o0 = jt * NR, chans = Math.min(NR, P_O - o0), u = ROWS * NR, q = 2 * ROWS * NR + L, pix = (r1 - r0) * P_OW;
+        int ws = py0 * P_QSH - P_QPT;
+        for (int p = 0; p < pix; p++)
+            for (int l = 0; l < chans; l++) t[u + l * ROWS + p] = t[p * NR + l];
+        java.util.Arrays.fill(t, q, q + QR * QW, NEUTRAL);
+        for (int l = 0; l < chans; l++) {
+            int o = o0 + l, plane = P_C_OFF + image * P_C_BS0 + o * P_C_RS;
+            float bv = bias[P_BIAS_OFF + o];
+            for (int y = r0; y < r1; y++) {
+                int from = u + l * ROWS + (y - r0) * P_OW, to = q + (y - ws) * QW + P_QPL;
+                for (int x = 0; x < P_OW; x += L) {
+                    VectorMask<Float> m = S.indexInRange(x, P_OW);
+                    FloatVector v = FloatVector.fromArray(S, t, from + x, m).add(bv);
+                    v = VecMath.epilogue(v, null, P_EPI);    // the epilogue's code (without its pool), written inline by the specialiser
+                    v.intoArray(t, to + x, m);
+                }
+            }
+            for (int py = py0; py < py1; py++) {
+                int row = q + (py - py0) * P_QSH * QW;
+                for (int px = 0; px < P_PW; px += L) {
+                    FloatVector acc = FloatVector.broadcast(S, NEUTRAL);
+                    for (int ky = 0; ky < P_QKH; ky++)
+                        for (int kx = 0; kx < P_QKW; kx++) {
+                            int at = row + ky * QW + px * P_QSW + kx;
+                            FloatVector v = P_QSW == 1 ? FloatVector.fromArray(S, t, at)
+                                    : P_QSW == 2 ? Strided.evenLanes(t, at) : FloatVector.fromArray(S, t, at, IDX, 0);
+                            acc = P_POOL == 1 ? acc.max(v) : acc.add(v);
+                        }
+                    if (P_POOL == 2) acc = acc.div(FloatVector.fromArray(S, DIV, py * PWV + px));
+                    acc.intoArray(c, plane + py * CS2 + px, S.indexInRange(px, P_PW));
+                }
+            }
         }
     }
 }
