@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
  * {@link #asOp()} is that op, and the reference evaluates through it, so the pool's semantics
  * (NaN wins a max, padding never does; the average's divisor) are defined once.
  *
- * <p>In text IR: {@code max_pool([2,2],[2,2],[0,0,0,0])},
- * {@code avg_pool([3,3],[1,1],[1,1,1,1],count_pad)} or {@code ...,exclude_pad)}.
+ * <p>In text IR: {@code max_pool(k=2x2,s=2x2,p=0x0x0x0)} (kernel, stride, padding top x left x
+ * bottom x right), {@code avg_pool(k=3x3,s=1x1,p=1x1x1x1,count_pad)} or {@code ...,exclude_pad)}.
  */
 public record Pool(boolean max, Ints kernel, Ints stride, Ints padding, boolean countIncludePad) implements Epilogue.PostOp {
     public Pool {
@@ -39,10 +39,25 @@ public record Pool(boolean max, Ints kernel, Ints stride, Ints padding, boolean 
     HostTensor evaluate(HostTensor t) { return asOp().evaluate(List.of(t)); }
 
     @Override public String toString() {
-        return (max ? "max_pool(" : "avg_pool(") + kernel + "," + stride + "," + padding + (max ? "" : countIncludePad ? ",count_pad" : ",exclude_pad") + ")";
+        return (max ? "max_pool(" : "avg_pool(") + "k=" + x(kernel) + ",s=" + x(stride) + ",p=" + x(padding)
+                + (max ? "" : countIncludePad ? ",count_pad" : ",exclude_pad") + ")";
     }
 
-    private static final Pattern TEXT = Pattern.compile("(max|avg)_pool\\(\\s*(\\[[^]]*])\\s*,\\s*(\\[[^]]*])\\s*,\\s*(\\[[^]]*])\\s*(?:,\\s*(count_pad|exclude_pad)\\s*)?\\)");
+    /** 2x2, 0x0x1x1: no brackets, which the IR parser's attribute values do not nest. */
+    private static String x(Ints v) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < v.size(); i++) b.append(i > 0 ? "x" : "").append(v.get(i));
+        return b.toString();
+    }
+
+    private static Ints ints(String text) {
+        String[] parts = text.split("x");
+        int[] v = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) v[i] = Integer.parseInt(parts[i]);
+        return Ints.of(v);
+    }
+
+    private static final Pattern TEXT = Pattern.compile("(max|avg)_pool\\(\\s*k=([0-9x]+)\\s*,\\s*s=([0-9x]+)\\s*,\\s*p=([0-9x]+)\\s*(?:,\\s*(count_pad|exclude_pad)\\s*)?\\)");
 
     /** Reads what {@link #toString} writes, or returns null when item is not a pool. */
     static Pool parse(String item) {
@@ -50,7 +65,7 @@ public record Pool(boolean max, Ints kernel, Ints stride, Ints padding, boolean 
         Matcher m = TEXT.matcher(item);
         boolean max = item.startsWith("max");
         if (!m.matches() || max != (m.group(5) == null))
-            throw new IllegalArgumentException("a pool post-op looks like max_pool([kh,kw],[sh,sw],[t,l,b,r]) or avg_pool(..., count_pad|exclude_pad), got '" + item + "'");
-        return new Pool(max, Ints.parse(m.group(2)), Ints.parse(m.group(3)), Ints.parse(m.group(4)), "count_pad".equals(m.group(5)));
+            throw new IllegalArgumentException("a pool post-op looks like max_pool(k=KHxKW,s=SHxSW,p=TxLxBxR) or avg_pool(..., count_pad|exclude_pad), got '" + item + "'");
+        return new Pool(max, ints(m.group(2)), ints(m.group(3)), ints(m.group(4)), "count_pad".equals(m.group(5)));
     }
 }
