@@ -67,7 +67,8 @@ final class PooledConvLowering {
             most = Math.max(most, (r1 - r0) * ow);
         }
         int mr = ChannelGemmLowering.rowsPerTile(most);
-        return new Bands(rows, count, mr, (most + mr - 1) / mr * mr);
+        // T holds the band's conv pixels, U its pooled ones (more with wide pool padding)
+        return new Bands(rows, count, mr, Math.max((most + mr - 1) / mr * mr, rows * pd[3]));
     }
 
     private static void fused(LoweringContext ctx, Node n, Conv2d c, Placement x, Placement w, Placement b, Placement y,

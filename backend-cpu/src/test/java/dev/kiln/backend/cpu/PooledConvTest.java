@@ -84,7 +84,7 @@ class PooledConvTest {
             OpCase.Builder c = new OpCase.Builder("random" + seed, 300 + seed, seed);
             int kh = c.between(1, 3), s = c.between(1, 2), pad = c.between(0, 1), h = c.between(kh + 3, 17), w = c.between(kh + 3, 19);
             int cin = c.between(1, 6), o = c.pick(8, 32, 48, 64), images = c.between(1, 2);
-            int pk = c.between(1, 3), ps = c.between(1, 3), pp = c.between(0, pk - 1);
+            int pk = c.between(1, 3), ps = c.between(1, 3), pp = c.between(0, pk - 1);   // padding up to kernel-1: more pooled than conv pixels
             int oh = (h + 2 * pad - kh) / s + 1, ow = (w + 2 * pad - kh) / s + 1;
             if (oh + 2 * pp < pk || ow + 2 * pp < pk) continue;
             Pool pool = c.coin() ? max(pk, ps, pp, pp, pp, pp) : avg(pk, ps, c.coin(), pp, pp, pp, pp);

@@ -28,9 +28,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>With a pool in the epilogue (POOL 1 max, 2 average) a task is also a band of BROWS pooled
  * rows: it computes only the conv rows their windows cover (overlapping windows recompute a row
- * at band edges), and {@link #storePooled} writes each channel's biased, activated rows into a
- * neutral-bordered row buffer Q (−∞ or 0 where the pool pads or the band's rows end), then the
- * pooled rows into C. The unpooled tensor never leaves the thread's scratch.
+ * at band edges), and {@link #storePooled} pools in T's own layout, where a pixel is two vectors
+ * of channels: a window is a max (or sum) of whole vectors, no lane shuffles. Only the pooled
+ * tile is transposed (a quarter of the moves at 2×2), and the unpooled tensor never leaves the
+ * thread's scratch.
  */
 public final class ChannelGemmKernel implements Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -50,40 +51,13 @@ public final class ChannelGemmKernel implements Kernel {
     static int P_POOL, P_QKH, P_QKW, P_QSH, P_QSW, P_QPT, P_QPL, P_QPB, P_QPR, P_QCOUNT, P_CH, P_PH, P_PW, P_BROWS, P_BANDS, P_TROWS;
     static final int ROWS = P_TROWS;
     static final float NEUTRAL = P_POOL == 1 ? Float.NEGATIVE_INFINITY : 0f;
-    /** Q: QR rows of QW floats; a row holds QPL neutral columns, OW conv columns, then neutral past every window a (full-vector) output reads. */
-    static final int QR = (P_BROWS - 1) * P_QSH + P_QKH, QW = P_QPL + P_OW + ((P_PW + L - 1) / L * L) * P_QSW + P_QKW + L;
-    static final int Q_FLOATS = P_POOL == 0 ? 0 : QR * QW + 2 * L;
-    /** An average's divisor per pooled output (rows counted × columns counted), PW padded to whole vectors with 1. */
-    static final int PWV = (P_PW + L - 1) / L * L;
-    static final float[] DIV = divisors();
-    static final int[] IDX = strideMap();
     /** C's plane as CH rows of CW pixels, CS2 floats apart: one row of N when it has no halo. */
     static final int CW = P_C_W > 0 ? P_C_W : P_N, CH = P_N / CW, CS2 = P_C_W > 0 ? P_C_S2 : P_N;
     /** T then U, plus a vector so a masked load at U's end stays inside the array (one leaving it takes a slow path). */
-    static final int SCRATCH_FLOATS = 2 * ROWS * NR + L + Q_FLOATS;
+    static final int SCRATCH_FLOATS = 2 * ROWS * NR + L;
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
     /** Row k's offset in X from a window's corner: read, never written, after class initialisation. */
     private static final int[] TAP = taps();
-
-    private static float[] divisors() {
-        if (P_POOL != 2) return new float[0];
-        float[] d = new float[P_PH * PWV];
-        java.util.Arrays.fill(d, 1f);
-        for (int py = 0; py < P_PH; py++)
-            for (int px = 0; px < P_PW; px++) {
-                int y0 = py * P_QSH - P_QPT, x0 = px * P_QSW - P_QPL;
-                int rows = P_QCOUNT == 1 ? Math.min(P_CH + P_QPB, y0 + P_QKH) - y0 : Math.min(P_CH, y0 + P_QKH) - Math.max(0, y0);
-                int cols = P_QCOUNT == 1 ? Math.min(P_OW + P_QPR, x0 + P_QKW) - x0 : Math.min(P_OW, x0 + P_QKW) - Math.max(0, x0);
-                d[py * PWV + px] = rows * cols;
-            }
-        return d;
-    }
-
-    private static int[] strideMap() {
-        int[] m = new int[L];
-        for (int i = 0; i < L; i++) m[i] = i * P_QSW;
-        return m;
-    }
 
     private static int[] taps() {
         int[] t = new int[P_K];
@@ -194,42 +168,50 @@ public final class ChannelGemmKernel implements Kernel {
 
     /**
      * The finished band of channels jt·NR.. of one image, conv rows [r0, r1), pooled into C's rows
-     * [py0, py1): T transposed into U as {@link #store} does, then per channel the biased,
-     * activated rows into Q (row y at Q row y − (py0·QSH − QPT), column QPL + x), then each pooled
-     * row's vectors reduce their window's KH·KW strided reads of Q.
+     * [py0, py1). Each pooled pixel reduces its window's in-plane pixels, each T row (two channel
+     * vectors) biased and through the epilogue as it is read (overlapping windows redo a few),
+     * into P (U's space, [pooled pixel][NR]); then P is transposed into C channel by channel.
+     * An average divides by the window's counted pixels, as the pool op counts them.
      */
     private static void storePooled(float[] c, float[] bias, float[] t, int image, int jt, int r0, int r1, int py0, int py1) {
-        int o0 = jt * NR, chans = Math.min(NR, P_O - o0), u = ROWS * NR, q = 2 * ROWS * NR + L, pix = (r1 - r0) * P_OW;
-        int ws = py0 * P_QSH - P_QPT;
-        for (int p = 0; p < pix; p++)
-            for (int l = 0; l < chans; l++) t[u + l * ROWS + p] = t[p * NR + l];
-        java.util.Arrays.fill(t, q, q + QR * QW, NEUTRAL);
-        for (int l = 0; l < chans; l++) {
-            int o = o0 + l, plane = P_C_OFF + image * P_C_BS0 + o * P_C_RS;
-            float bv = bias[P_BIAS_OFF + o];
-            for (int y = r0; y < r1; y++) {
-                int from = u + l * ROWS + (y - r0) * P_OW, to = q + (y - ws) * QW + P_QPL;
-                for (int x = 0; x < P_OW; x += L) {
-                    VectorMask<Float> m = S.indexInRange(x, P_OW);
-                    FloatVector v = FloatVector.fromArray(S, t, from + x, m).add(bv);
-                    v = VecMath.epilogue(v, null, P_EPI);    // the epilogue's code (without its pool), written inline by the specialiser
-                    v.intoArray(t, to + x, m);
-                }
-            }
-            for (int py = py0; py < py1; py++) {
-                int row = q + (py - py0) * P_QSH * QW;
-                for (int px = 0; px < P_PW; px += L) {
-                    FloatVector acc = FloatVector.broadcast(S, NEUTRAL);
-                    for (int ky = 0; ky < P_QKH; ky++)
-                        for (int kx = 0; kx < P_QKW; kx++) {
-                            int at = row + ky * QW + px * P_QSW + kx;
-                            FloatVector v = P_QSW == 1 ? FloatVector.fromArray(S, t, at)
-                                    : P_QSW == 2 ? Strided.evenLanes(t, at) : FloatVector.fromArray(S, t, at, IDX, 0);
-                            acc = P_POOL == 1 ? acc.max(v) : acc.add(v);
+        int o0 = jt * NR, chans = Math.min(NR, P_O - o0), u = ROWS * NR;
+        FloatVector bv0 = FloatVector.fromArray(S, bias, P_BIAS_OFF + o0, S.indexInRange(0, chans));
+        FloatVector bv1 = FloatVector.fromArray(S, bias, P_BIAS_OFF + o0 + L, S.indexInRange(L, chans));
+        for (int py = py0; py < py1; py++) {
+            int y0 = py * P_QSH - P_QPT, ylo = Math.max(0, y0), yhi = Math.min(P_CH, y0 + P_QKH);
+            for (int px = 0; px < P_PW; px++) {
+                int x0 = px * P_QSW - P_QPL, xlo = Math.max(0, x0), xhi = Math.min(P_OW, x0 + P_QKW);
+                FloatVector acc0 = FloatVector.broadcast(S, NEUTRAL), acc1 = acc0;
+                for (int y = ylo; y < yhi; y++)
+                    for (int x = xlo; x < xhi; x++) {
+                        int at = ((y - r0) * P_OW + x) * NR;
+                        FloatVector v0 = FloatVector.fromArray(S, t, at).add(bv0), v1 = FloatVector.fromArray(S, t, at + L).add(bv1);
+                        v0 = VecMath.epilogue(v0, null, P_EPI);    // the epilogue's code (without its pool), written inline by the specialiser
+                        v1 = VecMath.epilogue(v1, null, P_EPI);
+                        if (P_POOL == 1) {
+                            acc0 = acc0.max(v0);
+                            acc1 = acc1.max(v1);
+                        } else {
+                            acc0 = acc0.add(v0);
+                            acc1 = acc1.add(v1);
                         }
-                    if (P_POOL == 2) acc = acc.div(FloatVector.fromArray(S, DIV, py * PWV + px));
-                    acc.intoArray(c, plane + py * CS2 + px, S.indexInRange(px, P_PW));
+                    }
+                if (P_POOL == 2) {
+                    float count = P_QCOUNT == 1 ? (Math.min(P_CH + P_QPB, y0 + P_QKH) - y0) * (Math.min(P_OW + P_QPR, x0 + P_QKW) - x0)
+                            : (yhi - ylo) * (xhi - xlo);
+                    acc0 = acc0.div(count);
+                    acc1 = acc1.div(count);
                 }
+                int to = u + ((py - py0) * P_PW + px) * NR;
+                acc0.intoArray(t, to);
+                acc1.intoArray(t, to + L);
+            }
+        }
+        for (int l = 0; l < chans; l++) {
+            int plane = P_C_OFF + image * P_C_BS0 + (o0 + l) * P_C_RS;
+            for (int py = py0; py < py1; py++) {
+                int from = u + (py - py0) * P_PW * NR + l, row = plane + py * CS2;
+                for (int px = 0; px < P_PW; px++) c[row + px] = t[from + px * NR];
             }
         }
     }
