@@ -56,6 +56,8 @@ public final class Verifier {
                     out.add(n.describe() + " has operands of the wrong type: " + e.getMessage());
                 }
             }
+            if (n.op() instanceof dev.kiln.ir.op.EpilogueAnchor a && !(n.op() instanceof dev.kiln.ir.op.Conv2d) && a.epilogue().pool() != null)
+                out.add(n.describe() + " carries a pool in its epilogue " + a.epilogue() + "; only conv2d may");
             if (!defined.add(n.name())) out.add(n.describe() + " redefines %" + n.name());
         }
         if (g.outputs().isEmpty()) out.add("graph has no outputs");

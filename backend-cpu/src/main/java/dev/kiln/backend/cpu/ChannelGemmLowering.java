@@ -53,6 +53,7 @@ final class ChannelGemmLowering {
                 .put("BIAS_SLOT", b.slot()).put("BIAS_OFF", b.offset())
                 .put("O", o).put("N", pixels).put("K", k).put("MR", rowsPerTile(pixels)).put("KC", KC).put("IMAGES", images)
                 .epilogue(epi);
+        PooledConvLowering.noPool(p, y.dims()[2], pixels, rowsPerTile(pixels));
         ctx.kernel(n, ChannelGemmKernel.class, p, (o + GemmLowering.NR - 1) / GemmLowering.NR * images);
     }
 }

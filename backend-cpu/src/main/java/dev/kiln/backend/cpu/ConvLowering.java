@@ -21,6 +21,10 @@ final class ConvLowering {
         Placement w = contiguousOperand(ctx, n, n.inputs().get(1), "weight");
         Placement b = n.inputs().size() > 2 ? contiguousOperand(ctx, n, n.inputs().get(2), "bias")
                 : Placement.contiguous(ctx.weight(new float[w.dims()[0]]), 0, TensorType.f32(w.dims()[0]));
+        if (c.epilogue().pool() != null) {
+            PooledConvLowering.conv(ctx, n, c, x, w, b);
+            return;
+        }
         Placement e = c.epilogue().hasExtra() ? ctx.of(n.inputs().get(3)) : null;
         emitConv(ctx, n, x, w, b, e, ctx.of(n.name()), c, c.epilogue());
     }

@@ -22,7 +22,11 @@ final class ReductionLowering {
     }
 
     static void pool(LoweringContext ctx, Node n, int[] k, int[] s, int[] pad, boolean max, boolean countPad) {
-        Placement x = ctx.of(n.inputs().getFirst()), y = ctx.of(n.name());
+        pool(ctx, n, "", ctx.of(n.inputs().getFirst()), ctx.of(n.name()), k, s, pad, max, countPad);
+    }
+
+    /** The pool of x into y as a step of node n (named with what, e.g. " (pool)" after a conv writing x into n's scratch). */
+    static void pool(LoweringContext ctx, Node n, String what, Placement x, Placement y, int[] k, int[] s, int[] pad, boolean max, boolean countPad) {
         Params p = Params.of().placement("X", x).placement("Y", y)
                 .put("C", x.dims()[1]).put("H", x.dims()[2]).put("W", x.dims()[3]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", k[0]).put("KW", k[1]).put("SH", s[0]).put("SW", s[1])
@@ -31,6 +35,7 @@ final class ReductionLowering {
         int planes = y.dims()[0] * y.dims()[1], oh = y.dims()[2];
         int rows = planes >= 32 ? oh : Math.max(1, (int) ((long) oh * planes / 32)), perPlane = (oh + rows - 1) / rows;
         p.put("ROWS", rows).put("RT", perPlane);
-        ctx.kernel(n, PoolKernel.class, p, planes * perPlane);
+        if (what.isEmpty()) ctx.kernel(n, PoolKernel.class, p, planes * perPlane);
+        else ctx.addKernel(n.describe() + what, PoolKernel.class, p, planes * perPlane);
     }
 }

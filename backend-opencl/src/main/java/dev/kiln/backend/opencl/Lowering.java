@@ -71,6 +71,7 @@ final class Lowering {
     static Kernel lower(KernelRequest r) {
         Node n = r.node();
         return switch (n.op()) {
+            case Conv2d c when c.epilogue().pool() != null -> PooledConvKernel.generate(r, c, n.inputs().size() >= 3);
             case Conv2d c -> ConvKernels.conv(r, new ConvKernels.Conv(c.stride().toArray(), c.padding().toArray(), c.dilation().toArray(), c.groups(),
                     n.inputs().size() >= 3, c.epilogue()));
             case ConvTranspose2d c -> ConvTransposeKernel.generate(r, c);

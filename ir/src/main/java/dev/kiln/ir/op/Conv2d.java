@@ -17,7 +17,8 @@ import java.util.List;
  * @param padding  [top, left, bottom, right] zeros around the input
  * @param dilation [dh, dw]
  * @param groups   C and O both divisible by it; groups == C is a depthwise convolution
- * @param epilogue what follows the bias ({@link Epilogue#NONE} for a plain conv)
+ * @param epilogue what follows the bias ({@link Epilogue#NONE} for a plain conv); when it ends with a
+ *                 {@link Pool} the result is the pooled [N,O,PH,PW]
  */
 public record Conv2d(Ints stride, Ints padding, Ints dilation, int groups, Epilogue epilogue) implements Op, EpilogueAnchor, PadsInput {
     @Override public Conv2d withEpilogue(Epilogue e) { return new Conv2d(stride, padding, dilation, groups, e); }
@@ -60,6 +61,7 @@ public record Conv2d(Ints stride, Ints padding, Ints dilation, int groups, Epilo
             epilogue.checkExtra(this, in, out);
             return out;
         }
+        if (epilogue.pool() != null) return epilogue.outType(this, plain().inferType(in));
         Checks.arity(this, in, 2, 3);
         TensorType x = in.get(0), w = in.get(1);
         Checks.rank(this, "input", x, 4);

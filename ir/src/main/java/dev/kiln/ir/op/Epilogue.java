@@ -21,11 +21,15 @@ import java.util.Objects;
  * absence). The constructor enforces this, so an invalid epilogue can never reach a pass or a
  * backend.
  *
+ * <p>A {@link Pool} may end the list, on a {@link Conv2d} only (the verifier refuses it elsewhere):
+ * it changes the result's shape, so nothing follows it ({@link #accepts} says no to every
+ * post-op after it) and no extra operand is joined before it (the extra has the result's shape).
+ *
  * <p>In text IR: {@code epilogue=[add, relu, clip(0.0,6.0), mul]}; {@link #NONE} is {@code []}.
  */
 public record Epilogue(List<PostOp> ops) {
     /** One step of an epilogue. */
-    public sealed interface PostOp permits Activation, AddExtra, MulExtra {}
+    public sealed interface PostOp permits Activation, AddExtra, MulExtra, Pool {}
 
     /** Applies an element-wise function. */
     public record Activation(Act act) implements PostOp {
@@ -61,6 +65,9 @@ public record Epilogue(List<PostOp> ops) {
         if (adds > 1 || muls > 1)
             throw new IllegalArgumentException("epilogue " + text(ops) + " joins its extra operand by " + (adds > 1 ? "add" : "mul")
                     + " twice; allowed: any activations with at most one add and one mul of the extra operand");
+        for (int i = 0; i < ops.size(); i++)
+            if (ops.get(i) instanceof Pool && (i != ops.size() - 1 || adds + muls > 0))
+                throw new IllegalArgumentException("epilogue " + text(ops) + ": a pool must be its last post-op, and it cannot pool a result joined with an extra operand");
     }
 
     public static PostOp act(Act a) { return new Activation(a); }
@@ -82,13 +89,22 @@ public record Epilogue(List<PostOp> ops) {
 
     /** Whether op could follow this epilogue (only a second add or mul of the extra cannot). */
     public boolean accepts(PostOp op) {
-        return !(op instanceof AddExtra && ops.contains(ADD)) && !(op instanceof MulExtra && ops.contains(MUL));
+        return pool() == null && !(op instanceof AddExtra && ops.contains(ADD)) && !(op instanceof MulExtra && ops.contains(MUL));
     }
 
     public boolean isNone() { return ops.isEmpty(); }
 
     /** Whether it reads the extra operand, which is then the anchor's last operand. */
     public boolean hasExtra() { return ops.contains(ADD) || ops.contains(MUL); }
+
+    /** Its trailing pool, or null. */
+    public Pool pool() { return !ops.isEmpty() && ops.getLast() instanceof Pool p ? p : null; }
+
+    /** The same post-ops without the trailing pool: what runs on each element before pooling. */
+    public Epilogue withoutPool() { return pool() == null ? this : new Epilogue(ops.subList(0, ops.size() - 1)); }
+
+    /** The anchor's result type t after this epilogue: pooled when it ends with a pool. */
+    public TensorType outType(Op anchor, TensorType t) { return pool() == null ? t : pool().outType(anchor, t); }
 
     /** Its activations, in order. */
     public List<Act> activations() {
@@ -109,6 +125,7 @@ public record Epilogue(List<PostOp> ops) {
                 case AddExtra a -> (float) (t + extra);
                 case MulExtra m -> (float) (t * extra);
                 case Activation a -> (float) a.act().apply((float) t);
+                case Pool p -> throw new IllegalStateException("the pool of epilogue " + this + " is not element-wise: apply the epilogue to the whole tensor");
             };
         }
         return t;
@@ -116,9 +133,11 @@ public record Epilogue(List<PostOp> ops) {
 
     /** The epilogue on every element of t; extra is null when it has none. */
     public HostTensor apply(HostTensor t, HostTensor extra) {
+        Epilogue each = withoutPool();
         float[] d = t.data().clone();
-        for (int i = 0; i < d.length; i++) d[i] = (float) apply(d[i], extra == null ? 0 : extra.data()[i]);
-        return HostTensor.of(t.shape(), d);
+        for (int i = 0; i < d.length; i++) d[i] = (float) each.apply(d[i], extra == null ? 0 : extra.data()[i]);
+        HostTensor r = HostTensor.of(t.shape(), d);
+        return pool() == null ? r : pool().evaluate(r);
     }
 
     /** How many operands the extra adds (0 or 1). */
@@ -154,6 +173,7 @@ public record Epilogue(List<PostOp> ops) {
                 case Activation a -> run = run == null ? a.act().expr() : compose(a.act().expr(), run, "$e" + fresh++);
                 case AddExtra x -> { if (run != null) out.add(new Apply(run)); run = null; out.add(new Join(ScalarExpr.Fn2.ADD)); }
                 case MulExtra x -> { if (run != null) out.add(new Apply(run)); run = null; out.add(new Join(ScalarExpr.Fn2.MUL)); }
+                case Pool p -> throw new IllegalStateException("epilogue " + this + " ends with a pool, which is not element-wise: a backend lowers withoutPool() and pools itself");
             }
         }
         if (run != null) out.add(new Apply(run));
@@ -206,7 +226,8 @@ public record Epilogue(List<PostOp> ops) {
                     if (i == inner.length() && ops.isEmpty() && inner.isBlank()) break;
                     throw new IllegalArgumentException("empty post-op in '" + s + "'");
                 }
-                ops.add(switch (item) {
+                Pool pool = Pool.parse(item);
+                ops.add(pool != null ? pool : switch (item) {
                     case "add" -> ADD;
                     case "mul" -> MUL;
                     default -> act(Act.parse(item));

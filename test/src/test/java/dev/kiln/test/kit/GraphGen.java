@@ -107,7 +107,7 @@ public final class GraphGen {
                 this::slice, this::concat, image::reduce, image::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
                 this::lstm, this::gru, this::attention, image::convTranspose, image::pad, image::resize,
                 index::gather, index::cumSum,
-                image::residualLayerNorm);
+                image::residualLayerNorm, this::pooledConv);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }
 
@@ -197,6 +197,27 @@ public final class GraphGen {
                 constant("b", Role.WEIGHT, 1, out)));
         if (op.epilogue().hasExtra()) in.add(like(op.plain().inferType(List.of(xt, w))));
         return add(op, in) != null;
+    }
+
+    /** A conv whose epilogue ends with a max or average pool (what fuse-pool-into-conv makes); 32 channels take the CPU's fused kernel. */
+    private boolean pooledConv() {
+        String x = operand(t -> t.rank() == 4);
+        if (x == null) return false;
+        TensorType xt = type(x);
+        Motifs.ConvAttrs a = motifs.randomConv(xt, 3);
+        int groups = c.chance(75) ? 1 : divisor(xt.dim(1)), out = groups * c.pickInt(1, 3, 8, 32), cg = xt.dim(1) / groups;
+        TensorType w = TensorType.f32(out, cg, a.kh(), a.kw());
+        TensorType yt = new Conv2d(a.stride(), a.padding(), a.dilation(), groups).inferType(List.of(xt, w));
+        int[] k = {c.pickInt(1, 2, 3), c.pickInt(1, 2, 3)}, p = new int[4], s = {c.pickInt(1, 2, 3), c.pickInt(1, 2, 3)};
+        for (int ax = 0; ax < 2; ax++) {
+            p[ax] = c.below(k[ax]);
+            p[ax + 2] = c.below(k[ax]);
+            if (k[ax] > yt.dim(2 + ax) + p[ax] + p[ax + 2]) { k[ax] = 1; p[ax] = 0; p[ax + 2] = 0; }
+        }
+        Pool pool = new Pool(c.chance(50), Ints.of(k), Ints.of(s), Ints.of(p), c.chance(50));
+        if (pool.max() && pool.countIncludePad()) pool = new Pool(true, pool.kernel(), pool.stride(), pool.padding(), false);
+        Conv2d op = new Conv2d(a.stride(), a.padding(), a.dilation(), groups, Epilogue.of(epilogueAct()).then(pool));
+        return add(op, x, constant("w", Role.WEIGHT, cg * a.kh() * a.kw(), w.shape().dims()), constant("b", Role.WEIGHT, 1, out)) != null;
     }
 
     private boolean fusedDwPw() {
