@@ -49,7 +49,8 @@ final class ConvKernels {
             @Override public boolean aAlongK() { return true; }
             @Override public boolean bAlongK() { return false; }
         };
-        return GemmKernel.generate(r, s, ops, GemmTiling.choose(s.batches(), s.m(), s.n(), s.k(), false, r.limits()));
+        View a = w.isContiguous() ? w.reshape(new int[]{c.groups(), og, cg * kh * kw}) : null;
+        return GemmKernel.gemm(r, s, ops, new CpuDeviceGemm.Direct(a, null), false);
     }
 
     /** One work-item per output: bias plus the window of its single input channel. */
