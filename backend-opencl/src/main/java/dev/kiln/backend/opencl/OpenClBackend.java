@@ -60,13 +60,15 @@ public final class OpenClBackend implements Backend {
             for (DeviceInfo d : OpenClRuntime.devices()) {
                 DeviceLimits l = d.limits();
                 facts.add(String.format("device %s: %s, driver %s; %d compute units, max work-group %d, local memory %d KiB,"
-                                + " preferred float vector width %d, max allocation %d MiB, global memory %d MiB",
+                                + " preferred float vector width %d, max allocation %d MiB, global memory %d MiB; GEMM kernels: %s",
                         d.describe(), d.version().strip(), d.driverVersion().strip(), l.computeUnits(), l.maxWorkGroupSize(),
-                        l.localMemBytes() >> 10, l.preferredVectorWidth(), l.maxAllocBytes() >> 20, l.globalMemBytes() >> 20));
+                        l.localMemBytes() >> 10, l.preferredVectorWidth(), l.maxAllocBytes() >> 20, l.globalMemBytes() >> 20,
+                        GemmKernel.cpuFamily(l) ? "cpu-device (register tiles, no local memory)" : "tiled (local memory)"));
             }
         }
         Path cache = cacheDir(Map.of());
         facts.add("program cache: " + (cache == null ? "off (KILN_OPENCL_CACHE=off)" : cache));
+        facts.add("tuning cache (option tune=on): " + (cache == null ? "in memory only" : cache.resolve(TuningCache.FILE)));
         return facts;
     }
 
