@@ -26,23 +26,25 @@ final class CpuDeviceGemm {
     enum Style { OUTER, DOT }
 
     /** One point of the family's tile space: what the tuner searches and the defaults pick from. */
-    record Params(Style style, int rows, int width, int cols, int group) {
+    record Params(Style style, int rows, int width, int cols, int group, int groupM) {
         Params {
-            if (rows < 1 || cols < 1 || group < 1 || Integer.bitCount(width) != 1 || width > 16 || width == 2 && style == Style.DOT)
-                throw new IllegalArgumentException("bad CPU GEMM tile " + rows + "x" + cols + "xfloat" + width + ", group " + group);
+            if (rows < 1 || cols < 1 || group < 1 || groupM < 1 || Integer.bitCount(width) != 1 || width > 16 || width == 2 && style == Style.DOT)
+                throw new IllegalArgumentException("bad CPU GEMM tile " + rows + "x" + cols + "xfloat" + width + ", group " + group + "x" + groupM);
         }
 
-        /** "outer 6x2xfloat16 group 1": also the form the tuning cache stores. */
+        Params(Style style, int rows, int width, int cols, int group) { this(style, rows, width, cols, group, 1); }
+
+        /** "outer 6x2xfloat16 group 8x4" (items along n × along m): also the form the tuning cache stores. */
         @Override public String toString() {
-            return style.name().toLowerCase() + " " + rows + "x" + cols + "xfloat" + width + " group " + group;
+            return style.name().toLowerCase() + " " + rows + "x" + cols + "xfloat" + width + " group " + group + "x" + groupM;
         }
 
         static Params parse(String s) {
             String[] p = s.strip().split("[ x]+");
-            if (p.length != 6 || !p[3].startsWith("float") || !p[4].equals("group"))
+            if (p.length != 7 || !p[3].startsWith("float") || !p[4].equals("group"))
                 throw new IllegalArgumentException("not a CPU GEMM tile: '" + s + "'");
             return new Params(Style.valueOf(p[0].toUpperCase()), Integer.parseInt(p[1]), Integer.parseInt(p[3].substring(5)),
-                    Integer.parseInt(p[2]), Integer.parseInt(p[5]));
+                    Integer.parseInt(p[2]), Integer.parseInt(p[5]), Integer.parseInt(p[6]));
         }
     }
 
@@ -69,32 +71,53 @@ final class CpuDeviceGemm {
         return new Problem(s.batches(), s.m(), s.n(), s.k(), aK, bN, bK);
     }
 
-    /** The tile used without tuning: shapes measured on PoCL (AVX-512, 2 cores) to be near the best. */
+    /**
+     * The tile used without tuning, from measurements on PoCL (AVX-512, 2 cores; README "OpenCL
+     * kernel families and tuning"): DOT 4×4 × float16 in 4×4-item groups (items sharing A rows
+     * and B rows in the cache), OUTER 6 rows × 2 float16 (8 rows × 1 where B is gathered).
+     */
     static Params defaults(Problem p, DeviceLimits l) {
         int w = Math.max(4, Math.min(16, Integer.highestOneBit(Math.max(1, l.preferredVectorWidth()))));
-        if (p.dotPossible()) return new Params(Style.DOT, Math.min(4, p.m()), w, Math.min(4, p.n()), 1);
+        if (p.dotPossible()) return fit(p, new Params(Style.DOT, Math.min(4, p.m()), w, Math.min(4, p.n()), 4, 4));
         while (w > 4 && w / 2 >= p.n()) w /= 2;
         // B gathered lane by lane (a convolution's im2col): one vector per item, more rows to share it
-        if (!p.bAlongN()) return new Params(Style.OUTER, Math.min(8, p.m()), w, 1, 1);
-        return new Params(Style.OUTER, Math.min(6, p.m()), w, p.n() >= 2 * w ? 2 : 1, 1);
+        if (!p.bAlongN()) return fit(p, new Params(Style.OUTER, Math.min(8, p.m()), w, 1, 1));
+        return fit(p, new Params(Style.OUTER, Math.min(6, p.m()), w, p.n() >= 2 * w ? 2 : 1, 1));
     }
 
-    /** Every tile the tuner may try for this problem, defaults first. */
+    /** The same tile with its work-group no larger than the items there are (a GEMV must not run 4 clamped copies of its row). */
+    static Params fit(Problem p, Params t) {
+        int colsN = t.style() == Style.DOT ? t.cols() : t.cols() * t.width();
+        int g0 = Math.min(t.group(), Code.pow2AtLeast(Code.ceilDiv(p.n(), colsN)));
+        int g1 = Math.min(t.groupM(), Code.pow2AtLeast(Code.ceilDiv(p.m(), t.rows())));
+        return g0 == t.group() && g1 == t.groupM() ? t : new Params(t.style(), t.rows(), t.width(), t.cols(), g0, g1);
+    }
+
+    /**
+     * Every tile the tuner may try for this problem, defaults first. Where both operands run
+     * along k only DOT tiles are tried: OUTER would gather B along a stride (9–33 GFLOP/s at 512–1024).
+     */
     static List<Params> candidates(Problem p, DeviceLimits l) {
         List<Params> out = new ArrayList<>();
-        out.add(defaults(p, l));
+        add(out, p, defaults(p, l));
         if (p.dotPossible()) {
-            for (int[] rcw : new int[][]{{4, 4, 16}, {8, 2, 16}, {4, 2, 16}, {3, 6, 16}, {2, 8, 16}, {8, 2, 8}})
-                add(out, new Params(Style.DOT, Math.min(rcw[0], p.m()), rcw[2], Math.min(rcw[1], p.n()), 1));
+            for (int[] t : new int[][]{{4, 4, 16, 8, 8}, {4, 4, 16, 16, 4}, {4, 2, 16, 4, 4}, {3, 6, 16, 4, 4}, {8, 2, 16, 4, 4},
+                    {4, 4, 16, 1, 1}, {4, 2, 16, 1, 1}, {4, 4, 8, 4, 4}})
+                add(out, p, new Params(Style.DOT, Math.min(t[0], p.m()), t[2], Math.min(t[1], p.n()), t[3], t[4]));
+            return out;
         }
-        for (int[] rcw : new int[][]{{6, 2, 16}, {8, 1, 16}, {12, 1, 16}, {14, 2, 16}, {4, 2, 16}, {8, 2, 8}})
-            add(out, new Params(Style.OUTER, Math.min(rcw[0], p.m()), rcw[2], rcw[1], 1));
-        // scalar items that the runtime vectorises across a work-group along n (PoCL: 11-21 GFLOP/s at 512, kept to be measured)
-        add(out, new Params(Style.OUTER, Math.min(8, p.m()), 1, 1, 16));
+        for (int[] t : new int[][]{{6, 2, 16, 4, 4}, {8, 1, 16, 1, 1}, {8, 1, 16, 4, 4}, {6, 2, 16, 8, 8}, {12, 1, 16, 1, 1},
+                {14, 2, 16, 1, 1}, {6, 2, 16, 1, 1}, {8, 2, 8, 1, 1}})
+            add(out, p, new Params(Style.OUTER, Math.min(t[0], p.m()), t[2], t[1], t[3], t[4]));
+        // scalar items that the runtime vectorises across a work-group along n (PoCL: 9-18 GFLOP/s at 512-1024, kept to be measured)
+        add(out, p, new Params(Style.OUTER, Math.min(8, p.m()), 1, 1, 16, 1));
         return out;
     }
 
-    private static void add(List<Params> out, Params p) { if (!out.contains(p)) out.add(p); }
+    private static void add(List<Params> out, Problem p, Params t) {
+        Params f = fit(p, t);
+        if (!out.contains(f)) out.add(f);
+    }
 
     static Kernel generate(KernelRequest r, GemmKernel.Shape s, GemmKernel.Operands ops, Direct d, Params t) {
         Launch l = source(r, s, ops, d, t);
@@ -108,8 +131,8 @@ final class CpuDeviceGemm {
         if (t.style() == Style.DOT && !p.dotPossible()) throw new IllegalArgumentException("dot tile for a problem without both operands along k: " + p);
         int colsN = t.style() == Style.DOT ? t.cols() : t.cols() * t.width();
         long items0 = Code.roundUp(Code.ceilDiv(s.n(), colsN), t.group());
-        long[] local = {t.group(), 1, 1};
-        long[] global = {items0, Code.ceilDiv(s.m(), t.rows()), s.batches()};
+        long[] local = {t.group(), t.groupM(), 1};
+        long[] global = {items0, Code.roundUp(Code.ceilDiv(s.m(), t.rows()), t.groupM()), s.batches()};
         StringBuilder b = new StringBuilder("// cpu-device GEMM (no local memory): ").append(s).append(", ").append(t).append('\n');
         b.append(r.header(local)).append(" {\n");
         b.append("    const int n0 = get_global_id(0) * ").append(colsN).append(", m0 = get_global_id(1) * ").append(t.rows())

@@ -123,7 +123,7 @@ class CpuDeviceGemmTest {
     void tilesPrintAndParseBack() {
         for (CpuDeviceGemm.Params p : CpuDeviceGemm.candidates(new CpuDeviceGemm.Problem(1, 64, 64, 64, true, false, true), cpuLimitsOffline()))
             assertEquals(p, CpuDeviceGemm.Params.parse(p.toString()));
-        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> CpuDeviceGemm.Params.parse("outer 6x2xfloat3 group 1"));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> CpuDeviceGemm.Params.parse("outer 6x2xfloat3 group 1x1"));
         assertTrue(e.getMessage().contains("float3"), e.getMessage());
     }
 

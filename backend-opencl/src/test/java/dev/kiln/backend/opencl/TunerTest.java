@@ -87,10 +87,10 @@ class TunerTest {
     void anotherDevicesEntriesAreNotUsed() {
         TuningCache c = TuningCache.open(dir, warnings);
         CpuDeviceGemm.Problem p = new CpuDeviceGemm.Problem(1, 9, 20, 24, true, false, true);
-        c.put("PoCL|cpu-a|OpenCL 3.0|5.0", Tuner.FAMILY, p, CpuDeviceGemm.Params.parse("dot 2x8xfloat16 group 1"), 12.5);
+        c.put("PoCL|cpu-a|OpenCL 3.0|5.0", Tuner.FAMILY, p, CpuDeviceGemm.Params.parse("dot 2x8xfloat16 group 1x1"), 12.5);
         c.save();
         TuningCache again = TuningCache.open(dir, warnings);
-        assertEquals(CpuDeviceGemm.Params.parse("dot 2x8xfloat16 group 1"), again.get("PoCL|cpu-a|OpenCL 3.0|5.0", Tuner.FAMILY, p));
+        assertEquals(CpuDeviceGemm.Params.parse("dot 2x8xfloat16 group 1x1"), again.get("PoCL|cpu-a|OpenCL 3.0|5.0", Tuner.FAMILY, p));
         assertEquals(null, again.get("PoCL|cpu-a|OpenCL 3.0|6.0", Tuner.FAMILY, p), "another driver version");
         assertEquals(null, again.get("PoCL|cpu-b|OpenCL 3.0|5.0", Tuner.FAMILY, p), "another device");
         assertEquals(null, again.get("PoCL|cpu-a|OpenCL 3.0|5.0", "cpu-gemm-v2", p), "another family");
