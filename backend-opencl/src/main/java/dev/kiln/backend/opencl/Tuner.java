@@ -64,10 +64,17 @@ final class Tuner {
             CpuDeviceGemm.Params t = cache.get(deviceKey, FAMILY, p);
             if (t != null) hits++;
             else {
-                Timed best = search(device, limits, p, budgetMillis);
-                t = best.params();
-                cache.put(deviceKey, FAMILY, p, t, best.micros());
-                measured++;
+                try {
+                    Timed best = search(device, limits, p, budgetMillis);
+                    t = best.params();
+                    cache.put(deviceKey, FAMILY, p, t, best.micros());
+                    measured++;
+                } catch (KilnException | CLException e) {
+                    // a device that cannot build or run a candidate still gets the defaults, which the compile builds as usual
+                    warnings.println("kiln: warning: could not tune GEMM " + p.key() + " on " + device.info().describe() + " ("
+                            + e.getMessage() + "); using the default tile");
+                    continue;
+                }
             }
             chosen.put(p.key(), t);
         }
