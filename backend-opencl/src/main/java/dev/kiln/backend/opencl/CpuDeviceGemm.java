@@ -78,19 +78,33 @@ final class CpuDeviceGemm {
      */
     static Params defaults(Problem p, DeviceLimits l) {
         int w = Math.max(4, Math.min(16, Integer.highestOneBit(Math.max(1, l.preferredVectorWidth()))));
-        if (p.dotPossible()) return fit(p, new Params(Style.DOT, Math.min(4, p.m()), w, Math.min(4, p.n()), 4, 4));
+        if (p.dotPossible()) return fit(p, new Params(Style.DOT, Math.min(4, p.m()), w, Math.min(4, p.n()), 4, 4), l);
         while (w > 4 && w / 2 >= p.n()) w /= 2;
         // B gathered lane by lane (a convolution's im2col): one vector per item, more rows to share it
-        if (!p.bAlongN()) return fit(p, new Params(Style.OUTER, Math.min(8, p.m()), w, 1, 1));
-        return fit(p, new Params(Style.OUTER, Math.min(6, p.m()), w, p.n() >= 2 * w ? 2 : 1, 1));
+        if (!p.bAlongN()) return fit(p, new Params(Style.OUTER, Math.min(8, p.m()), w, 1, 1), l);
+        return fit(p, new Params(Style.OUTER, Math.min(6, p.m()), w, p.n() >= 2 * w ? 2 : 1, 1), l);
     }
 
-    /** The same tile with its work-group no larger than the items there are (a GEMV must not run 4 clamped copies of its row). */
-    static Params fit(Problem p, Params t) {
+    /**
+     * The same tile with its work-group no larger than the items there are (a GEMV must not run 4
+     * clamped copies of its row) nor than the device allows (also after it refused a size, see
+     * {@link DeviceLimits#withMaxWorkGroupSize}).
+     */
+    static Params fit(Problem p, Params t, DeviceLimits l) {
         int colsN = t.style() == Style.DOT ? t.cols() : t.cols() * t.width();
-        int g0 = Math.min(t.group(), Code.pow2AtLeast(Code.ceilDiv(p.n(), colsN)));
-        int g1 = Math.min(t.groupM(), Code.pow2AtLeast(Code.ceilDiv(p.m(), t.rows())));
+        int g0 = Math.min(Math.min(t.group(), Code.pow2AtLeast(Code.ceilDiv(p.n(), colsN))), l.maxItems(0));
+        int g1 = Math.min(Math.min(t.groupM(), Code.pow2AtLeast(Code.ceilDiv(p.m(), t.rows()))), l.maxItems(1));
+        while ((long) g0 * g1 > l.maxWorkGroupSize() && g0 * g1 > 1) {
+            if (g0 >= g1) g0 = Math.max(1, g0 / 2);
+            else g1 = Math.max(1, g1 / 2);
+        }
         return g0 == t.group() && g1 == t.groupM() ? t : new Params(t.style(), t.rows(), t.width(), t.cols(), g0, g1);
+    }
+
+    /** The tile to use: the tuned one where it suits this problem (a cache line may be stale or edited), else the defaults. */
+    static Params choose(Problem p, Params tuned, DeviceLimits l) {
+        if (tuned == null || tuned.style() == Style.DOT && !p.dotPossible()) return defaults(p, l);
+        return fit(p, tuned, l);
     }
 
     /**
@@ -99,23 +113,23 @@ final class CpuDeviceGemm {
      */
     static List<Params> candidates(Problem p, DeviceLimits l) {
         List<Params> out = new ArrayList<>();
-        add(out, p, defaults(p, l));
+        add(out, p, l, defaults(p, l));
         if (p.dotPossible()) {
             for (int[] t : new int[][]{{4, 4, 16, 8, 8}, {4, 4, 16, 16, 4}, {4, 2, 16, 4, 4}, {3, 6, 16, 4, 4}, {8, 2, 16, 4, 4},
                     {4, 4, 16, 1, 1}, {4, 2, 16, 1, 1}, {4, 4, 8, 4, 4}})
-                add(out, p, new Params(Style.DOT, Math.min(t[0], p.m()), t[2], Math.min(t[1], p.n()), t[3], t[4]));
+                add(out, p, l, new Params(Style.DOT, Math.min(t[0], p.m()), t[2], Math.min(t[1], p.n()), t[3], t[4]));
             return out;
         }
         for (int[] t : new int[][]{{6, 2, 16, 4, 4}, {8, 1, 16, 1, 1}, {8, 1, 16, 4, 4}, {6, 2, 16, 8, 8}, {12, 1, 16, 1, 1},
                 {14, 2, 16, 1, 1}, {6, 2, 16, 1, 1}, {8, 2, 8, 1, 1}})
-            add(out, p, new Params(Style.OUTER, Math.min(t[0], p.m()), t[2], t[1], t[3], t[4]));
+            add(out, p, l, new Params(Style.OUTER, Math.min(t[0], p.m()), t[2], t[1], t[3], t[4]));
         // scalar items that the runtime vectorises across a work-group along n (PoCL: 9-18 GFLOP/s at 512-1024, kept to be measured)
-        add(out, p, new Params(Style.OUTER, Math.min(8, p.m()), 1, 1, 16, 1));
+        add(out, p, l, new Params(Style.OUTER, Math.min(8, p.m()), 1, 1, 16, 1));
         return out;
     }
 
-    private static void add(List<Params> out, Problem p, Params t) {
-        Params f = fit(p, t);
+    private static void add(List<Params> out, Problem p, DeviceLimits l, Params t) {
+        Params f = fit(p, t, l);
         if (!out.contains(f)) out.add(f);
     }
 

@@ -48,8 +48,7 @@ final class GemmKernel {
         DeviceLimits l = r.limits();
         if (cpuFamily(l)) {
             CpuDeviceGemm.Problem p = CpuDeviceGemm.problem(s, direct);
-            CpuDeviceGemm.Params t = l.tuned().lookup(p);
-            return CpuDeviceGemm.generate(r, s, ops, direct, t != null ? t : CpuDeviceGemm.defaults(p, l));
+            return CpuDeviceGemm.generate(r, s, ops, direct, CpuDeviceGemm.choose(p, l.tuned().lookup(p), l));
         }
         return generate(r, s, ops, GemmTiling.choose(s.batches(), s.m(), s.n(), s.k(), coverM, l));
     }

@@ -127,6 +127,18 @@ class CpuDeviceGemmTest {
         assertTrue(e.getMessage().contains("float3"), e.getMessage());
     }
 
+    @Test
+    void aTunedTileThatDoesNotSuitTheProblemIsReplacedOrFitted() {
+        DeviceLimits l = cpuLimitsOffline().withMaxWorkGroupSize(8);
+        CpuDeviceGemm.Problem outer = new CpuDeviceGemm.Problem(1, 64, 64, 64, true, true, false);
+        assertEquals(CpuDeviceGemm.defaults(outer, l), CpuDeviceGemm.choose(outer, CpuDeviceGemm.Params.parse("dot 4x4xfloat16 group 1x1"), l));
+        CpuDeviceGemm.Params big = CpuDeviceGemm.choose(outer, CpuDeviceGemm.Params.parse("outer 6x2xfloat16 group 16x16"), l);
+        assertTrue(big.group() * big.groupM() <= 8, big.toString());
+        assertEquals(CpuDeviceGemm.Params.parse("outer 6x2xfloat16 group 1x1"), CpuDeviceGemm.choose(outer, CpuDeviceGemm.Params.parse("outer 6x2xfloat16 group 1x1"), l));
+        CpuDeviceGemm.Problem gemv = new CpuDeviceGemm.Problem(1, 1, 300, 64, true, false, true);
+        assertEquals(1, CpuDeviceGemm.defaults(gemv, cpuLimitsOffline()).groupM(), "one row: no clamped copies of it");
+    }
+
     private static DeviceLimits cpuLimitsOffline() {
         return new DeviceLimits(4096, new long[]{4096, 4096, 4096}, 1 << 20, 16, 2, 1L << 31, 1L << 33).withType(DeviceInfo.Type.CPU);
     }
