@@ -49,7 +49,18 @@ final class ConvKernels {
             @Override public boolean aAlongK() { return true; }
             @Override public boolean bAlongK() { return false; }
         };
-        return GemmKernel.generate(r, s, ops, GemmTiling.choose(s.batches(), s.m(), s.n(), s.k(), false, r.limits()));
+        View a = w.isContiguous() ? w.reshape(new int[]{c.groups(), og, cg * kh * kw}) : null;
+        return GemmKernel.gemm(r, s, ops, new CpuDeviceGemm.Direct(a, pointwiseB(x, c, kh, kw)), false);
+    }
+
+    /**
+     * A 1×1 convolution of one image with unit stride and no padding reads B(k, n) = x[0][k][n]
+     * as a plain matrix (its pixels consecutive when x is stored densely): [groups, cg, pixels].
+     */
+    private static View pointwiseB(View x, Conv c, int kh, int kw) {
+        boolean unit = kh == 1 && kw == 1 && x.dim(0) == 1 && x.isContiguous();
+        for (int i = 0; i < 2 && unit; i++) unit = c.stride()[i] == 1 && c.padding()[i] == 0 && c.padding()[i + 2] == 0;
+        return unit ? x.reshape(new int[]{c.groups(), x.dim(1) / c.groups(), x.dim(2) * x.dim(3)}) : null;
     }
 
     /** One work-item per output: bias plus the window of its single input channel. */

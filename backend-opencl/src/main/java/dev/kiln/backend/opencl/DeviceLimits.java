@@ -12,9 +12,18 @@ package dev.kiln.backend.opencl;
  * @param computeUnits          CL_DEVICE_MAX_COMPUTE_UNITS
  * @param maxAllocBytes         CL_DEVICE_MAX_MEM_ALLOC_SIZE
  * @param globalMemBytes        CL_DEVICE_GLOBAL_MEM_SIZE
+ * @param type                  CL_DEVICE_TYPE: picks the GEMM kernel family (see {@link GemmKernel#gemm})
+ * @param tuned                 GEMM tiles measured on this device (empty unless compiled with tuning)
  */
 record DeviceLimits(int maxWorkGroupSize, long[] maxWorkItemSizes, long localMemBytes, int preferredVectorWidth,
-                    int computeUnits, long maxAllocBytes, long globalMemBytes) {
+                    int computeUnits, long maxAllocBytes, long globalMemBytes, DeviceInfo.Type type, TunedTiles tuned) {
+
+    /** A device of unknown type (tests that describe a device by its limits alone): GPU-style kernels, no tuned tiles. */
+    DeviceLimits(int maxWorkGroupSize, long[] maxWorkItemSizes, long localMemBytes, int preferredVectorWidth,
+                 int computeUnits, long maxAllocBytes, long globalMemBytes) {
+        this(maxWorkGroupSize, maxWorkItemSizes, localMemBytes, preferredVectorWidth, computeUnits, maxAllocBytes, globalMemBytes,
+                DeviceInfo.Type.OTHER, TunedTiles.NONE);
+    }
 
     /** The largest work-group the generators aim for: big enough to share tiles, small enough for any GPU. */
     int targetWorkGroupSize() { return Math.max(1, Math.min(maxWorkGroupSize, 256)); }
@@ -36,11 +45,19 @@ record DeviceLimits(int maxWorkGroupSize, long[] maxWorkItemSizes, long localMem
 
     /** The same device with a smaller work-group ceiling: used to rebuild kernels a device refuses. */
     DeviceLimits withMaxWorkGroupSize(int n) {
-        return new DeviceLimits(n, maxWorkItemSizes, localMemBytes, preferredVectorWidth, computeUnits, maxAllocBytes, globalMemBytes);
+        return new DeviceLimits(n, maxWorkItemSizes, localMemBytes, preferredVectorWidth, computeUnits, maxAllocBytes, globalMemBytes, type, tuned);
+    }
+
+    DeviceLimits withType(DeviceInfo.Type t) {
+        return new DeviceLimits(maxWorkGroupSize, maxWorkItemSizes, localMemBytes, preferredVectorWidth, computeUnits, maxAllocBytes, globalMemBytes, t, tuned);
+    }
+
+    DeviceLimits withTuned(TunedTiles t) {
+        return new DeviceLimits(maxWorkGroupSize, maxWorkItemSizes, localMemBytes, preferredVectorWidth, computeUnits, maxAllocBytes, globalMemBytes, type, t);
     }
 
     @Override public String toString() {
-        return "max work-group " + maxWorkGroupSize + ", work-item sizes " + java.util.Arrays.toString(maxWorkItemSizes)
+        return type + ", max work-group " + maxWorkGroupSize + ", work-item sizes " + java.util.Arrays.toString(maxWorkItemSizes)
                 + ", local memory " + localMemBytes + " B, float vector width " + preferredVectorWidth
                 + ", " + computeUnits + " compute units, max allocation " + maxAllocBytes + " B, global memory " + globalMemBytes + " B";
     }

@@ -34,6 +34,35 @@ final class GemmKernel {
         boolean bAlongK();
     }
 
+    /** How to pick the family: -Dkiln.opencl.gemm=auto (by device type, the default), tiled or cpu (forced everywhere). */
+    static final String FAMILY_PROPERTY = "kiln.opencl.gemm";
+
+    /**
+     * The GEMM kernel for this device: on CPU devices {@link CpuDeviceGemm} (register tiles, no
+     * local memory; tuned tiles from the limits' table, else defaults); elsewhere the tiled kernel.
+     *
+     * @param direct the operands as plain [batches, M, K] / [batches, K, N] views where they are ones (null entries: gathered)
+     * @param coverM see {@link GemmTiling#choose}
+     */
+    static Kernel gemm(KernelRequest r, Shape s, Operands ops, CpuDeviceGemm.Direct direct, boolean coverM) {
+        DeviceLimits l = r.limits();
+        if (cpuFamily(l)) {
+            CpuDeviceGemm.Problem p = CpuDeviceGemm.problem(s, direct);
+            return CpuDeviceGemm.generate(r, s, ops, direct, CpuDeviceGemm.choose(p, l.tuned().lookup(p), l));
+        }
+        return generate(r, s, ops, GemmTiling.choose(s.batches(), s.m(), s.n(), s.k(), coverM, l));
+    }
+
+    static boolean cpuFamily(DeviceLimits l) {
+        String forced = System.getProperty(FAMILY_PROPERTY, "auto").strip().toLowerCase();
+        return switch (forced) {
+            case "cpu" -> true;
+            case "tiled" -> false;
+            case "auto", "" -> l.type() == DeviceInfo.Type.CPU;
+            default -> throw new dev.kiln.ir.KilnException("-D" + FAMILY_PROPERTY + "=" + forced + ": expected auto, tiled or cpu");
+        };
+    }
+
     static Kernel generate(KernelRequest r, Shape s, Operands ops, GemmTiling t) {
         int bm = t.bm(), bn = t.bn(), bk = t.bk(), wg = t.workGroupSize(), vw = t.vw(), rm = t.rm();
         String vec = Code.floatN(vw);

@@ -33,7 +33,8 @@ final class MatrixKernels {
             @Override public boolean aAlongK() { return true; }
             @Override public boolean bAlongK() { return true; }
         };
-        return GemmKernel.generate(r, s, ops, GemmTiling.choose(1, rows, n, k, false, r.limits()));
+        View a = x.isContiguous() ? CpuDeviceGemm.rank3(x.reshape(new int[]{rows, k})) : lead.length == 1 ? CpuDeviceGemm.rank3(x) : null;
+        return GemmKernel.gemm(r, s, ops, new CpuDeviceGemm.Direct(a, CpuDeviceGemm.rank3(w.swapLastTwo())), false);
     }
 
     /** a[..., M, K] · b[..., K, N]: one GEMM per (broadcast) batch index, then the epilogue (extra: the third operand). */
@@ -56,7 +57,7 @@ final class MatrixKernels {
             @Override public boolean aAlongK() { return true; }
             @Override public boolean bAlongK() { return false; }
         };
-        return GemmKernel.generate(r, s, ops, GemmTiling.choose(batches, m, n, k, false, r.limits()));
+        return GemmKernel.gemm(r, s, ops, new CpuDeviceGemm.Direct(CpuDeviceGemm.rank3(a), CpuDeviceGemm.rank3(b)), false);
     }
 
     private static String[] with(String[] head, String... tail) {

@@ -22,6 +22,10 @@ import java.util.Optional;
  *   <li>{@code dump-code}: a directory to write every generated kernel into, each headed by its IR node.</li>
  *   <li>{@code cache-dir}: where built program binaries are kept across JVMs (default
  *       KILN_OPENCL_CACHE, else ~/.cache/kiln/opencl); {@code off} keeps them in memory only.</li>
+ *   <li>{@code tune}: {@code on} times the GEMM tiles of the CPU-device family on the device (see
+ *       {@link Tuner}) and keeps the fastest in the tuning cache beside the program cache; {@code off}
+ *       (the default) uses each family's defaults for the device type.</li>
+ *   <li>{@code tune-budget-ms}: the most one GEMM problem's search may take (default 2000).</li>
  * </ul>
  * Any other key is an error.
  */
@@ -56,18 +60,20 @@ public final class OpenClBackend implements Backend {
             for (DeviceInfo d : OpenClRuntime.devices()) {
                 DeviceLimits l = d.limits();
                 facts.add(String.format("device %s: %s, driver %s; %d compute units, max work-group %d, local memory %d KiB,"
-                                + " preferred float vector width %d, max allocation %d MiB, global memory %d MiB",
+                                + " preferred float vector width %d, max allocation %d MiB, global memory %d MiB; GEMM kernels: %s",
                         d.describe(), d.version().strip(), d.driverVersion().strip(), l.computeUnits(), l.maxWorkGroupSize(),
-                        l.localMemBytes() >> 10, l.preferredVectorWidth(), l.maxAllocBytes() >> 20, l.globalMemBytes() >> 20));
+                        l.localMemBytes() >> 10, l.preferredVectorWidth(), l.maxAllocBytes() >> 20, l.globalMemBytes() >> 20,
+                        GemmKernel.cpuFamily(l) ? "cpu-device (register tiles, no local memory)" : "tiled (local memory)"));
             }
         }
         Path cache = cacheDir(Map.of());
         facts.add("program cache: " + (cache == null ? "off (KILN_OPENCL_CACHE=off)" : cache));
+        facts.add("tuning cache (option tune=on): " + (cache == null ? "in memory only" : cache.resolve(TuningCache.FILE)));
         return facts;
     }
 
     /** Every option compile reads. */
-    static final List<String> OPTIONS = List.of(DeviceSelector.OPTION, "dump-code", "cache-dir");
+    static final List<String> OPTIONS = List.of(DeviceSelector.OPTION, "dump-code", "cache-dir", "tune", "tune-budget-ms");
 
     /**
      * @throws dev.kiln.ir.BackendUnavailableException without an OpenCL library or platform (the message says what to install)
@@ -80,7 +86,33 @@ public final class OpenClBackend implements Backend {
         DeviceInfo info = DeviceSelector.select(OpenClRuntime.devices(), DeviceSelector.selectorFrom(options, System::getenv));
         DeviceContext device = OpenClRuntime.context(info);
         String dump = options.get("dump-code");
-        return OpenClExecutable.create(g, device, info.limits(), cacheDir(options), dump == null || dump.isBlank() ? null : Path.of(dump));
+        DeviceLimits limits = info.limits();
+        if (tuning(options)) {
+            Tuner.Result t = Tuner.tune(g, device, limits, cacheDir(options), tuneBudgetMillis(options), System.err);
+            if (t.report().problems() > 0) System.err.println("kiln: opencl " + t.report());
+            limits = t.limits();
+        }
+        return OpenClExecutable.create(g, device, limits, cacheDir(options), dump == null || dump.isBlank() ? null : Path.of(dump));
+    }
+
+    static boolean tuning(Map<String, String> options) {
+        String t = options.getOrDefault("tune", "off").strip().toLowerCase();
+        return switch (t) {
+            case "on", "true" -> true;
+            case "off", "false", "" -> false;
+            default -> throw new dev.kiln.ir.KilnException("opencl option tune=" + t + ": expected on or off");
+        };
+    }
+
+    static long tuneBudgetMillis(Map<String, String> options) {
+        String v = options.getOrDefault("tune-budget-ms", "2000").strip();
+        try {
+            long ms = Long.parseLong(v);
+            if (ms >= 1) return ms;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new dev.kiln.ir.KilnException("opencl option tune-budget-ms=" + v + ": expected a positive number of milliseconds");
     }
 
     static Path cacheDir(Map<String, String> options) {

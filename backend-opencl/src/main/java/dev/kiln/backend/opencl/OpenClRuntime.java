@@ -155,7 +155,7 @@ final class OpenClRuntime {
         CL.clGetDeviceInfo(id, CL.CL_DEVICE_MAX_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(wg), null);
         return new DeviceLimits((int) Math.min(wg[0], 1 << 20), sizes, deviceLong(id, CL.CL_DEVICE_LOCAL_MEM_SIZE),
                 deviceInt(id, CL.CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT), deviceInt(id, CL.CL_DEVICE_MAX_COMPUTE_UNITS),
-                deviceLong(id, CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceLong(id, CL.CL_DEVICE_GLOBAL_MEM_SIZE));
+                deviceLong(id, CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE), deviceLong(id, CL.CL_DEVICE_GLOBAL_MEM_SIZE)).withType(typeOf(id));
     }
 
     private static String platformString(cl_platform_id p, int param) {

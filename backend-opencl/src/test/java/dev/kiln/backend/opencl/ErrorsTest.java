@@ -59,7 +59,7 @@ class ErrorsTest {
         assertTrue(compile.startsWith("compile=" + BackendUnavailableException.class.getName()), compile);
         assertTrue(compile.contains("libOpenCL.so.1") && compile.contains("apt-get install ocl-icd-libopencl1 pocl-opencl-icd"), compile);
         assertEquals("unknownOption=" + KilnException.class.getName() + ": unknown option 'threads' for the opencl backend;"
-                + " its options are device, dump-code, cache-dir", c.line("unknownOption"), "options are checked before OpenCL is touched");
+                + " its options are device, dump-code, cache-dir, tune, tune-budget-ms", c.line("unknownOption"), "options are checked before OpenCL is touched");
         assertTrue(c.stdout().contains("done"), c.stdout() + c.stderr());
         assertTrue(c.stderr().lines().allMatch(l -> l.startsWith("WARNING: Using incubator")),
                 () -> "Kiln explains the missing library once; nothing else on stderr:\n" + c.stderr());
@@ -163,7 +163,7 @@ class ErrorsTest {
         TestGraph t = new TestGraph("options");
         Graph g = t.returning(t.op(Unary.of(Unary.Kind.TANH), t.input(2)));
         KilnException e = assertThrows(KilnException.class, () -> new OpenClBackend().compile(g, Map.of("cache_dir", "/tmp/x", "device", "cpu")));
-        assertEquals("unknown option 'cache_dir' for the opencl backend; its options are device, dump-code, cache-dir", e.getMessage());
+        assertEquals("unknown option 'cache_dir' for the opencl backend; its options are device, dump-code, cache-dir, tune, tune-budget-ms", e.getMessage());
     }
 
     @Test

@@ -54,10 +54,15 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--dump-code", paramLabel = "DIR", description = "write the generated code (bytecode text or OpenCL C) into DIR")
     Path dumpCode;
 
+    @Option(names = "--tune", description = "opencl: time the GEMM tiles on the device and keep the fastest (cached beside the program cache)")
+    boolean tune;
+
     @Override public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         Target target = root.target(spec, backend);
         if (dumpCode != null) target = target.withOption("dump-code", dumpCode.toString());
+        if (tune && !backend.equals("opencl")) throw NamedArgs.usage(spec, "--tune: only the opencl backend has tunable kernels");
+        if (tune) target = target.withOption("tune", "on");
         CompileOptions options = CompileOptions.defaults();
         Set<String> dumps = dumpPasses();
         if (!dumps.isEmpty()) options = options.dumpingIrAfter(dumps, (pass, ir) -> out.print("// IR after " + pass + "\n" + ir));

@@ -39,6 +39,12 @@ class CompileCommandTest {
     }
 
     @Test
+    void tuneIsAnOpenClOptionOnly() {
+        Cli.Result r = Cli.run("compile", "cnn", "-o", out("t.kiln"), "--tune").expect(2);
+        assertTrue(r.err().contains("--tune: only the opencl backend has tunable kernels"), r.err());
+    }
+
+    @Test
     void inputShapeNamesAndSizesTheInput() {
         Cli.run("compile", "dwsep", "-o", out("d.kiln"), "--input-shape", "image=1x32x8x8").expect(0);
         assertEquals("image", Artifact.read(dir.resolve("d.kiln")).signature().inputs().getFirst().name());
