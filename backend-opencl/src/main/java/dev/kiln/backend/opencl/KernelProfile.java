@@ -35,14 +35,16 @@ final class KernelProfile {
         this.deviceNanos = new long[kernels.size()];
     }
 
-    /** Adds one finished run: the events of its launches (null where a step launched nothing), released here. */
-    synchronized void add(cl_event[] events, long wall) {
-        for (int i = 0; i < events.length; i++) {
-            if (events[i] == null) continue;
-            deviceNanos[i] += read(events[i], CL.CL_PROFILING_COMMAND_END) - read(events[i], CL.CL_PROFILING_COMMAND_START);
-            CL.clReleaseEvent(events[i]);
-            events[i] = null;
-        }
+    /** Adds one finished run: per kernel, the events of its launches (null where it launched nothing), released here. */
+    synchronized void add(cl_event[][] events, long wall) {
+        for (int i = 0; i < events.length; i++)
+            for (int l = 0; l < events[i].length; l++) {
+                cl_event e = events[i][l];
+                if (e == null) continue;
+                deviceNanos[i] += read(e, CL.CL_PROFILING_COMMAND_END) - read(e, CL.CL_PROFILING_COMMAND_START);
+                CL.clReleaseEvent(e);
+                events[i][l] = null;
+            }
         calls++;
         wallNanos += wall;
     }
@@ -63,9 +65,10 @@ final class KernelProfile {
         long all = Math.max(1, total);
         IntStream.range(0, kernels.size()).boxed().filter(i -> !kernels.get(i).isEmpty())
                 .sorted((a, b) -> Long.compare(deviceNanos[b], deviceNanos[a]))
-                .forEach(i -> sb.append(String.format("  %9.2f  %5.1f%%  %s [global %s local %s] %s%n", deviceNanos[i] / 1e3 / calls,
+                .forEach(i -> sb.append(String.format("  %9.2f  %5.1f%%  %s [global %s local %s%s] %s%n", deviceNanos[i] / 1e3 / calls,
                         100.0 * deviceNanos[i] / all, kernels.get(i).name(), java.util.Arrays.toString(kernels.get(i).global()),
-                        java.util.Arrays.toString(kernels.get(i).local()), kernels.get(i).node().describe())));
+                        java.util.Arrays.toString(kernels.get(i).local()), kernels.get(i).launches() > 1 ? ", " + kernels.get(i).launches() + " launches" : "",
+                        kernels.get(i).node().describe())));
         return sb.toString();
     }
 }

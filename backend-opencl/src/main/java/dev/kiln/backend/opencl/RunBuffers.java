@@ -55,7 +55,13 @@ final class RunBuffers implements AutoCloseable {
     /** Per node (index + 1, so 0 is "before the inputs"), the arena ranges to zero before it. */
     private final DeviceLayout.ZeroFill[][] fillsBefore;
     private final KernelProfile profile;
-    private final cl_event[] events;
+    /** Per kernel and launch, the profiling event of the last run (null unless profiling). */
+    private final cl_event[][] events;
+    /** Per kernel, its scratch buffer when it binds {@link Kernel#SCRATCH} (else null). */
+    private final cl_mem[] scratch;
+    /** Per kernel, the position of its {@link Kernel#LAUNCH} argument (else -1), and a pointer to each launch index. */
+    private final int[] launchArg;
+    private final Pointer[][] launchIndex;
     /**
      * Whether the device computes in host memory (a CPU device with unified memory, as PoCL):
      * then the arena, inputs, outputs and error words are CL_MEM_USE_HOST_PTR buffers over the
@@ -76,7 +82,17 @@ final class RunBuffers implements AutoCloseable {
         this.profile = profile;
         this.zeroCopy = OpenClRuntime.sharesHostMemory(device.info());
         long hostFlag = zeroCopy ? CL.CL_MEM_USE_HOST_PTR : 0;
-        this.events = profile == null ? null : new cl_event[kernels.size()];
+        this.events = profile == null ? null : new cl_event[kernels.size()][];
+        this.scratch = new cl_mem[kernels.size()];
+        this.launchArg = new int[kernels.size()];
+        this.launchIndex = new Pointer[kernels.size()][];
+        for (int k = 0; k < kernels.size(); k++) {
+            Kernel kernel = kernels.get(k);
+            launchArg[k] = kernel.args().indexOf(Kernel.LAUNCH);
+            launchIndex[k] = new Pointer[kernel.launches()];
+            for (int l = 0; l < kernel.launches(); l++) launchIndex[k][l] = Pointer.to(new int[]{l});
+            if (events != null) events[k] = new cl_event[kernel.launches()];
+        }
         this.inputs = new cl_mem[layout.inputBuffers.size()];
         this.outputs = new cl_mem[layout.outputBuffers.size()];
         this.clKernels = new cl_kernel[kernels.size()];
@@ -132,6 +148,12 @@ final class RunBuffers implements AutoCloseable {
                 ClObjects.created(ClObjects.Kind.KERNEL);
                 for (int a = 0; a < kernel.args().size(); a++) {
                     String arg = kernel.args().get(a);
+                    if (arg.equals(Kernel.LAUNCH)) continue;   // set before each launch
+                    if (arg.equals(Kernel.SCRATCH)) {
+                        scratch[k] = ClObjects.buffer(device, CL.CL_MEM_READ_WRITE, kernel.scratchFloats() * 4, null, "the scratch of " + kernel.name());
+                        CL.clSetKernelArg(clKernels[k], a, Sizeof.cl_mem, Pointer.to(scratch[k]));
+                        continue;
+                    }
                     if (arg.equals(Kernel.ERRORS)) {
                         errorPtr[k] = Pointer.to(words.slice(12 * e++, 12));
                         errors[k] = ClObjects.buffer(device, CL.CL_MEM_READ_WRITE | (zeroCopy ? hostFlag : CL.CL_MEM_COPY_HOST_PTR), 12,
@@ -194,9 +216,12 @@ final class RunBuffers implements AutoCloseable {
             for (step = 0; step < clKernels.length; step++) {
                 zeroBefore(step);
                 Kernel k = kernels.get(step);
-                if (clKernels[step] != null)
+                if (clKernels[step] == null) continue;
+                for (int l = 0; l < k.launches(); l++) {
+                    if (launchArg[step] >= 0) CL.clSetKernelArg(clKernels[step], launchArg[step], Sizeof.cl_int, launchIndex[step][l]);
                     CL.clEnqueueNDRangeKernel(q, clKernels[step], k.global().length, null, k.global(), k.local(), 0, null,
-                            events == null ? null : (events[step] = new cl_event()));
+                            events == null ? null : (events[step][l] = new cl_event()));
+                }
             }
             step = clKernels.length;
             if (zeroCopy) CL.clEnqueueReadBuffer(q, arena, true, 0, 4, marker, 0, null, null);
@@ -325,6 +350,7 @@ final class RunBuffers implements AutoCloseable {
         for (int i = 0; i < inputs.length; i++) { ClObjects.release(inputs[i]); inputs[i] = null; }
         for (int i = 0; i < outputs.length; i++) { ClObjects.release(outputs[i]); outputs[i] = null; }
         for (int k = 0; k < errors.length; k++) { ClObjects.release(errors[k]); errors[k] = null; }
+        for (int k = 0; k < scratch.length; k++) { ClObjects.release(scratch[k]); scratch[k] = null; }
         ClObjects.release(arena);
         arena = null;
     }
