@@ -48,8 +48,8 @@ final class RunBuffers implements AutoCloseable {
     private final HaloWrite[] haloWrites;
     /** The output read that waits for the run (the last one with data, else -1), and the last kernel with error words (else -1). */
     private final int lastRead, lastError;
-    /** The error words of every kernel that has them, three ints each, read back after every run. */
-    private final IntBuffer errorWords;
+    /** Per kernel with error words, its three ints on the host (page-aligned each, as USE_HOST_PTR memory should be), read after every run. */
+    private final IntBuffer[] errorWords;
     private final Pointer[] errorPtr;
     private final Pointer zero = Pointer.to(direct(4)), zeroWords = Pointer.to(direct(12));
     /** Per node (index + 1, so 0 is "before the inputs"), the arena ranges to zero before it. */
@@ -105,10 +105,7 @@ final class RunBuffers implements AutoCloseable {
         this.outStage = new FloatBuffer[outputs.length];
         this.outPtr = new Pointer[outputs.length];
         this.errorPtr = new Pointer[kernels.size()];
-        int errorKernels = 0;
-        for (Kernel k : kernels) if (!k.isEmpty() && k.args().contains(Kernel.ERRORS)) errorKernels++;
-        ByteBuffer words = direct(12L * Math.max(1, errorKernels));
-        this.errorWords = words.asIntBuffer();
+        this.errorWords = new IntBuffer[kernels.size()];
         this.fillsBefore = new DeviceLayout.ZeroFill[kernels.size() + 1][];
         for (int n = -1; n < kernels.size(); n++) {
             int node = n;
@@ -140,7 +137,6 @@ final class RunBuffers implements AutoCloseable {
                 outputs[i] = ClObjects.buffer(device, CL.CL_MEM_READ_WRITE | hostFlag, bytes, zeroCopy ? outPtr[i] : null,
                         "output %" + layout.outputBuffers.get(i));
             }
-            int e = 0;
             for (int k = 0; k < clKernels.length; k++) {
                 Kernel kernel = kernels.get(k);
                 if (kernel.isEmpty()) continue;
@@ -155,7 +151,9 @@ final class RunBuffers implements AutoCloseable {
                         continue;
                     }
                     if (arg.equals(Kernel.ERRORS)) {
-                        errorPtr[k] = Pointer.to(words.slice(12 * e++, 12));
+                        ByteBuffer words = direct(12);
+                        errorWords[k] = words.asIntBuffer();
+                        errorPtr[k] = Pointer.to(words);
                         errors[k] = ClObjects.buffer(device, CL.CL_MEM_READ_WRITE | (zeroCopy ? hostFlag : CL.CL_MEM_COPY_HOST_PTR), 12,
                                 errorPtr[k], "the error words of " + kernel.name());
                     }
@@ -282,19 +280,12 @@ final class RunBuffers implements AutoCloseable {
         return -1;
     }
 
-    /** Which of the kernels with error words k is (their words are packed in kernel order). */
-    private int errorIndex(int k) {
-        int e = 0;
-        for (int i = 0; i < k; i++) if (errors[i] != null) e++;
-        return e;
-    }
-
     /** Throws for the first kernel (in graph order) that reported bad data, resetting its words for the next run. */
     private void checkErrors() {
         for (int k = 0; k < errors.length; k++) {
             if (errors[k] == null) continue;
-            IntBuffer words = errorWords;
-            int at = 3 * errorIndex(k);
+            IntBuffer words = errorWords[k];
+            int at = 0;
             if (words.get(at) == 0) continue;
             float v = Float.intBitsToFloat(words.get(at + 1));
             int j = words.get(at + 2);
@@ -346,6 +337,14 @@ final class RunBuffers implements AutoCloseable {
     }
 
     @Override public void close() {
+        // a run that failed halfway may have commands in flight that use this set's host memory, which the GC frees with it
+        if (zeroCopy) {
+            try {
+                CL.clFinish(device.queue());
+            } catch (CLException ignored) {
+                // the queue already failed; there is nothing left to wait for, and the buffers must still be released
+            }
+        }
         for (int k = 0; k < clKernels.length; k++) { ClObjects.release(clKernels[k]); clKernels[k] = null; }
         for (int i = 0; i < inputs.length; i++) { ClObjects.release(inputs[i]); inputs[i] = null; }
         for (int i = 0; i < outputs.length; i++) { ClObjects.release(outputs[i]); outputs[i] = null; }
