@@ -35,7 +35,7 @@ final class DeviceContext {
             context = CL.clCreateContext(props, 1, new cl_device_id[]{info.id()}, null, null, null);
             ClObjects.created(ClObjects.Kind.CONTEXT);
             @SuppressWarnings("deprecation") // clCreateCommandQueueWithProperties needs OpenCL 2.0; many devices have 1.2
-            cl_command_queue queue = CL.clCreateCommandQueue(context, info.id(), 0, null);
+            cl_command_queue queue = CL.clCreateCommandQueue(context, info.id(), KernelProfile.ENABLED ? CL.CL_QUEUE_PROFILING_ENABLE : 0, null);
             ClObjects.created(ClObjects.Kind.QUEUE);
             return new DeviceContext(info, context, queue);
         } catch (CLException e) {

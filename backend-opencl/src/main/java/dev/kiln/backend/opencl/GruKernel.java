@@ -13,6 +13,7 @@ final class GruKernel {
     private GruKernel() {}
 
     static Kernel generate(KernelRequest r, Gru op) {
+        if (SteppedRecurrentKernel.applies(r, op.numLayers(), op.bidirectional(), op.batchFirst())) return SteppedRecurrentKernel.gru(r, op);
         int h = op.hiddenSize(), layers = op.numLayers(), dirs = op.bidirectional() ? 2 : 1;
         View x = RecurrentCode.logical(r.in(0), op.batchFirst()), out = RecurrentCode.logical(r.out(), op.batchFirst());
         int batch = x.dim(0), steps = x.dim(1);

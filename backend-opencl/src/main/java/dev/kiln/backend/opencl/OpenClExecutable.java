@@ -5,6 +5,8 @@ import dev.kiln.ir.Graph;
 import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.KilnException;
 import dev.kiln.ir.ReferenceInterpreter;
+import dev.kiln.ir.Shape;
+import dev.kiln.ir.ShapeException;
 import org.jocl.CL;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -16,7 +18,9 @@ import org.jocl.cl_program;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -38,6 +42,12 @@ final class OpenClExecutable implements Executable {
     private final List<RunBuffers> all = new ArrayList<>();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
+    private final String[] outputNames;
+    private final Shape[] outputShapes;
+    /** Per output, whether it is a graph input or a constant (copied on the host, not computed). */
+    private final boolean[] passThrough;
+    /** Device time per kernel when -Dkiln.opencl.profile=true, else null; printed on close. */
+    private final KernelProfile profile;
 
     private OpenClExecutable(Graph graph, DeviceContext device, DeviceLayout layout, List<Kernel> kernels, cl_program program) {
         this.graph = graph;
@@ -45,6 +55,11 @@ final class OpenClExecutable implements Executable {
         this.layout = layout;
         this.kernels = kernels;
         this.program = program;
+        this.outputNames = new LinkedHashSet<>(graph.outputs()).toArray(String[]::new);
+        this.outputShapes = Arrays.stream(outputNames).map(o -> graph.typeOf(o).shape()).toArray(Shape[]::new);
+        this.passThrough = new boolean[outputNames.length];
+        for (int i = 0; i < outputNames.length; i++) passThrough[i] = graph.isInput(outputNames[i]) || graph.isConstant(outputNames[i]);
+        this.profile = KernelProfile.ENABLED ? new KernelProfile(graph.name(), kernels) : null;
     }
 
     /**
@@ -123,22 +138,44 @@ final class OpenClExecutable implements Executable {
     @Override public java.util.Optional<dev.kiln.ir.MemoryPlan> memoryPlan() { return java.util.Optional.of(layout.plan); }
 
     @Override public Map<String, HostTensor> run(Map<String, HostTensor> inputs) {
+        Map<String, HostTensor> outputs = new LinkedHashMap<>();
+        for (String o : graph.outputs()) outputs.putIfAbsent(o, HostTensor.zeros(graph.typeOf(o).shape()));
+        runInto(inputs, outputs);
+        return outputs;
+    }
+
+    /** Runs writing into caller-owned output tensors; allocates nothing once warm (OpenClAllocationTest). */
+    @Override public void runInto(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
         lifecycle.readLock().lock();
         try {
             if (closed) throw new KilnException("OpenCL executable for graph @" + graph.name() + " is closed");
-            ReferenceInterpreter.bindInputs(graph, inputs, new HashMap<>());
+            ReferenceInterpreter.checkInputs(graph, inputs);
+            for (int i = 0; i < outputNames.length; i++) {
+                HostTensor t = outputs.get(outputNames[i]);
+                if (t == null || !t.shape().equals(outputShapes[i]))
+                    throw new ShapeException("output '" + outputNames[i] + "' needs a tensor of shape " + outputShapes[i]);
+            }
             RunBuffers buffers = take();
-            Map<String, HostTensor> out;
             try {
-                out = buffers.run(inputs);
+                buffers.run(inputs, outputs);
             } catch (RuntimeException e) {
                 discard(buffers);
                 throw e;
             }
             release(buffers);
-            return out;
+            copyPassThroughOutputs(inputs, outputs);
         } finally {
             lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Outputs that are graph inputs or constants: no kernel computes them. */
+    private void copyPassThroughOutputs(Map<String, HostTensor> inputs, Map<String, HostTensor> outputs) {
+        for (int i = 0; i < outputNames.length; i++) {
+            if (!passThrough[i]) continue;
+            String o = outputNames[i];
+            HostTensor src = graph.isConstant(o) ? graph.weight(o) : inputs.get(o);
+            System.arraycopy(src.data(), 0, outputs.get(o).data(), 0, src.size());
         }
     }
 
@@ -156,7 +193,7 @@ final class OpenClExecutable implements Executable {
     }
 
     private RunBuffers newBuffers() {
-        RunBuffers b = new RunBuffers(device, layout, kernels, program, weights);
+        RunBuffers b = new RunBuffers(device, layout, kernels, program, weights, profile);
         synchronized (idle) { all.add(b); }
         return b;
     }
@@ -189,6 +226,7 @@ final class OpenClExecutable implements Executable {
             weights = null;
             ClObjects.release(program);
             program = null;
+            if (profile != null) System.err.print(profile.report());
         } finally {
             lifecycle.writeLock().unlock();
         }

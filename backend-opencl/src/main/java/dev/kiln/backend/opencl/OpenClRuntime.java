@@ -73,6 +73,18 @@ final class OpenClRuntime {
         return c;
     }
 
+    /**
+     * Whether kernels on this device work in host memory, so a CL_MEM_USE_HOST_PTR buffer is the
+     * host's memory itself (RunBuffers then transfers nothing): a CPU device that reports
+     * CL_DEVICE_HOST_UNIFIED_MEMORY, as PoCL does. An integrated GPU also reports unified memory
+     * but may still keep its own copy of such a buffer, so only CPU devices qualify.
+     * -Dkiln.opencl.zero-copy=false turns it off (tests run both paths).
+     */
+    static boolean sharesHostMemory(DeviceInfo device) {
+        if (!Boolean.parseBoolean(System.getProperty("kiln.opencl.zero-copy", "true")) || device.type() != DeviceInfo.Type.CPU) return false;
+        return deviceInt(device.id(), CL.CL_DEVICE_HOST_UNIFIED_MEMORY) != 0;
+    }
+
     private static synchronized Probe probe() {
         if (probe == null) probe = look();
         return probe;
