@@ -59,7 +59,8 @@ public final class DwPwKernel implements Kernel {
         float[] pw = bufs[P_PW_SLOT], pwp = bufs[P_PWP_SLOT], pwb = bufs[P_PWB_SLOT], e = P_EXTRA == 0 ? null : bufs[P_E_SLOT];
         float[] mid = ThreadScratch.of(SCRATCH, P_C * MP), tile = ThreadScratch.of(TILE, MR * NR);
         // the ring's padding columns are never written: zero since the array was made
-        float[] ring = P_EXPAND == 0 ? null : ThreadScratch.of(RING, P_C * RCS);
+        // (2L floats of slack: a stride-2 read of the last channel's last row takes two whole vectors)
+        float[] ring = P_EXPAND == 0 ? null : ThreadScratch.of(RING, P_C * RCS + 2 * L);
         for (int t = lo; t < hi; t++) {
             int oc = t % P_OCH, rt = t / P_OCH, n = rt / P_RT, band0 = rt % P_RT * BAND, band1 = Math.min(P_OH, band0 + BAND);
             int o0 = OBLOCKS * oc / P_OCH * MR, o1 = Math.min(P_O, OBLOCKS * (oc + 1) / P_OCH * MR);
@@ -103,7 +104,7 @@ public final class DwPwKernel implements Kernel {
         for (; c + MR <= P_C; c += MR) {
             int px = 0;
             for (; px + NR <= P_W; px += NR) expand8(x, ewp, ewb, ring, xb + px, c, c * RCS + rb + P_PL + px);
-            if (px < P_W) expand8Part(x, ewp, ewb, ring, xb + px, c, c * RCS + rb + P_PL + px, P_W - px);
+            for (; px < P_W; px += L) expand8Vec(x, ewp, ewb, ring, xb + px, c, c * RCS + rb + P_PL + px, Math.min(L, P_W - px));
         }
         for (; c < P_C; c++)
             for (int px = 0; px < P_W; px += NR) expand1(x, ew, ewb, ring, xb + px, c, c * RCS + rb + P_PL + px, Math.min(NR, P_W - px));
@@ -148,44 +149,35 @@ public final class DwPwKernel implements Kernel {
     }
 
     /**
-     * As expand8 for the row's last len (< NR) pixels: masked loads and stores, so nothing past
-     * the row is read from X's end or written over the ring's zero padding columns.
+     * Channels c .. c+8 of len ≤ L pixels (a row's last ones): one vector wide, masked, so nothing
+     * past the row is read from X's end or written over the ring's zero padding columns (half
+     * expand8's accumulators, which C1 can still compile: a tier-3 compile that fails leaves a
+     * method at tier 2, without intrinsics, for good).
      */
-    private static void expand8Part(float[] x, float[] ewp, float[] ewb, float[] ring, int xo, int c, int ro, int len) {
-        VectorMask<Float> m0 = S.indexInRange(0, len), m1 = S.indexInRange(L, len);
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+    private static void expand8Vec(float[] x, float[] ewp, float[] ewb, float[] ring, int xo, int c, int ro, int len) {
+        VectorMask<Float> m = S.indexInRange(0, len);
+        FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         int wb = c * P_CIN;
         for (int k = 0; k < P_CIN; k++) {
-            FloatVector b0 = FloatVector.fromArray(S, x, xo + k * P_X_S1, m0), b1 = FloatVector.fromArray(S, x, xo + k * P_X_S1 + L, m1);
+            FloatVector b = FloatVector.fromArray(S, x, xo + k * P_X_S1, m);
             int wo = wb + k * MR;
-            FloatVector a;
-            a = FloatVector.broadcast(S, ewp[wo]); c00 = a.fma(b0, c00); c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ewp[wo + 1]); c10 = a.fma(b0, c10); c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ewp[wo + 2]); c20 = a.fma(b0, c20); c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ewp[wo + 3]); c30 = a.fma(b0, c30); c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ewp[wo + 4]); c40 = a.fma(b0, c40); c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ewp[wo + 5]); c50 = a.fma(b0, c50); c51 = a.fma(b1, c51);
-            a = FloatVector.broadcast(S, ewp[wo + 6]); c60 = a.fma(b0, c60); c61 = a.fma(b1, c61);
-            a = FloatVector.broadcast(S, ewp[wo + 7]); c70 = a.fma(b0, c70); c71 = a.fma(b1, c71);
+            c0 = FloatVector.broadcast(S, ewp[wo]).fma(b, c0);
+            c1 = FloatVector.broadcast(S, ewp[wo + 1]).fma(b, c1);
+            c2 = FloatVector.broadcast(S, ewp[wo + 2]).fma(b, c2);
+            c3 = FloatVector.broadcast(S, ewp[wo + 3]).fma(b, c3);
+            c4 = FloatVector.broadcast(S, ewp[wo + 4]).fma(b, c4);
+            c5 = FloatVector.broadcast(S, ewp[wo + 5]).fma(b, c5);
+            c6 = FloatVector.broadcast(S, ewp[wo + 6]).fma(b, c6);
+            c7 = FloatVector.broadcast(S, ewp[wo + 7]).fma(b, c7);
         }
-        float b = ewb[c];
-        VecMath.apply(c00.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c01.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
-        ro += RCS; b = ewb[c + 1];
-        VecMath.apply(c10.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c11.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
-        ro += RCS; b = ewb[c + 2];
-        VecMath.apply(c20.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c21.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
-        ro += RCS; b = ewb[c + 3];
-        VecMath.apply(c30.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c31.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
-        ro += RCS; b = ewb[c + 4];
-        VecMath.apply(c40.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c41.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
-        ro += RCS; b = ewb[c + 5];
-        VecMath.apply(c50.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c51.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
-        ro += RCS; b = ewb[c + 6];
-        VecMath.apply(c60.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c61.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
-        ro += RCS; b = ewb[c + 7];
-        VecMath.apply(c70.add(b), P_EXP_ACT).intoArray(ring, ro, m0); VecMath.apply(c71.add(b), P_EXP_ACT).intoArray(ring, ro + L, m1);
+        VecMath.apply(c0.add(ewb[c]), P_EXP_ACT).intoArray(ring, ro, m);
+        VecMath.apply(c1.add(ewb[c + 1]), P_EXP_ACT).intoArray(ring, ro + RCS, m);
+        VecMath.apply(c2.add(ewb[c + 2]), P_EXP_ACT).intoArray(ring, ro + 2 * RCS, m);
+        VecMath.apply(c3.add(ewb[c + 3]), P_EXP_ACT).intoArray(ring, ro + 3 * RCS, m);
+        VecMath.apply(c4.add(ewb[c + 4]), P_EXP_ACT).intoArray(ring, ro + 4 * RCS, m);
+        VecMath.apply(c5.add(ewb[c + 5]), P_EXP_ACT).intoArray(ring, ro + 5 * RCS, m);
+        VecMath.apply(c6.add(ewb[c + 6]), P_EXP_ACT).intoArray(ring, ro + 6 * RCS, m);
+        VecMath.apply(c7.add(ewb[c + 7]), P_EXP_ACT).intoArray(ring, ro + 7 * RCS, m);
     }
 
     /** One channel c (past the last whole block of 8) of len ≤ NR pixels, masked where len falls short. */
@@ -262,11 +254,13 @@ public final class DwPwKernel implements Kernel {
 
     private static FloatVector load(float[] x, int at) {
         if (P_SW == 1) return FloatVector.fromArray(S, x, at);
+        if (P_EXPAND == 1 && P_SW == 2) return Strided.evenLanes(x, at);   // the ring's slack: always fits
         return P_SW == 2 && Strided.fits(x, at) ? Strided.evenLanes(x, at) : FloatVector.fromArray(S, x, at, IDX, 0);
     }
 
     private static FloatVector loadTail(float[] x, int at, VectorMask<Float> m) {
         if (P_SW == 1) return FloatVector.fromArray(S, x, at, m);
+        if (P_EXPAND == 1 && P_SW == 2) return Strided.evenLanes(x, at);
         // lanes past the row's end are never stored: reading them unmasked is fine where it stays in x
         return P_SW == 2 && Strided.fits(x, at) ? Strided.evenLanes(x, at) : FloatVector.fromArray(S, x, at, IDX_TAIL, 0, m);
     }
