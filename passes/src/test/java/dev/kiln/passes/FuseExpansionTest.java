@@ -61,8 +61,10 @@ class FuseExpansionTest {
                 }
                 """, result.graph().toString());
         assertEquals(1, result.report().count(PASS));
-        assertEquals(2L * 12 * 9 * 9 * 4, result.report().bytesSaved(), "neither the expanded nor the depthwise tensor is stored");
-        assertTrue(result.report().fused().getFirst().detail().contains("expansion conv2d at expand"), result.report()::toString);
+        var mine = result.report().fused().stream().filter(d -> d.pass().equals(PASS)).toList();
+        assertEquals(1, mine.size(), result.report()::toString);
+        assertEquals(2L * 12 * 9 * 9 * 4, mine.getFirst().bytesSaved(), "neither the expanded nor the depthwise tensor is stored");
+        assertTrue(mine.getFirst().detail().contains("expansion conv2d at expand"), result.report()::toString);
     }
 
     @Test
