@@ -84,6 +84,7 @@ class OpAttributesTest {
         return List.of(
                 new Conv2d(new int[]{2, 1}, new int[]{1, 0, 1, 0}, new int[]{1, 2}, 1, Epilogue.of(Act.RELU).then(Epilogue.ADD)),
                 new FusedDwPwConv(new int[]{1, 1}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, Act.clip(0, 6), Epilogue.of(Act.GELU)),
+                new dev.kiln.ir.op.FusedExpandDwPwConv(new int[]{2, 2}, new int[]{1, 1, 1, 1}, new int[]{1, 1}, Act.clip(0, 6), Act.RELU, Epilogue.of(Epilogue.ADD)),
                 new MaxPool2d(new int[]{3, 3}, new int[]{2, 2}, new int[]{1, 1, 1, 1}),
                 new AvgPool2d(new int[]{2, 2}, new int[]{2, 2}, new int[4], false),
                 new Reshape(new int[]{2, 3}),

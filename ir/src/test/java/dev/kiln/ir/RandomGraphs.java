@@ -53,7 +53,7 @@ final class RandomGraphs {
         List<BooleanSupplier> ops = List.of(this::conv2d, this::batchNorm, this::matMul, this::linear, this::binary,
                 this::unary, this::scale, this::softmax, this::pool, this::reduce, this::layerNorm, this::residualLayerNorm, this::where, this::reshape,
                 this::transpose, this::concat, this::slice, this::lstm, this::gru, this::fusedDwPw, this::fusedAttention, this::convTranspose2d, this::pad, this::resize,
-                this::gather, this::cumSum);
+                this::gather, this::cumSum, this::fusedExpandDwPw);
         int nodes = 1 + r.nextInt(12), added = 0;
         for (int attempt = 0; added < nodes && attempt < 1000; attempt++)
             if (ops.get(r.nextInt(ops.size())).getAsBoolean()) added++;
@@ -104,6 +104,24 @@ final class RandomGraphs {
         if (!t.epilogue().isNone() || r.nextBoolean()) in.add(constant("b", og * g));
         if (t.epilogue().hasExtra()) in.add(extra(out));
         return add(t, in);
+    }
+
+    /** fused_dw_pw_conv with a 1×1 expansion (to m channels) in front: an inverted-residual block. */
+    private boolean fusedExpandDwPw() {
+        String x = value(t -> t.rank() == 4);
+        if (x == null) return false;
+        TensorType xt = type(x), expanded;
+        int c = xt.dim(1), m = 1 + r.nextInt(8), o = 1 + r.nextInt(8);
+        ConvShape s = convShape(expanded = TensorType.f32(xt.dim(0), m, xt.dim(2), xt.dim(3)), false);
+        var op = new dev.kiln.ir.op.FusedExpandDwPwConv(s.stride, s.padding, s.dilation, RandomActs.draw(r::nextInt, true, true),
+                RandomActs.draw(r::nextInt, true, true), RandomEpilogues.draw(r::nextInt, true));
+        List<String> in = new ArrayList<>(List.of(x, constant("ew", m, c, 1, 1), constant("ewb", m),
+                constant("dw", m, 1, s.weight[2], s.weight[3]), constant("dwb", m), constant("pw", o, m, 1, 1), constant("pwb", o)));
+        if (op.epilogue().hasExtra()) {
+            TensorType dwOut = op.dwPw().depthwise(m).inferType(List.of(expanded, TensorType.f32(m, 1, s.weight[2], s.weight[3])));
+            in.add(extra(TensorType.f32(dwOut.dim(0), o, dwOut.dim(2), dwOut.dim(3))));
+        }
+        return add(op, in);
     }
 
     private boolean fusedDwPw() {

@@ -7,13 +7,17 @@ import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
+import dev.kiln.ir.op.FusedExpandDwPwConv;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import static dev.kiln.passes.FusionReport.Kind.GRAPH_OUTPUT;
 import static dev.kiln.passes.FusionReport.Kind.NOT_POINTWISE;
 import static dev.kiln.passes.FusionReport.Kind.ORDER;
+import static dev.kiln.passes.FusionReport.Kind.OVERLAP;
 import static dev.kiln.passes.FusionReport.Kind.SECOND_CONSUMER;
 import static dev.kiln.passes.FusionReport.Kind.UNUSED;
 
@@ -22,6 +26,12 @@ import static dev.kiln.passes.FusionReport.Kind.UNUSED;
  * the depthwise result is consumed tile by tile and never stored in full. Runs after
  * fuse-epilogues, so both convs may already carry their epilogues. Refuses, with the reason,
  * when the depthwise result has another consumer or the consumer is not a plain pointwise conv.
+ *
+ * <p>A 1×1 conv (+ bias, activation) whose only reader is the depthwise conv joins the pair as its
+ * expansion (an inverted-residual block, FusedExpandDwPwConv), so the expanded tensor is not stored
+ * either; a 1×1 producer that cannot join is reported with the reason, and the pair fuses without it.
+ * A 1×1 conv that is already the pointwise half of an earlier pair (MobileNetV1's dw→pw→dw→pw) stays
+ * there: the pairs are matched in graph order and an expansion is never taken from one.
  */
 public final class FuseDepthwisePointwise implements Pass {
     @Override public String name() { return "fuse-depthwise-pointwise"; }
@@ -31,13 +41,20 @@ public final class FuseDepthwisePointwise implements Pass {
 
     @Override public Graph run(Graph g, PassContext ctx) {
         List<Rewrite.Fusion> fusions = new ArrayList<>();
+        Set<String> pointwiseHalves = new HashSet<>();
         for (Node dw : g.nodes()) {
             Conv2d d = conv(dw);
             if (d == null || !isDepthwise(g, dw, d)) continue;
             Refusal refusal = refusal(g, dw, d);
             if (refusal != null) { ctx.refused(dw, refusal); continue; }
             Node pw = g.consumers(dw.name()).getFirst();
-            fusions.add(new Rewrite.Fusion(List.of(dw, pw), r -> emit(r, ctx, dw, pw)));
+            Node ex = ExpansionMatch.producer(g, dw);
+            Refusal noExpansion = ex == null ? null : ExpansionMatch.refusal(g, ex, dw, pointwiseHalves);
+            if (noExpansion != null) ctx.refused(ex, noExpansion);
+            if (ex != null && noExpansion == null)
+                fusions.add(new Rewrite.Fusion(List.of(ex, dw, pw), r -> emitExpanded(r, ctx, ex, dw, pw)));
+            else fusions.add(new Rewrite.Fusion(List.of(dw, pw), r -> emit(r, ctx, dw, pw)));
+            pointwiseHalves.add(pw.name());
         }
         return Rewrite.fusing(g, fusions);
     }
@@ -88,6 +105,20 @@ public final class FuseDepthwisePointwise implements Pass {
         ctx.fused(dw, "depthwise " + dw.op().mnemonic() + " + pointwise " + pw.op().mnemonic() + " at " + PassContext.where(pw)
                 + " → fused_dw_pw_conv", dw.type().bytes());
     }
+
+    private static void emitExpanded(Rewrite r, PassContext ctx, Node ex, Node dw, Node pw) {
+        Conv2d e = conv(ex), d = conv(dw), p = conv(pw);
+        List<String> operands = new ArrayList<>(List.of(ex.inputs().get(0), ex.inputs().get(1), bias(r, ex),
+                dw.inputs().get(1), bias(r, dw), pw.inputs().get(1), bias(r, pw)));
+        if (p.epilogue().hasExtra()) operands.add(pw.inputs().get(3));
+        r.emitAs(pw, new FusedExpandDwPwConv(d.stride(), d.padding(), d.dilation(), onlyAct(e), onlyAct(d), p.epilogue()), operands);
+        ctx.fused(dw, "expansion " + ex.op().mnemonic() + " at " + PassContext.where(ex) + " + depthwise " + dw.op().mnemonic()
+                + " + pointwise " + pw.op().mnemonic() + " at " + PassContext.where(pw) + " → fused_expand_dw_pw_conv",
+                ex.type().bytes() + dw.type().bytes());
+    }
+
+    /** The one activation a conv's epilogue holds (the refusals made sure there is at most one and no extra). */
+    static Act onlyAct(Conv2d c) { return c.epilogue().isNone() ? Act.NONE : c.epilogue().activations().getFirst(); }
 
     private static String bias(Rewrite r, Node conv) {
         if (conv.inputs().size() > 2) return conv.inputs().get(2);

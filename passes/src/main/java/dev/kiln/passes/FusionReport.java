@@ -23,7 +23,7 @@ public final class FusionReport {
         UNUSED,
         /** The ops around the candidate are not the pattern (e.g. a softmax not between Q·Kᵀ and a matmul with V). */
         NOT_THE_PATTERN,
-        /** A depthwise conv's reader is not a 1×1, stride-1, unpadded, ungrouped conv taking it as its input. */
+        /** A depthwise conv's reader (or the 1×1 conv producing its input, an expansion candidate) is not a 1×1, stride-1, unpadded, ungrouped conv. */
         NOT_POINTWISE,
         /** Ranks, shapes or axes do not fit the fused op. */
         SHAPE_MISMATCH,

@@ -8,6 +8,7 @@ import dev.kiln.ir.HostTensor;
 import dev.kiln.ir.Node;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.UnsupportedOpException;
+import dev.kiln.ir.op.Act;
 import dev.kiln.ir.op.Epilogue;
 import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.FusedDwPwConv;
@@ -115,27 +116,49 @@ final class ConvLowering {
 
     /** One DwPwKernel: depthwise rows into a per-task scratch, consumed at once by the pointwise GEMM. */
     static void dwPw(LoweringContext ctx, Node n, FusedDwPwConv f) {
-        Placement x = padded(ctx, n, ctx.of(n.inputs().getFirst()), f.padding().toArray()), y = ctx.of(n.name());
-        Placement dw = contiguousOperand(ctx, n, n.inputs().get(1), "depthwise weight");
-        Placement pw = contiguousOperand(ctx, n, n.inputs().get(3), "pointwise weight");
-        Placement e = f.epilogue().hasExtra() ? ctx.of(n.inputs().get(5)) : y;
-        Params p = Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
+        dwPwKernel(ctx, n, f, padded(ctx, n, ctx.of(n.inputs().getFirst()), f.padding().toArray()), 1);
+    }
+
+    /** The DwPwKernel of a dw+pw part reading x (its halo covering the padding), its weights from operand first on. */
+    static void dwPwKernel(LoweringContext ctx, Node n, FusedDwPwConv f, Placement x, int first) {
+        Placement y = ctx.of(n.name());
+        Params p = dwPwParams(ctx, n, f, x, first).put("EXPAND", 0).put("CIN", 0).put("H", 0).put("W", 0).put("PR", 0)
+                .put("EW_SLOT", 0).put("EWP_SLOT", 0).put("EWB_SLOT", 0).put("EXP_ACT", Act.NONE).put("STEPS", 1);
+        int images = y.dims()[0], oh = y.dims()[2];
+        DwPwSplit split = dwPwSplit(images, x.dims()[1], y.dims()[1], oh, y.dims()[3], taps(ctx, n, first));
+        int perImage = (oh + split.rows() - 1) / split.rows();
+        p.put("ROWS", split.rows()).put("RT", perImage).put("OCH", split.outChunks());
+        ctx.kernel(n, DwPwKernel.class, p, images * perImage * split.outChunks());
+    }
+
+    private static int taps(LoweringContext ctx, Node n, int dwOperand) {
+        int[] d = ctx.of(n.inputs().get(dwOperand)).dims();
+        return d[2] * d[3];
+    }
+
+    /**
+     * DwPwKernel's parameters for the depthwise and pointwise part, whose input is x (with its
+     * halo) and whose weights start at operand first (depthwise weight, bias, pointwise weight,
+     * bias, then the extra): the expansion's lowering ({@link ExpandDwPwLowering}) shares them.
+     */
+    static Params dwPwParams(LoweringContext ctx, Node n, FusedDwPwConv f, Placement x, int first) {
+        Placement y = ctx.of(n.name());
+        Placement dw = contiguousOperand(ctx, n, n.inputs().get(first), "depthwise weight");
+        Placement pw = contiguousOperand(ctx, n, n.inputs().get(first + 2), "pointwise weight");
+        Placement e = f.epilogue().hasExtra() ? ctx.of(n.inputs().get(first + 4)) : y;
+        int channels = dw.dims()[0];
+        return Params.of().put("X_SLOT", x.slot()).put("X_OFF", x.offset()).put("X_S0", x.strides()[0]).put("X_S1", x.strides()[1]).put("X_S2", x.strides()[2])
                 .put("Y_SLOT", y.slot()).put("Y_OFF", y.offset()).put("Y_S0", y.strides()[0]).put("Y_S1", y.strides()[1]).put("Y_S2", y.strides()[2])
                 .put("E_SLOT", e.slot()).put("E_OFF", e.offset()).put("E_S0", e.strides()[0]).put("E_S1", e.strides()[1]).put("E_S2", e.strides()[2])
-                .put("DW_SLOT", packed(ctx, n.inputs().get(1), dw)).put("DWB_SLOT", packed(ctx, n.inputs().get(2), ctx.of(n.inputs().get(2))))
-                .put("PW_SLOT", packed(ctx, n.inputs().get(3), pw))
-                .put("PWP_SLOT", ctx.weight(GemmLowering.packRowBlocks(ctx.constant(n.inputs().get(3)).data(), y.dims()[1], x.dims()[1])))
-                .put("PWB_SLOT", packed(ctx, n.inputs().get(4), ctx.of(n.inputs().get(4))))
-                .put("C", x.dims()[1]).put("O", y.dims()[1]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
+                .put("DW_SLOT", packed(ctx, n.inputs().get(first), dw)).put("DWB_SLOT", packed(ctx, n.inputs().get(first + 1), ctx.of(n.inputs().get(first + 1))))
+                .put("PW_SLOT", packed(ctx, n.inputs().get(first + 2), pw))
+                .put("PWP_SLOT", ctx.weight(GemmLowering.packRowBlocks(ctx.constant(n.inputs().get(first + 2)).data(), y.dims()[1], channels)))
+                .put("PWB_SLOT", packed(ctx, n.inputs().get(first + 3), ctx.of(n.inputs().get(first + 3))))
+                .put("C", channels).put("O", y.dims()[1]).put("OH", y.dims()[2]).put("OW", y.dims()[3])
                 .put("KH", dw.dims()[2]).put("KW", dw.dims()[3]).put("SH", f.stride().get(0)).put("SW", f.stride().get(1))
                 .put("DH", f.dilation().get(0)).put("DW", f.dilation().get(1)).put("PT", f.padding().get(0)).put("PL", f.padding().get(1))
                 .put("MID_ACT", f.midAct())
                 .epilogue(f.epilogue());
-        int images = y.dims()[0], oh = y.dims()[2];
-        DwPwSplit split = dwPwSplit(images, x.dims()[1], y.dims()[1], oh, y.dims()[3], dw.dims()[2] * dw.dims()[3]);
-        int perImage = (oh + split.rows() - 1) / split.rows();
-        p.put("ROWS", split.rows()).put("RT", perImage).put("OCH", split.outChunks());
-        ctx.kernel(n, DwPwKernel.class, p, images * perImage * split.outChunks());
     }
 
     /** How the fused dw+pw conv's work splits into tasks: output rows per task, and chunks of output channels. */
@@ -176,7 +199,7 @@ final class ConvLowering {
     private static long tiles(int pixels) { return (pixels + GemmLowering.NR - 1) / GemmLowering.NR; }
 
     /** A constant's own slot (offset 0) — the fused kernel indexes its weights from 0. */
-    private static int packed(LoweringContext ctx, String value, Placement p) {
+    static int packed(LoweringContext ctx, String value, Placement p) {
         HostTensor t = ctx.constant(value);
         if (t == null) throw new UnsupportedOpException("the cpu backend needs fused_dw_pw_conv's weights and biases as constants (they are packed at compile time); %" + value + " is computed");
         return p.slot();

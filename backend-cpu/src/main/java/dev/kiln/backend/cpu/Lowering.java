@@ -46,6 +46,7 @@ final class Lowering {
             case Conv2d c -> ConvLowering.conv(ctx, n, c);
             case ConvTranspose2d c -> ConvTransposeLowering.convTranspose(ctx, n, c);
             case FusedDwPwConv f -> ConvLowering.dwPw(ctx, n, f);
+            case FusedExpandDwPwConv f -> ExpandDwPwLowering.lower(ctx, n, f);
             case Linear l -> GemmLowering.linear(ctx, n, l.epilogue());
             case MatMul m -> GemmLowering.matmul(ctx, n, m.epilogue());
             case FusedAttention a -> AttentionLowering.attention(ctx, n, a);

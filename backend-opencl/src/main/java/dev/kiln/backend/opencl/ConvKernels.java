@@ -103,7 +103,7 @@ final class ConvKernels {
     }
 
     /** Declares q_img, q_oy, q_ox: output pixel n of y's [N, OH, OW]. */
-    private static void pixel(StringBuilder b, String n, View y) {
+    static void pixel(StringBuilder b, String n, View y) {
         String[] q = Code.unravel(n, new int[]{y.dim(0), y.dim(2), y.dim(3)});
         b.append("const int q_img = ").append(q[0]).append(", q_oy = ").append(q[1]).append(", q_ox = ").append(q[2]).append(";\n");
     }
@@ -140,7 +140,7 @@ final class ConvKernels {
     }
 
     /** Stores pixel n of output channel oc: bias (operand biasIndex) added, then the epilogue. */
-    private static String storePixel(KernelRequest r, Conv c, String n, String oc, String value, int biasIndex) {
+    static String storePixel(KernelRequest r, Conv c, String n, String oc, String value, int biasIndex) {
         StringBuilder b = new StringBuilder();
         pixel(b, n, r.out());
         String[] at = {"q_img", oc, "q_oy", "q_ox"};

@@ -11,6 +11,7 @@ import dev.kiln.ir.op.Conv2d;
 import dev.kiln.ir.op.ConvTranspose2d;
 import dev.kiln.ir.op.FusedAttention;
 import dev.kiln.ir.op.FusedDwPwConv;
+import dev.kiln.ir.op.FusedExpandDwPwConv;
 import dev.kiln.ir.op.LayerNorm;
 import dev.kiln.ir.op.Linear;
 import dev.kiln.ir.op.Lstm;
@@ -76,6 +77,7 @@ final class Lowering {
                     n.inputs().size() >= 3, c.epilogue()));
             case ConvTranspose2d c -> ConvTransposeKernel.generate(r, c);
             case FusedDwPwConv f -> ConvKernels.dwPw(r, f);
+            case FusedExpandDwPwConv f -> ExpandDwPwKernels.generate(r, f);
             case Linear l -> MatrixKernels.linear(r, n.inputs().size() >= 3, l.epilogue());
             case MatMul m -> MatrixKernels.matMul(r, m.epilogue());
             case FusedAttention f -> AttentionKernel.generate(r, f);

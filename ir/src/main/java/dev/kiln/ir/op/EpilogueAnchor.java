@@ -6,7 +6,7 @@ package dev.kiln.ir.op;
  * conv-like op that implements it gets epilogue fusion and bias folding. A plain op carries
  * {@link Epilogue#NONE}; fusion gives it a longer one, and it stays the same op.
  */
-public sealed interface EpilogueAnchor permits Conv2d, ConvTranspose2d, Linear, MatMul, FusedDwPwConv, FusedAttention {
+public sealed interface EpilogueAnchor permits Conv2d, ConvTranspose2d, Linear, MatMul, FusedDwPwConv, FusedExpandDwPwConv, FusedAttention {
     /** What it applies after its main computation and bias. */
     Epilogue epilogue();
 

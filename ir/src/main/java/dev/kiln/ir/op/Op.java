@@ -21,7 +21,7 @@ import java.util.List;
  */
 public sealed interface Op permits Conv2d, ConvTranspose2d, BatchNorm2d, MatMul, Linear, Binary, Unary, Scale, Softmax,
         MaxPool2d, AvgPool2d, Reduce, LayerNorm, Reshape, Transpose, Concat, Slice, Lstm, Gru,
-        FusedDwPwConv, FusedAttention, Where, Pad, Resize, ResidualLayerNorm,
+        FusedDwPwConv, FusedExpandDwPwConv, FusedAttention, Where, Pad, Resize, ResidualLayerNorm,
         Gather, CumSum {
 
     /** The result type for these operand types, or a ShapeException saying what does not fit. */

@@ -33,6 +33,7 @@ public enum OpPattern {
             case Conv2d c -> REDUCTION;
             case ConvTranspose2d c -> REDUCTION;
             case FusedDwPwConv f -> REDUCTION;
+            case FusedExpandDwPwConv f -> REDUCTION;
             case Linear l -> REDUCTION;
             case MatMul m -> REDUCTION;
             case FusedAttention f -> REDUCTION;

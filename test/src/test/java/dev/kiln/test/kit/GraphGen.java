@@ -106,7 +106,7 @@ public final class GraphGen {
                 this::conv, this::softmax, this::reshape, this::transpose, this::batchNorm, this::matMul, this::pool, this::pool,
                 this::slice, this::concat, image::reduce, image::layerNorm, this::fusedConv, this::fusedLinear, this::fusedDwPw,
                 this::lstm, this::gru, this::attention, image::convTranspose, image::pad, image::resize,
-                index::gather, index::cumSum,
+                index::gather, index::cumSum, image::fusedExpandDwPw,
                 image::residualLayerNorm, this::pooledConv);
         for (int attempt = 0; attempt < 4; attempt++) if (c.pick(ops).getAsBoolean()) return;
     }

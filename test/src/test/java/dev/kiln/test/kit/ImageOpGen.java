@@ -4,6 +4,7 @@ import dev.kiln.ir.Ints;
 import dev.kiln.ir.TensorType;
 import dev.kiln.ir.op.ConvTranspose2d;
 import dev.kiln.ir.op.Epilogue;
+import dev.kiln.ir.op.FusedExpandDwPwConv;
 import dev.kiln.ir.op.LayerNorm;
 import dev.kiln.ir.op.Pad;
 import dev.kiln.ir.op.Reduce;
@@ -22,9 +23,12 @@ final class ImageOpGen {
     private final GraphGen g;
     private final Choices c;
 
+    private final Motifs motifs;
+
     ImageOpGen(GraphGen g) {
         this.g = g;
         this.c = g.c;
+        this.motifs = new Motifs(g);
     }
 
     /** conv_transpose2d: stride 1-3, cropping, output padding below the stride or dilation, dilation, groups, bias, sometimes an epilogue. */
@@ -52,6 +56,29 @@ final class ImageOpGen {
             in.add(g.like(out));
         }
         return g.add(t, in) != null;
+    }
+
+    /**
+     * An inverted-residual block (fused_expand_dw_pw_conv): expansion to 1-4× the channels (or a
+     * wide count), depthwise of any geometry randomConv draws, projection, sometimes an epilogue.
+     */
+    boolean fusedExpandDwPw() {
+        String x = g.operand(t -> t.rank() == 4);
+        if (x == null) return false;
+        TensorType xt = g.type(x);
+        int cin = xt.dim(1), mid = c.chance(70) ? cin * c.between(1, 4) : g.wide(), out = g.wide();
+        Motifs.ConvAttrs a = motifs.randomConv(xt, 3);
+        FusedExpandDwPwConv op = new FusedExpandDwPwConv(Ints.of(a.stride()), Ints.of(a.padding()), Ints.of(a.dilation()),
+                g.epilogueAct(), g.epilogueAct(), g.epilogue());
+        List<String> in = new ArrayList<>(List.of(x, g.constant("ew", Role.WEIGHT, cin, mid, cin, 1, 1), g.constant("ewb", Role.WEIGHT, 1, mid),
+                g.constant("dw", Role.WEIGHT, a.kh() * a.kw(), mid, 1, a.kh(), a.kw()), g.constant("dwb", Role.WEIGHT, 1, mid),
+                g.constant("pw", Role.WEIGHT, mid, out, mid, 1, 1), g.constant("pwb", Role.WEIGHT, 1, out)));
+        if (op.epilogue().hasExtra()) {
+            TensorType mid4 = op.dwPw().depthwise(mid).inferType(List.of(TensorType.f32(xt.dim(0), mid, xt.dim(2), xt.dim(3)),
+                    TensorType.f32(mid, 1, a.kh(), a.kw())));
+            in.add(g.like(TensorType.f32(mid4.dim(0), out, mid4.dim(2), mid4.dim(3))));
+        }
+        return g.add(op, in) != null;
     }
 
     /**

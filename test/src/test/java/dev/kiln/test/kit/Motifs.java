@@ -99,6 +99,12 @@ final class Motifs {
     private void depthwisePointwise() {
         String x = g.operand(t -> t.rank() == 4 && t.dim(1) > 1);
         if (x == null) x = g.input(g.pick(1, 2), g.pick(2, 3, Sizes.L - 1, Sizes.L + 1), g.small(), g.spatial());
+        if (c.chance(35)) {
+            // an inverted residual's expansion (1×1 to 1-4× the channels, maybe an activation), which the pass takes in
+            String e = conv(x, g.type(x).dim(1) * g.pick(1, 2, 4), 1, ConvAttrs.POINTWISE, c.chance(50));
+            String expanded = e == null || c.chance(40) ? e : g.add(activation(), e);
+            if (expanded != null) x = expanded;
+        }
         TensorType xt = g.type(x);
         int ch = xt.dim(1), miss = c.below(10);                     // 0..5: near-misses; 6..9: the pattern
         String y = conv(x, ch, ch, randomConv(xt, 5), c.chance(50));

@@ -257,6 +257,9 @@ public final class Tolerance {
         Op out = kept.equals(e) ? op : a.withEpilogue(kept);
         if (out instanceof FusedDwPwConv f && loose(f.midAct()))
             out = new FusedDwPwConv(f.stride(), f.padding(), f.dilation(), Act.NONE, f.epilogue());
+        if (out instanceof dev.kiln.ir.op.FusedExpandDwPwConv f && (loose(f.expandAct()) || loose(f.midAct())))
+            out = new dev.kiln.ir.op.FusedExpandDwPwConv(f.stride(), f.padding(), f.dilation(),
+                    loose(f.expandAct()) ? Act.NONE : f.expandAct(), loose(f.midAct()) ? Act.NONE : f.midAct(), f.epilogue());
         return out == op ? null : out;
     }
 
