@@ -41,6 +41,7 @@ final class ExpansionMatch {
         if (c.padding().stream().anyMatch(p -> p != 0)) return new Refusal(NOT_POINTWISE, "expansion candidate is padded");
         if (c.epilogue().hasExtra())
             return new Refusal(ORDER, "expansion's epilogue " + c.epilogue() + " reads an extra operand");
+        if (c.epilogue().pool() != null) return new Refusal(ORDER, "expansion's epilogue " + c.epilogue() + " pools its result");
         if (c.epilogue().activations().size() > 1)
             return new Refusal(ORDER, "expansion's epilogue " + c.epilogue() + " has more than the one activation the fused op applies");
         if (g.outputs().contains(ex.name())) return new Refusal(GRAPH_OUTPUT, "expanded tensor is a graph output");

@@ -68,6 +68,8 @@ public final class FuseDepthwisePointwise implements Pass {
         // the fused op applies one activation to the depthwise result (its midAct) and reads no extra for it
         if (d.epilogue().hasExtra())
             return new Refusal(ORDER, "depthwise conv's epilogue " + d.epilogue() + " reads an extra operand");
+        // a pool post-op (fuse-pool-into-conv, if a chosen pipeline ran it first) changes the shape between the convs
+        if (d.epilogue().pool() != null) return new Refusal(ORDER, "depthwise conv's epilogue " + d.epilogue() + " pools its result");
         if (d.epilogue().activations().size() > 1)
             return new Refusal(ORDER, "depthwise conv's epilogue " + d.epilogue() + " has more than the one activation the fused op applies between the convs");
         if (g.outputs().contains(dw.name())) return new Refusal(GRAPH_OUTPUT, "depthwise output is a graph output");
@@ -86,6 +88,7 @@ public final class FuseDepthwisePointwise implements Pass {
         if (c.groups() != 1) return notPointwise("pointwise conv has groups=" + c.groups());
         if (c.stride().get(0) != 1 || c.stride().get(1) != 1) return notPointwise("pointwise conv has stride " + c.stride().get(0) + "x" + c.stride().get(1));
         if (c.padding().stream().anyMatch(pad -> pad != 0)) return notPointwise("pointwise conv is padded");
+        if (c.epilogue().pool() != null) return new Refusal(ORDER, "pointwise conv's epilogue " + c.epilogue() + " pools its result");
         return null;
     }
 

@@ -51,6 +51,23 @@ class FusePoolIntoConvTest {
         assertEquals(1, result.report().count(PASS));
     }
 
+    /** A pipeline that pools first: the depthwise conv's result changes shape, so the dw+pw fusion must refuse it, not drop the pool. */
+    @Test
+    void aPooledDepthwiseConvIsNotFusedWithItsPointwiseConv() {
+        var result = run("""
+                graph @g(%x: f32[1,4,8,8]) {
+                  const %wd: f32[4,1,3,3]
+                  const %wp: f32[6,4,1,1]
+                  %d: f32[1,4,8,8] = conv2d(%x, %wd) {stride=[1,1], padding=[1,1,1,1], dilation=[1,1], groups=4} loc("dw")
+                  %p: f32[1,4,4,4] = max_pool2d(%d) {kernel=[2,2], stride=[2,2], padding=[0,0,0,0]} loc("pool")
+                  %y: f32[1,6,4,4] = conv2d(%p, %wp) {stride=[1,1], padding=[0,0,0,0], dilation=[1,1], groups=1} loc("pw")
+                  return %y
+                }
+                """, PASS, "fuse-depthwise-pointwise");
+        assertEquals(1, result.report().count(PASS));
+        assertEquals(true, onlyRefusal(result, ORDER).contains("pools its result"), result.report()::toString);
+    }
+
     @Test
     void refusesWhenTheConvResultHasAnotherReader() {
         var result = run("""
