@@ -87,7 +87,7 @@ final class PatternGraphs {
     private Graph build() {
         List<Runnable> motifs = List.of(this::convBatchNorm, this::depthwisePointwise, this::sequenceAttention,
                 this::saganAttention, this::epilogueChain, this::reshapeChain, this::duplicates, this::constantOnly,
-                this::residualLayerNorm);
+                this::residualLayerNorm, this::convPool);
         for (int i = 1 + r.nextInt(4); i > 0; i--) motifs.get(r.nextInt(motifs.size())).run();
         if (r.nextInt(3) == 0) deadNodes();
         List<String> sinks = results.stream().filter(v -> !consumed.contains(v) && !dead.contains(v)).distinct().toList();
@@ -109,7 +109,7 @@ final class PatternGraphs {
             String x = image();
             y = r.nextInt(6) == 0 ? x : conv(x, dim(), 1, randomConv(type(x), 3), r.nextBoolean());
         }
-        if (r.nextInt(4) == 0) results.add(y);                    // second consumer (a later motif or an output)
+        if (r.nextInt(4) == 0) results.add(add(activation(), "conv.second", y));   // a second consumer of the conv's result
         int c = type(y).dim(1);
         String var = b.constant(b.freshName("var"), HostTensor.uniform(Shape.of(c), r.nextLong(), 0.5f, 1.5f));
         y = add(new BatchNorm2d(pickFloat(1e-5f, 1e-3f)), "bn", y, weight("gamma", 1, c), weight("beta", 1, c), weight("mean", 1, c), var);
@@ -127,7 +127,7 @@ final class PatternGraphs {
         TensorType xt = type(x);
         int c = xt.dim(1), miss = r.nextInt(8);
         String y = conv(x, c, c, randomConv(xt, 5), r.nextBoolean());
-        if (miss == 0) results.add(r.nextBoolean() ? y : add(activation(), "dw.second", y));
+        if (miss == 0) results.add(add(activation(), "dw.second", y));   // a second consumer of the depthwise result
         if (r.nextBoolean() || miss == 1) y = add(activation(), "dw.act", y);
         if (miss == 1) y = add(activation(), "dw.act2", y);
         int o = dim(), groups = 1;
@@ -363,6 +363,20 @@ final class PatternGraphs {
         if (miss == 1) results.add(sum);
         String y = r.nextBoolean() ? add(new dev.kiln.ir.op.LayerNorm(2, 1e-5f), "norm", sum, weight("g", 1, c), weight("b", 1, c))
                 : add(new dev.kiln.ir.op.LayerNorm(2, 1e-5f), "norm", sum);
+        results.add(y);
+    }
+
+    /** conv → optional activation → max or average pool; near-miss: the conv's result has a second consumer. */
+    private void convPool() {
+        String x = image();
+        String y = conv(x, dim(), 1, randomConv(type(x), 3), r.nextBoolean());
+        if (r.nextBoolean()) y = add(activation(), "pool.act", y);
+        if (r.nextInt(5) == 0) results.add(y);
+        TensorType t = type(y);
+        int k = 1 + r.nextInt(Math.min(3, Math.min(t.dim(2), t.dim(3)))), s = pick(1, 2), p = r.nextInt(k / 2 + 1);
+        int[] kk = {k, k}, ss = {s, s}, pp = {p, p, p, p};
+        y = r.nextBoolean() ? add(new dev.kiln.ir.op.MaxPool2d(kk, ss, pp), "pool", y)
+                : add(new dev.kiln.ir.op.AvgPool2d(kk, ss, pp, r.nextBoolean()), "pool", y);
         results.add(y);
     }
 

@@ -122,10 +122,12 @@ class TargetModelsFuseTest {
     }
 
     @Test
-    void smallCnnFoldsItsRelusIntoConvsAndLinear() {
+    void smallCnnFoldsItsRelusAndPoolsIntoConvsAndLinear() {
         Compiled c = compile("cnn");
         assertEquals(0, count(c.after(), Unary.class), c::describe);
-        assertEquals(List.of(Epilogue.of(Act.RELU), Epilogue.of(Act.RELU)),
+        assertEquals(0, count(c.after(), dev.kiln.ir.op.MaxPool2d.class), c::describe);
+        Epilogue reluPool = Epilogue.parse("[relu, max_pool(k=2x2,s=2x2,p=0x0x0x0)]");
+        assertEquals(List.of(reluPool, reluPool),
                 c.nodes(Conv2d.class).stream().map(n -> ((Conv2d) n.op()).epilogue()).toList(), c::describe);
         assertEquals(List.of(Epilogue.of(Act.RELU), Epilogue.NONE),
                 c.nodes(Linear.class).stream().map(n -> ((Linear) n.op()).epilogue()).toList(), "fc1 with its ReLU; fc2 has none: " + c.describe());
