@@ -29,7 +29,7 @@ class InspectCommandTest {
         String out = Cli.run("inspect", file.toString()).expect(0).out();
         assertTrue(out.contains("format 1, written by Kiln 0.1.0, target cpu"), out);
         assertTrue(out.contains("signature (x: f32[1,16,8,8]) -> (t17: f32[1,64,4,4])"), out);
-        assertTrue(out.contains("fusion report:") && out.contains("fuse-depthwise-pointwise") && out.contains("15 fusions, 0 refused"), out);
+        assertTrue(out.contains("fusion report:") && out.contains("fuse-depthwise-pointwise") && out.contains("15 fusions, 2 refused"), out);
         assertTrue(out.contains("memory plan: arena"), out);
         assertTrue(out.contains("optimised IR:\n  graph @MobileNetStack(%x: f32[1,16,8,8]) {"), out);
         assertTrue(out.contains("= fused_dw_pw_conv("), out);
