@@ -82,17 +82,10 @@ class ConvTransposeCpuTest {
         String x = c.namedInput("x", 1f, 1, 16, 7, 9), r = c.namedInput("r", 1f, 1, 8, 20, 20);
         ConvTranspose2d t = op(3, 2, new int[]{1, 0, 1, 0}, 1, 1, 1, 1, 1, Epilogue.of(Act.RELU).then(Epilogue.ADD));
         OpCase cs = c.build(c.add(t, x, c.weight(16, 8, 3, 3), c.weight(8), r));
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try (Executable exe = new CpuBackend().compile(cs.graph(), Map.of("threads", "1"))) {
             Map<String, HostTensor> in = cs.draw(3), out = new java.util.LinkedHashMap<>();
             for (String o : cs.graph().outputs()) out.put(o, HostTensor.zeros(cs.graph().typeOf(o).shape()));
-            long deadline = System.nanoTime() + 45_000_000_000L, perCall;
-            do {
-                for (int i = 0; i < 200; i++) exe.runInto(in, out);
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) exe.runInto(in, out);
-                perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
-            } while (perCall > STRAY && System.nanoTime() < deadline);
+            long perCall = SteadyAllocation.bytesPerCall(exe, in, out, 200, 100, STRAY);
             org.junit.jupiter.api.Assertions.assertTrue(perCall <= STRAY, "bytes allocated per call: " + perCall);
         }
     }

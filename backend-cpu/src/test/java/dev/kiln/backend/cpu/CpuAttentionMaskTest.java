@@ -97,20 +97,13 @@ class CpuAttentionMaskTest {
      */
     @Test
     void maskedAttentionDoesNotAllocatePerCallOnceCompiled() {
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         for (boolean selects : new boolean[]{false, true}) {
             Graph g = attention(selects);
             Map<String, HostTensor> in = inputs(leftPadding(0, 3, 64, 1, 0, 100, 7, 0, 2));
             HostTensor want = ReferenceInterpreter.run(g, in).values().iterator().next();
             try (Executable exe = new CpuBackend().compile(g, Map.of("threads", "2"))) {
                 Map<String, HostTensor> out = new LinkedHashMap<>(Map.of(g.outputs().getFirst(), HostTensor.zeros(1, M, E)));
-                long deadline = System.nanoTime() + 45_000_000_000L, perCall;
-                do {
-                    for (int i = 0; i < 2000; i++) exe.runInto(in, out);
-                    long before = mx.getCurrentThreadAllocatedBytes();
-                    for (int i = 0; i < 200; i++) exe.runInto(in, out);
-                    perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 200;
-                } while (perCall > 0 && System.nanoTime() < deadline);
+                long perCall = SteadyAllocation.bytesPerCall(exe, in, out, 2000, 200, 0);
                 assertEquals(0, perCall, "bytes allocated per call, selects " + selects);
                 HostTensor got = out.values().iterator().next();
                 assertTrue(got.allClose(want, 1e-4, 1e-5), "selects " + selects + ": rel. L2 " + got.relativeL2Error(want));

@@ -49,7 +49,6 @@ class CpuTargetModelsTest {
     void steadyStateCallsDoNotAllocateBuffers(String name) {
         Examples.Example ex = Examples.byName(name);
         Graph g = PassManager.defaults().run(Tracer.trace(ex.model().get(), "x", ex.inputShape())).graph();
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         for (String threads : new String[]{"1", "2"}) {
             try (Executable exe = new CpuBackend().compile(g, Map.of("threads", threads))) {
                 Map<String, HostTensor> in = Map.of("x", HostTensor.normal(ex.inputShape(), 3)), out = new java.util.LinkedHashMap<>();
@@ -57,13 +56,7 @@ class CpuTargetModelsTest {
                 // interpreted or C1-compiled Vector API code boxes every vector, so warm up until C2 has
                 // compiled the kernels: measure 100 calls at a time, for up to 45 s (a model with Winograd
                 // convs has three kernels per conv for C2 to compile; on 2 busy cores that took over 15 s)
-                long start = System.nanoTime(), deadline = start + 45_000_000_000L, perCall;
-                do {
-                    for (int i = 0; i < 100; i++) exe.runInto(in, out);
-                    long before = mx.getCurrentThreadAllocatedBytes();
-                    for (int i = 0; i < 100; i++) exe.runInto(in, out);
-                    perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
-                } while (perCall > 0 && System.nanoTime() < deadline);
+                long start = System.nanoTime(), perCall = SteadyAllocation.bytesPerCall(exe, in, out, 100, 100, 0);
                 String what = name + " on " + threads + " threads allocates " + perCall + " bytes per call after "
                         + (System.nanoTime() - start) / 1_000_000 + " ms of calls";
                 System.out.println("[alloc] " + what);

@@ -87,17 +87,10 @@ class ExpandDwPwCpuTest {
     /** Once C2 has compiled the streaming kernel, a call allocates nothing (no boxed vector or mask in the ring's tiles). */
     @Test void steadyStateCallsDoNotAllocate() {
         OpCase cs = block(6, 1, 6, 19, 6, 17, 40, 3, 1, new int[]{1, 1, 1, 1}, 1, true);
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try (Executable exe = new CpuBackend().compile(cs.graph(), Map.of("threads", "1"))) {
             Map<String, HostTensor> in = cs.draw(3), out = new java.util.LinkedHashMap<>();
             for (String o : cs.graph().outputs()) out.put(o, HostTensor.zeros(cs.graph().typeOf(o).shape()));
-            long deadline = System.nanoTime() + 45_000_000_000L, perCall;
-            do {
-                for (int i = 0; i < 200; i++) exe.runInto(in, out);
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) exe.runInto(in, out);
-                perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
-            } while (perCall > 0 && System.nanoTime() < deadline);
+            long perCall = SteadyAllocation.bytesPerCall(exe, in, out, 200, 100, 0);
             assertEquals(0, perCall, "bytes allocated per call");
         }
     }

@@ -44,20 +44,13 @@ class RecurrentCpuTest {
         Graph g = cs.graph();
         Map<String, HostTensor> in = cs.draw(5);
         HostTensor want = ReferenceInterpreter.run(g, in).values().iterator().next();
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try (Executable exe = new CpuBackend().compile(g, Map.of("threads", "2"))) {
             Map<String, HostTensor> out = new LinkedHashMap<>();
             for (String o : g.outputs()) out.put(o, HostTensor.zeros(g.typeOf(o).shape()));
             exe.runInto(in, out);
             HostTensor got = out.values().iterator().next();
             assertTrue(got.relativeL2Error(want) < 1e-5, "relative L2 error " + got.relativeL2Error(want));
-            long deadline = System.nanoTime() + 45_000_000_000L, perCall;
-            do {
-                for (int i = 0; i < 200; i++) exe.runInto(in, out);
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < 100; i++) exe.runInto(in, out);
-                perCall = (mx.getCurrentThreadAllocatedBytes() - before) / 100;
-            } while (perCall > 0 && System.nanoTime() < deadline);
+            long perCall = SteadyAllocation.bytesPerCall(exe, in, out, 200, 100, 0);
             assertEquals(0, perCall, "bytes allocated per call");
             assertTrue(out.values().iterator().next().relativeL2Error(want) < 1e-5, "still right after C2 compiled the kernels");
         }
